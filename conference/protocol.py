@@ -239,7 +239,10 @@ CLOSE_SERVER_SHUTDOWN = 4010
 
 class SfuJoin(TypedDict):
     type: Literal["sfu.join"]
-    room: str  # meeting key, e.g. str(meeting.id): everyone in it is forwarded to everyone else
+    meeting: int  # everyone in the same meeting is forwarded to everyone else
+    room: int  # room id, for room_group() (captions)
+    meeting_started_at: float  # epoch seconds; caption times are relative to it
+    captions: bool  # tap this participant's audio for captions
     participant: int
     name: str
     reply_channel: str  # consumer's channel name: answers/offers/events for this participant
@@ -338,10 +341,13 @@ class TranscribeRequest(TypedDict):
 
 
 class TranscribeFlush(TypedDict):
-    """Sent after the last final request of a meeting: the worker marks the transcript complete."""
+    """Sent by the SFU after the last participant of a meeting left and every tap sent its
+    final request. Workers compete for requests, so the flush says how many finals to wait for:
+    the transcript is complete once ``finals`` final requests of the meeting were processed."""
 
     type: Literal["transcribe.flush"]
     meeting: int
+    finals: int
 
 
 class CaptionEvent(TypedDict):

@@ -15,6 +15,10 @@ class Transcript(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.LIVE)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The SFU counts the final requests it sent for the meeting and says so in its flush;
+    # the transcript is complete once that many have been processed (by any worker).
+    finals_expected = models.IntegerField(null=True, blank=True)
+    finals_done = models.IntegerField(default=0)
 
     def __str__(self) -> str:
         return f"Transcript of {self.meeting}"

@@ -1,0 +1,77 @@
+"""Reads and permission checks for rooms and meetings."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from accounts.models import Membership, User
+from rooms.models import ChatMessage, Meeting, Participant, Room
+
+
+def membership(user: User | None, organization_id: int) -> Membership | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return Membership.objects.filter(user=user, organization_id=organization_id).first()
+
+
+def is_org_manager(user: User | None, organization_id: int) -> bool:
+    m = membership(user, organization_id)
+    return m is not None and m.is_manager
+
+
+def is_room_host(user: User | None, room: Room) -> bool:
+    """The room's creator and the organization's owners/admins host its meetings."""
+    if user is None or not user.is_authenticated:
+        return False
+    return room.created_by_id == user.id or is_org_manager(user, room.organization_id)
+
+
+def can_enter_room(user: User | None, room: Room, *, guest_name: str = "") -> bool:
+    """Access rule only (a lock is checked separately, at join)."""
+    if membership(user, room.organization_id) is not None:
+        return True
+    if room.access == Room.Access.LINK:
+        return bool(user is not None and user.is_authenticated) or bool(guest_name)
+    return False
+
+
+def rooms_for_user(user: User) -> QuerySet[Room]:
+    """Rooms of the user's organizations, newest first."""
+    return Room.objects.filter(organization__memberships__user=user).select_related("organization").order_by(
+        "-created_at"
+    )
+
+
+def live_meeting(room: Room) -> Meeting | None:
+    return Meeting.objects.filter(room=room, ended_at__isnull=True).first()
+
+
+def present_participants(meeting: Meeting) -> QuerySet[Participant]:
+    return meeting.participants.filter(left_at__isnull=True)
+
+
+def chat_history(meeting: Meeting, limit: int) -> list[ChatMessage]:
+    return list(reversed(meeting.chat_messages.order_by("-created_at", "-id")[:limit]))
+
+
+def can_view_meeting(user: User | None, meeting: Meeting) -> bool:
+    """Transcripts and summaries: the meeting's participants and the org's owners/admins."""
+    if user is None or not user.is_authenticated:
+        return False
+    if is_org_manager(user, meeting.room.organization_id):
+        return True
+    return meeting.participants.filter(user=user).exists()
+
+
+def meetings_for_user(user: User) -> QuerySet[Meeting]:
+    """Meetings the user attended, or of organizations they manage."""
+    managed = Membership.objects.filter(
+        user=user, role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]
+    ).values("organization_id")
+    from django.db.models import Q
+
+    return (
+        Meeting.objects.filter(Q(participants__user=user) | Q(room__organization_id__in=managed))
+        .distinct()
+        .select_related("room")
+    )
