@@ -4,4 +4,8 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("oauth/", include("social_django.urls", namespace="social")),
+    path("", include("accounts.urls")),
+    path("", include("rooms.urls")),
+    path("", include("transcripts.urls")),  # transcript pages and downloads
+    path("", include("transcripts.summary_urls")),  # meeting page with its summary
 ]
