@@ -49,6 +49,21 @@ class Segment(models.Model):
         return f"{self.speaker} {self.start:.1f}s: {self.text[:40]}"
 
 
+class ProcessedFinal(models.Model):
+    """A final request that was counted in ``finals_done`` (with or without a segment): a request
+    delivered twice, even one with no words, is counted once."""
+
+    transcript = models.ForeignKey(Transcript, on_delete=models.CASCADE, related_name="processed_finals")
+    utterance = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["transcript", "utterance"], name="one_count_per_utterance")]
+
+    def __str__(self) -> str:
+        return self.utterance
+
+
 class Summary(models.Model):
     """The summary of one version of a meeting's transcript (regenerating makes a new version)."""
 
