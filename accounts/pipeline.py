@@ -5,7 +5,9 @@ from typing import Any
 from accounts.models import User
 
 
-def setup_new_user(*, user: User | None = None, is_new: bool = False, details: dict | None = None, **_: Any) -> None:
+def setup_new_user(
+    *, user: User | None = None, is_new: bool = False, details: dict | None = None, **_: Any
+) -> None:
     if user is None or not is_new:
         return
     from accounts.services import setup_personal_organization

@@ -259,6 +259,7 @@ LOGGING = {
         "aioice": {"level": "WARNING"},
         "aiortc": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        "django.request": {"level": "ERROR"},  # 403/404s are answered to the user, not logged
         "django.channels.server": {"level": "WARNING"},
     },
 }

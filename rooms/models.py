@@ -58,7 +58,11 @@ class Participant(models.Model):
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="participants")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="participations"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="participations",
     )
     display_name = models.CharField(max_length=100)
     guest_key = models.CharField(max_length=64, blank=True)  # a guest's session identity

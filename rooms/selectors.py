@@ -37,8 +37,10 @@ def can_enter_room(user: User | None, room: Room, *, guest_name: str = "") -> bo
 
 def rooms_for_user(user: User) -> QuerySet[Room]:
     """Rooms of the user's organizations, newest first."""
-    return Room.objects.filter(organization__memberships__user=user).select_related("organization").order_by(
-        "-created_at"
+    return (
+        Room.objects.filter(organization__memberships__user=user)
+        .select_related("organization")
+        .order_by("-created_at")
     )
 
 

@@ -1,0 +1,49 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from accounts.models import Invitation, Membership, Organization, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ("username", "display_name", "email", "is_staff", "is_active", "date_joined", "last_login")
+    search_fields = ("username", "display_name", "email")
+    fieldsets = (*BaseUserAdmin.fieldsets, ("Profile", {"fields": ("display_name",)}))
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "member_count", "room_count", "email_summaries", "created_at")
+    list_filter = ("email_summaries", "created_at")
+    search_fields = ("name", "slug", "memberships__user__username")
+    inlines = [MembershipInline]
+
+    @admin.display(description="members")
+    def member_count(self, obj: Organization) -> int:
+        return obj.memberships.count()
+
+    @admin.display(description="rooms")
+    def room_count(self, obj: Organization) -> int:
+        return obj.rooms.count()
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "organization", "role", "created_at")
+    list_filter = ("role", "organization")
+    search_fields = ("user__username", "user__email", "organization__name")
+    autocomplete_fields = ("user", "organization")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("email", "organization", "role", "invited_by", "created_at", "accepted_at")
+    list_filter = ("role", "accepted_at", "organization")
+    search_fields = ("email", "organization__name")
+    readonly_fields = ("token",)

@@ -1,0 +1,115 @@
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import TestCase
+
+from accounts import services
+from accounts.models import Membership, Organization, User
+from conference.test import BaseTestCase
+
+
+class SignupTestCase(TestCase):
+    def test_signup_creates_user_org_and_logs_in(self) -> None:
+        r = self.client.post(
+            "/accounts/signup/",
+            {
+                "username": "dora",
+                "display_name": "Dora D",
+                "password1": "a-long-pass-123",
+                "password2": "a-long-pass-123",
+            },
+        )
+        self.assertRedirects(r, "/")
+        user = User.objects.get(username="dora")
+        self.assertEqual(user.name, "Dora D")
+        m = Membership.objects.get(user=user)
+        self.assertEqual(m.role, Membership.Role.OWNER)
+        r = self.client.get("/")
+        self.assertContains(r, "Create room")
+
+    def test_login_and_logout(self) -> None:
+        services.create_user(username="eve", password="a-long-pass-123")
+        r = self.client.post("/accounts/login/", {"username": "eve", "password": "a-long-pass-123"})
+        self.assertRedirects(r, "/")
+        r = self.client.post("/accounts/logout/")
+        self.assertEqual(r.status_code, 302)
+        self.assertContains(self.client.get("/"), "Log in")
+
+    def test_bad_password_shows_error(self) -> None:
+        services.create_user(username="eve", password="a-long-pass-123")
+        r = self.client.post("/accounts/login/", {"username": "eve", "password": "nope"})
+        self.assertEqual(r.status_code, 200)
+        self.assertContains(r, "correct username and password")
+
+    def test_no_sso_buttons_without_configuration(self) -> None:
+        r = self.client.get("/accounts/login/")
+        self.assertNotContains(r, "Or continue with")
+
+
+class ProfileTestCase(BaseTestCase):
+    def test_display_name_update(self) -> None:
+        self.client.force_login(self.bob)
+        r = self.client.post("/accounts/profile/", {"display_name": "Robert"})
+        self.assertRedirects(r, "/accounts/profile/")
+        self.bob.refresh_from_db()
+        self.assertEqual(self.bob.name, "Robert")
+
+
+class OrganizationTestCase(BaseTestCase):
+    def test_owner_invites_and_invitee_accepts(self) -> None:
+        self.client.force_login(self.alice)
+        with self.captureOnCommitCallbacks(execute=True):
+            r = self.client.post(
+                f"/organizations/{self.org.slug}/", {"email": "charlie@example.com", "role": "admin"}
+            )
+        self.assertRedirects(r, f"/organizations/{self.org.slug}/")
+        self.assertEqual(len(mail.outbox), 1)
+        invitation = self.org.invitations.get()
+        self.assertIn(invitation.token, mail.outbox[0].body)
+        self.client.force_login(self.charlie)
+        r = self.client.post(f"/invitations/{invitation.token}/")
+        self.assertRedirects(r, "/")
+        self.assertEqual(Membership.objects.get(user=self.charlie, organization=self.org).role, "admin")
+        # The link works once.
+        with self.assertRaises(ValidationError):
+            services.accept_invitation(invitation=invitation, user=self.charlie)
+
+    def test_member_cannot_invite(self) -> None:
+        with self.assertRaises(PermissionDenied):
+            services.invite_member(
+                organization=self.org, email="x@example.com", role="member", invited_by=self.bob
+            )
+        self.client.force_login(self.bob)
+        r = self.client.post(f"/organizations/{self.org.slug}/", {"email": "x@example.com", "role": "member"})
+        self.assertEqual(r.status_code, 403)
+
+    def test_outsider_cannot_see_organization(self) -> None:
+        self.client.force_login(self.charlie)
+        self.assertEqual(self.client.get(f"/organizations/{self.org.slug}/").status_code, 403)
+
+    def test_admin_cannot_make_owner(self) -> None:
+        admin_m = Membership.objects.get(user=self.bob, organization=self.org)
+        admin_m.role = "admin"
+        admin_m.save()
+        charlie_m = Membership.objects.create(organization=self.org, user=self.charlie)
+        with self.assertRaises(PermissionDenied):
+            services.set_member_role(membership=charlie_m, role="owner", by=self.bob)
+        services.set_member_role(membership=charlie_m, role="admin", by=self.bob)
+        self.assertEqual(Membership.objects.get(pk=charlie_m.pk).role, "admin")
+
+    def test_last_owner_cannot_leave(self) -> None:
+        owner_m = Membership.objects.get(user=self.alice, organization=self.org)
+        with self.assertRaises(ValidationError):
+            services.remove_member(membership=owner_m, by=self.alice)
+
+    def test_user_in_several_organizations(self) -> None:
+        other = services.create_organization(name="Acme", owner=self.bob)
+        self.assertEqual(
+            set(self.bob.organizations.all()),
+            {
+                self.org,
+                other,
+                Organization.objects.get(
+                    memberships__user=self.bob, memberships__role="owner", name__contains="Bob"
+                ),
+            },
+        )

@@ -1,0 +1,227 @@
+"""Writes for rooms, meetings, participants and chat. Broadcasts go out after commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.models import Organization, User
+from accounts.slugs import unique_slug
+from conference import protocol
+from rooms import selectors
+from rooms.models import ChatMessage, Meeting, Participant, Room
+
+
+class RoomLocked(Exception):
+    """The room is locked and the joiner is not a host."""
+
+
+class NotAllowed(Exception):
+    """The joiner may not enter the room."""
+
+
+def broadcast(room_id: int, message: dict[str, Any]) -> None:
+    """Send a group message to every consumer of the room (call it in on_commit)."""
+    async_to_sync(get_channel_layer().group_send)(protocol.room_group(room_id), message)
+
+
+def participant_info(p: Participant) -> protocol.ParticipantInfo:
+    return {
+        "id": p.id,
+        "name": p.display_name,
+        "is_host": p.is_host,
+        "audio": p.audio,
+        "video": p.video,
+        "screen": p.screen,
+    }
+
+
+def chat_info(m: ChatMessage) -> protocol.ChatInfo:
+    return {
+        "id": m.id,
+        "author": m.author_name,
+        "participant": m.participant_id,
+        "text": m.text,
+        "at": m.created_at.isoformat(),
+    }
+
+
+@transaction.atomic
+def create_room(
+    *, organization: Organization, name: str, created_by: User, access: str = Room.Access.MEMBERS
+) -> Room:
+    if selectors.membership(created_by, organization.id) is None:
+        raise PermissionDenied("Only members of the organization can create its rooms.")
+    name = name.strip()
+    if not name:
+        raise ValidationError("A room needs a name.")
+    if access not in Room.Access.values:
+        raise ValidationError("Unknown access mode.")
+    return Room.objects.create(
+        organization=organization,
+        name=name[:100],
+        slug=unique_slug(Room, slugify(name) or "room", max_length=80),
+        access=access,
+        created_by=created_by,
+    )
+
+
+@transaction.atomic
+def set_room_locked(*, room: Room, locked: bool, by: User | None) -> Room:
+    if not selectors.is_room_host(by, room):
+        raise PermissionDenied("Only hosts can lock the room.")
+    Room.objects.filter(pk=room.pk).update(locked=locked)
+    room.locked = locked
+    transaction.on_commit(lambda: broadcast(room.id, {"type": "room.state", "locked": locked}))
+    return room
+
+
+@transaction.atomic
+def join_meeting(
+    *, room: Room, user: User | None, guest_name: str = "", guest_key: str = "", channel_name: str = ""
+) -> Participant:
+    """Record a participant in the room's live meeting, starting the meeting if needed."""
+    room = Room.objects.select_for_update().get(pk=room.pk)  # serializes joins and meeting start
+    if user is not None and not user.is_authenticated:
+        user = None
+    if not selectors.can_enter_room(user, room, guest_name=guest_name):
+        raise NotAllowed
+    is_host = selectors.is_room_host(user, room)
+    if room.locked and not is_host:
+        raise RoomLocked
+    meeting = selectors.live_meeting(room)
+    if meeting is None:
+        meeting = Meeting.objects.create(room=room)
+    participant = Participant.objects.create(
+        meeting=meeting,
+        user=user,
+        display_name=(user.name if user else guest_name.strip())[:100],
+        guest_key="" if user else guest_key,
+        is_host=is_host,
+        channel_name=channel_name,
+    )
+    info = participant_info(participant)
+    transaction.on_commit(
+        lambda: broadcast(room.id, {"type": "room.participant_joined", "participant": info})
+    )
+    return participant
+
+
+@transaction.atomic
+def leave_meeting(*, participant: Participant, reason: str = "left") -> bool:
+    """Record the leave; the last one out ends the meeting. Returns True when the meeting ended."""
+    meeting = Meeting.objects.select_for_update().get(pk=participant.meeting_id)
+    updated = Participant.objects.filter(pk=participant.pk, left_at__isnull=True).update(
+        left_at=timezone.now(), left_reason=reason
+    )
+    if not updated:
+        return False  # already left (e.g. removed, then disconnected)
+    room_id = meeting.room_id
+    pid = participant.id
+    transaction.on_commit(
+        lambda: broadcast(room_id, {"type": "room.participant_left", "participant": pid, "reason": reason})
+    )
+    if meeting.ended_at is None and not selectors.present_participants(meeting).exists():
+        end_meeting(meeting=meeting)
+        return True
+    return False
+
+
+@transaction.atomic
+def end_meeting(*, meeting: Meeting) -> None:
+    Meeting.objects.filter(pk=meeting.pk, ended_at__isnull=True).update(ended_at=timezone.now())
+    Participant.objects.filter(meeting=meeting, left_at__isnull=True).update(
+        left_at=timezone.now(), left_reason="ended"
+    )
+    meeting.refresh_from_db()
+    from transcripts import services as transcript_services
+
+    transcript_services.mark_meeting_ended(meeting=meeting)
+
+
+def post_chat(*, participant: Participant, text: str) -> ChatMessage:
+    text = text.strip()
+    if not text:
+        raise ValidationError("The message is empty.")
+    if len(text) > settings.CHAT_MAX_LENGTH:
+        raise ValidationError(f"Messages are limited to {settings.CHAT_MAX_LENGTH} characters.")
+    with transaction.atomic():
+        message = ChatMessage.objects.create(
+            meeting_id=participant.meeting_id,
+            participant=participant,
+            author_name=participant.display_name,
+            text=text,
+        )
+        info = chat_info(message)
+        room_id = participant.meeting.room_id
+        transaction.on_commit(lambda: broadcast(room_id, {"type": "room.chat", "message": info}))
+    return message
+
+
+@transaction.atomic
+def set_media_state(*, participant: Participant, audio: bool, video: bool, screen: bool) -> Participant:
+    Participant.objects.filter(pk=participant.pk).update(audio=audio, video=video, screen=screen)
+    participant.audio, participant.video, participant.screen = audio, video, screen
+    room_id = participant.meeting.room_id
+    event = {
+        "type": "room.media_state",
+        "participant": participant.id,
+        "audio": audio,
+        "video": video,
+        "screen": screen,
+    }
+    transaction.on_commit(lambda: broadcast(room_id, event))
+    return participant
+
+
+def _require_host_in_meeting(host: Participant, target: Participant) -> None:
+    if not host.is_host:
+        raise PermissionDenied("Only hosts can do that.")
+    if target.meeting_id != host.meeting_id or target.left_at is not None:
+        raise ValidationError("That participant is not in the meeting.")
+
+
+@transaction.atomic
+def mute_participant(*, host: Participant, target: Participant) -> None:
+    """Ask a participant's browser to mute; the consumer also stops the SFU forwarding their audio."""
+    _require_host_in_meeting(host, target)
+    Participant.objects.filter(pk=target.pk).update(audio=False)
+    room_id = host.meeting.room_id
+    by, tid = host.display_name, target.id
+    transaction.on_commit(lambda: broadcast(room_id, {"type": "room.mute", "target": tid, "by": by}))
+    transaction.on_commit(
+        lambda: broadcast(
+            room_id,
+            {
+                "type": "room.media_state",
+                "participant": tid,
+                "audio": False,
+                "video": target.video,
+                "screen": target.screen,
+            },
+        )
+    )
+
+
+@transaction.atomic
+def remove_participant(*, host: Participant, target: Participant) -> None:
+    _require_host_in_meeting(host, target)
+    room_id = host.meeting.room_id
+    tid, by = target.id, host.display_name
+    leave_meeting(participant=target, reason="removed")
+    transaction.on_commit(lambda: broadcast(room_id, {"type": "room.remove", "target": tid, "by": by}))
+
+
+@transaction.atomic
+def place_meeting(*, meeting: Meeting, worker_id: str, replacing: str) -> str:
+    """Store the SFU worker of a meeting; the first writer wins, so every participant lands on one worker."""
+    Meeting.objects.filter(pk=meeting.pk, sfu_worker=replacing).update(sfu_worker=worker_id)
+    meeting.refresh_from_db(fields=["sfu_worker"])
+    return meeting.sfu_worker

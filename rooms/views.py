@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django_ratelimit.decorators import ratelimit
+
+from rooms import selectors, services
+from rooms.forms import GuestForm, RoomForm
+from rooms.models import Room
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "rooms/welcome.html")
+    return render(
+        request,
+        "rooms/home.html",
+        {"form": RoomForm(user=request.user), "rooms": selectors.rooms_for_user(request.user)},
+    )
+
+
+@login_required
+@ratelimit(key="user_or_ip", rate="30/m", method="POST", block=True)
+def create_room(request: HttpRequest) -> HttpResponse:
+    form = RoomForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            room = services.create_room(
+                organization=form.cleaned_data["organization"],
+                name=form.cleaned_data["name"],
+                access=form.cleaned_data["access"],
+                created_by=request.user,
+            )
+        except (PermissionDenied, ValidationError) as e:
+            form.add_error(None, str(e.args[0] if e.args else e))
+        else:
+            return redirect(room.get_absolute_url())
+    return render(request, "rooms/home.html", {"form": form, "rooms": selectors.rooms_for_user(request.user)})
+
+
+@ratelimit(key="ip", rate="20/m", method="POST", block=True)
+def room(request: HttpRequest, slug: str) -> HttpResponse:
+    room = get_object_or_404(Room.objects.select_related("organization"), slug=slug)
+    user = request.user if request.user.is_authenticated else None
+    guest_name = request.session.get("guest_name", "") if user is None else ""
+    if not selectors.can_enter_room(user, room, guest_name=guest_name):
+        if room.access == Room.Access.LINK:  # anyone with the link: ask for a name
+            form = GuestForm(request.POST or None)
+            if request.method == "POST" and form.is_valid():
+                request.session["guest_name"] = form.cleaned_data["name"].strip()
+                request.session.setdefault("guest_key", secrets.token_urlsafe(16))
+                return redirect(room.get_absolute_url())
+            return render(request, "rooms/guest.html", {"room": room, "form": form})
+        if user is None:
+            return redirect_to_login(request.get_full_path())
+        raise PermissionDenied("This room is for members of its organization.")
+    display_name = user.name if user else guest_name
+    is_host = selectors.is_room_host(user, room)
+    config = {
+        "slug": room.slug,
+        "wsPath": f"/ws/rooms/{room.slug}/",
+        "iceServers": settings.SFU_ICE_SERVERS,
+        "displayName": display_name,
+        "isHost": is_host,
+        "transcriptsUrl": reverse("meetings"),
+    }
+    return render(
+        request,
+        "rooms/room.html",
+        {"room": room, "is_host": is_host, "display_name": display_name, "config": config},
+    )
+
+
+@login_required
+def meetings(request: HttpRequest) -> HttpResponse:
+    items = selectors.meetings_for_user(request.user).order_by("-started_at")[:100]
+    return render(request, "rooms/meetings.html", {"meetings": items})
