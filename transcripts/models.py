@@ -28,7 +28,9 @@ class Segment(models.Model):
     """One final caption: who said what, in seconds from the meeting start."""
 
     transcript = models.ForeignKey(Transcript, on_delete=models.CASCADE, related_name="segments")
-    participant = models.ForeignKey(Participant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    participant = models.ForeignKey(
+        Participant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     speaker = models.CharField(max_length=100)
     start = models.FloatField()
     end = models.FloatField()
@@ -41,7 +43,9 @@ class Segment(models.Model):
         constraints = [
             # A final request delivered twice stores one segment.
             models.UniqueConstraint(
-                fields=["transcript", "utterance"], condition=~models.Q(utterance=""), name="one_segment_per_utterance"
+                fields=["transcript", "utterance"],
+                condition=~models.Q(utterance=""),
+                name="one_segment_per_utterance",
             )
         ]
 
@@ -58,7 +62,9 @@ class ProcessedFinal(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["transcript", "utterance"], name="one_count_per_utterance")]
+        constraints = [
+            models.UniqueConstraint(fields=["transcript", "utterance"], name="one_count_per_utterance")
+        ]
 
     def __str__(self) -> str:
         return self.utterance

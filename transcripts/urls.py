@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path, re_path
 
-urlpatterns: list = []
+from transcripts import views
+
+urlpatterns = [
+    path("meetings/<int:meeting_id>/transcript/", views.transcript, name="transcript"),
+    re_path(
+        r"^meetings/(?P<meeting_id>[0-9]+)/transcript\.(?P<fmt>txt|vtt|json)$",
+        views.download,
+        name="transcript_download",
+    ),
+]

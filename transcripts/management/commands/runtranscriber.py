@@ -1,0 +1,39 @@
+"""Transcription worker: run as many as the load needs (they compete for TRANSCRIBE_CHANNEL)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+logger = logging.getLogger("transcripts.worker")
+
+
+class Command(BaseCommand):
+    help = "Transcribe live-caption requests; stops cleanly (after the current item) on SIGTERM."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--max-interim-age", type=float, default=3.0, help="skip older interim requests (s)"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from transcripts.engine import get_engine
+        from transcripts.worker import Transcriber
+
+        try:
+            engine = get_engine()
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from exc
+        asyncio.run(self._run(Transcriber(engine, max_interim_age=options["max_interim_age"])))
+
+    async def _run(self, transcriber: Any) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await transcriber.run(stop)
+        logger.info("Transcriber stopped: %s", transcriber.stats)

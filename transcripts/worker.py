@@ -1,0 +1,170 @@
+"""Transcription worker loop: TRANSCRIBE_CHANNEL -> Whisper -> room group captions + stored finals.
+
+Workers are competing consumers of one channel, so any number of them can run; each request
+carries its whole audio window, so a worker keeps no state between requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.db import OperationalError, close_old_connections
+
+from conference.protocol import TRANSCRIBE_CHANNEL, CaptionEvent, room_group
+from transcripts import services
+from transcripts.engine import Engine, join_text, pcm16_to_float
+
+logger = logging.getLogger(__name__)
+
+MAX_INTERIM_AGE = 3.0  # an interim caption older than this is no use to anyone
+DB_RETRIES = 3
+
+
+class BadRequest(ValueError):
+    pass
+
+
+def _db(fn: Any, /, **kwargs: Any) -> Any:
+    close_old_connections()  # a long-lived process must not keep a connection the server dropped
+    for attempt in range(DB_RETRIES):
+        try:
+            return fn(**kwargs)
+        except OperationalError:
+            if attempt == DB_RETRIES - 1:
+                raise
+            close_old_connections()
+            time.sleep(0.5 * (attempt + 1))
+    return None
+
+
+class Transcriber:
+    def __init__(
+        self,
+        engine: Engine,
+        layer: BaseChannelLayer | None = None,
+        *,
+        channel: str = TRANSCRIBE_CHANNEL,
+        max_interim_age: float = MAX_INTERIM_AGE,
+    ) -> None:
+        self.engine = engine
+        self.layer = layer or get_channel_layer()
+        self.channel = channel
+        self.max_interim_age = max_interim_age
+        self.stats = {"interim": 0, "final": 0, "stale": 0, "flush": 0, "bad": 0}
+
+    async def run(self, stop: asyncio.Event, *, max_items: int | None = None) -> None:
+        """Handle messages until ``stop`` is set (the current one is finished first)."""
+        logger.info("Transcriber ready (listening on %r)", self.channel)
+        handled = 0
+        receive: asyncio.Task[dict[str, Any]] | None = None
+        stopper = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set() and (max_items is None or handled < max_items):
+                if receive is None:
+                    receive = asyncio.ensure_future(self.layer.receive(self.channel))
+                # Bounded wait; the receive itself stays pending across rounds, never cancelled
+                # mid-way except at shutdown.
+                await asyncio.wait({receive, stopper}, timeout=5.0, return_when=asyncio.FIRST_COMPLETED)
+                if not receive.done():
+                    continue
+                try:
+                    message = receive.result()
+                except Exception as exc:  # Redis gone for a moment: wait, then listen again
+                    logger.warning("Receive failed: %s", exc)
+                    receive = None
+                    await asyncio.sleep(1.0)
+                    continue
+                receive = None
+                handled += 1
+                try:
+                    await self.handle(message)
+                except Exception:
+                    logger.exception("Transcription request failed: %s", _describe(message))
+        finally:
+            stopper.cancel()
+            for task in (receive, stopper):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+
+    async def handle(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "transcribe.request":
+            await self._request(message)
+        elif kind == "transcribe.flush":
+            try:
+                meeting, finals = int(message["meeting"]), int(message["finals"])
+            except (KeyError, TypeError, ValueError):
+                self.stats["bad"] += 1
+                logger.error("Malformed flush: %s", _describe(message))
+                return
+            self.stats["flush"] += 1
+            await sync_to_async(_db)(services.record_flush, meeting_id=meeting, finals=finals)
+        else:
+            self.stats["bad"] += 1
+            logger.warning("Unknown message type on %s: %r", self.channel, kind)
+
+    async def _request(self, message: dict[str, Any]) -> None:
+        try:
+            final = bool(message["final"])
+            meeting = int(message["meeting"])
+            room = int(message["room"])
+            participant = int(message["participant"])
+            speaker = str(message["speaker"])
+            utterance = str(message["utterance"])
+            start, end = float(message["start"]), float(message["end"])
+        except (KeyError, TypeError, ValueError):
+            self.stats["bad"] += 1
+            logger.error("Malformed transcription request: %s", _describe(message))
+            return
+        if not final and time.time() - float(message.get("sent_at") or 0) > self.max_interim_age:
+            self.stats["stale"] += 1
+            return
+        text = ""
+        pcm = message.get("pcm")
+        if isinstance(pcm, bytes | bytearray) and len(pcm) % 2 == 0:
+            segs = await asyncio.to_thread(self.engine.transcribe, pcm16_to_float(bytes(pcm)), fast=not final)
+            text = join_text(segs)
+        else:
+            # A final still counts (with no words) so that the transcript can complete.
+            logger.error("Transcription request without 16-bit PCM: %s", _describe(message))
+        if final or text:
+            event: CaptionEvent = {
+                "type": "room.caption",
+                "participant": participant,
+                "speaker": speaker,
+                "text": text,
+                "final": final,
+                "utterance": utterance,
+                "start": start,
+                "end": end,
+            }
+            try:
+                await self.layer.group_send(room_group(room), dict(event))
+            except Exception as exc:  # captions are best effort; the stored final is what matters
+                logger.warning("Caption broadcast failed: %s", exc)
+        if final:
+            self.stats["final"] += 1
+            await sync_to_async(_db)(
+                services.store_final_segment,
+                meeting_id=meeting,
+                participant_id=participant,
+                speaker=speaker,
+                utterance=utterance,
+                start=start,
+                end=end,
+                text=text,
+            )
+        else:
+            self.stats["interim"] += 1
+
+
+def _describe(message: dict[str, Any]) -> str:
+    return repr({k: (f"<{len(v)} bytes>" if isinstance(v, bytes) else v) for k, v in message.items()})[:300]
