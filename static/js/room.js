@@ -1,0 +1,427 @@
+// Room page: preview, join, the meeting itself. Wires signaling.js, media.js and ui.js together.
+import { getCamera, getLocalMedia, getScreen, Publisher, Subscriber } from "./media.js";
+import { Signaling } from "./signaling.js";
+import { Captions, Chat, Grid, Roster, Status } from "./ui.js";
+
+const config = JSON.parse(document.getElementById("room-config").textContent);
+const $ = (id) => document.getElementById(id);
+
+const status = new Status($("status"), $("alert"));
+const lobby = $("lobby");
+const meetingEl = $("meeting");
+const preview = $("preview");
+const joinButton = $("join");
+const micButton = $("toggle-mic");
+const camButton = $("toggle-camera");
+const screenButton = $("toggle-screen");
+const lockButton = $("toggle-lock");
+const leaveButton = $("leave");
+const chatForm = $("chat-form");
+const chatInput = $("chat-input");
+
+const local = { audio: null, video: null, screen: null, micOn: true };
+let mediaReady = null; // promise of the first getLocalMedia()
+let signaling = null;
+let publisher = null;
+let subscriber = null;
+let self = null; // ParticipantInfo from `joined`
+let locked = false;
+let phase = "lobby"; // lobby | joining | joined | reconnecting | ended
+const participants = new Map(); // id -> ParticipantInfo
+
+const grid = new Grid($("grid"), { onNeedKeyframe: (id) => send({ type: "keyframe", participant: id }) });
+const roster = new Roster($("participants"), $("participant-count"), {
+  isHost: Boolean(config.isHost),
+  onModerate: (action, participant) => send({ type: "moderate", action, participant }),
+});
+const chat = new Chat($("chat-log"));
+const captions = new Captions($("captions"), $("toggle-captions"));
+
+// Tests and debugging reach the live objects here.
+const meet = {
+  config,
+  events: [],
+  get publishPc() {
+    return publisher ? publisher.pc : null;
+  },
+  get subscribePc() {
+    return subscriber ? subscriber.pc : null;
+  },
+  get self() {
+    return self;
+  },
+  get participants() {
+    return [...participants.values()];
+  },
+  get phase() {
+    return phase;
+  },
+  local,
+};
+window.__meet = meet;
+
+function send(message) {
+  return signaling ? signaling.send(message) : false;
+}
+
+function log(event) {
+  meet.events.push({ t: performance.now(), ...event });
+  if (meet.events.length > 200) meet.events.shift();
+}
+
+// ---------------------------------------------------------------- local media
+
+function micEnabled() {
+  return Boolean(local.audio && local.micOn && local.audio.readyState === "live");
+}
+
+function cameraEnabled() {
+  return Boolean(local.video && local.video.readyState === "live");
+}
+
+function showPreview() {
+  preview.srcObject = local.video ? new MediaStream([local.video]) : null;
+  lobby.classList.toggle("no-video", !local.video);
+}
+
+async function prepareMedia() {
+  status.show("Checking your camera and microphone…");
+  const { audio, video, notes } = await getLocalMedia();
+  local.audio = audio;
+  local.video = video;
+  local.micOn = true;
+  showPreview();
+  $("preview-note").textContent = notes.join(" ");
+  if (notes.length) status.alert(notes.join(" "));
+  if (phase === "lobby") status.show(audio || video ? "Ready to join." : "Ready to join without camera or microphone.");
+  updateControls();
+}
+
+function sendMediaState() {
+  const state = { audio: micEnabled(), video: cameraEnabled(), screen: Boolean(local.screen) };
+  if (self) Object.assign(self, state);
+  send({ type: "media-state", ...state });
+  grid.setSelf({ name: config.displayName, track: local.video, state });
+  if (self) roster.render(self, participants);
+}
+
+function updateControls() {
+  const mic = micEnabled();
+  micButton.textContent = mic ? "Mute microphone" : "Unmute microphone";
+  micButton.setAttribute("aria-pressed", String(!mic));
+  camButton.textContent = cameraEnabled() ? "Turn camera off" : "Turn camera on";
+  camButton.setAttribute("aria-pressed", String(!cameraEnabled()));
+  screenButton.textContent = local.screen ? "Stop sharing" : "Share screen";
+  screenButton.setAttribute("aria-pressed", String(Boolean(local.screen)));
+  lockButton.hidden = !config.isHost;
+  lockButton.textContent = locked ? "Unlock room" : "Lock room";
+  $("locked-note").hidden = !locked;
+}
+
+async function toggleMic() {
+  if (!local.audio || local.audio.readyState !== "live") {
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      local.audio = stream.getAudioTracks()[0];
+      local.micOn = true;
+      if (publisher) await publisher.replaceAudio(local.audio);
+    } catch (err) {
+      status.alert(`Your microphone could not be used: ${err.message || err.name}.`);
+      return;
+    }
+  } else {
+    local.micOn = !local.micOn;
+    local.audio.enabled = local.micOn;
+  }
+  updateControls();
+  sendMediaState();
+}
+
+function muteMic() {
+  if (local.audio) local.audio.enabled = false;
+  local.micOn = false;
+  updateControls();
+  sendMediaState();
+}
+
+async function toggleCamera() {
+  camButton.disabled = true;
+  try {
+    if (cameraEnabled()) {
+      // Stop the track so the camera light goes off; the transceiver stays for later.
+      local.video.stop();
+      local.video = null;
+      if (publisher) await publisher.replaceVideo(null);
+    } else {
+      const { track, error } = await getCamera();
+      if (!track) {
+        status.alert(error);
+        return;
+      }
+      local.video = track;
+      if (publisher) await publisher.replaceVideo(track);
+    }
+    showPreview();
+    updateControls();
+    sendMediaState();
+  } finally {
+    camButton.disabled = false;
+  }
+}
+
+async function stopScreen() {
+  if (!local.screen) return;
+  local.screen.stop();
+  local.screen = null;
+  if (publisher) await publisher.replaceScreen(null);
+  grid.setSelfScreen(null);
+  updateControls();
+  sendMediaState();
+}
+
+async function toggleScreen() {
+  if (local.screen) return stopScreen();
+  const { track, error } = await getScreen();
+  if (!track) {
+    if (error) status.alert(error);
+    return;
+  }
+  local.screen = track;
+  track.addEventListener("ended", () => {
+    if (local.screen === track) stopScreen();
+  });
+  if (publisher) await publisher.replaceScreen(track);
+  grid.setSelfScreen(track, config.displayName);
+  updateControls();
+  sendMediaState();
+}
+
+function stopLocalMedia() {
+  for (const key of ["audio", "video", "screen"]) {
+    if (local[key]) local[key].stop();
+    local[key] = null;
+  }
+  grid.setSelfScreen(null);
+}
+
+// ---------------------------------------------------------------- peers
+
+function teardownPeers() {
+  if (publisher) publisher.close();
+  if (subscriber) subscriber.close();
+  publisher = null;
+  subscriber = null;
+  participants.clear();
+  grid.clearRemote();
+  captions.clear();
+}
+
+function onPeerState(name, state) {
+  log({ pc: name, state });
+  if (state === "connected" && phase === "joined") showConnected();
+  else if (state === "disconnected") status.show("The media connection is unstable. Trying to recover…", "warn");
+  else if (state === "failed" && phase === "joined") {
+    status.show("The media connection failed. Reconnecting…", "warn");
+    signaling.restart();
+  }
+}
+
+function showConnected() {
+  const others = participants.size;
+  const who = others === 0 ? "You are the only one here." : others === 1 ? "1 other person is here." : `${others} other people are here.`;
+  status.show(`Connected. ${who}`, "ok");
+}
+
+async function startPeers(iceServers) {
+  teardownPeers();
+  publisher = new Publisher({ iceServers, send, onStateChange: (s) => onPeerState("publish", s) });
+  subscriber = new Subscriber({
+    iceServers,
+    send,
+    onStateChange: (s) => onPeerState("subscribe", s),
+    onTracks: (list) => grid.attach(list, participants),
+    onError: (err) => status.alert(`Could not receive the others' audio and video (${err.message || err}).`),
+  });
+  if (local.audio) local.audio.enabled = local.micOn;
+  await publisher.start({ audio: local.audio, video: local.video });
+  if (local.screen) await publisher.replaceScreen(local.screen);
+}
+
+// ---------------------------------------------------------------- signaling
+
+const handlers = {
+  async joined(msg) {
+    self = { ...msg.participant };
+    phase = "joined";
+    log({ joined: self.id });
+    locked = Boolean(msg.locked);
+    for (const p of msg.participants || []) participants.set(p.id, { ...p });
+    lobby.hidden = true;
+    meetingEl.hidden = false;
+    chat.clear();
+    for (const m of msg.chat || []) chat.add(m);
+    for (const p of participants.values()) grid.upsert(p);
+    updateControls();
+    showConnected();
+    const iceServers = msg.ice_servers && msg.ice_servers.length ? msg.ice_servers : config.iceServers || [];
+    try {
+      await startPeers(iceServers);
+    } catch (err) {
+      status.alert(`Could not start audio and video: ${err.message || err}`);
+    }
+    // Re-read: peers were rebuilt, so the roster is the one from this `joined`.
+    for (const p of participants.values()) grid.upsert(p);
+    sendMediaState();
+  },
+  "participant-joined"(msg) {
+    const p = { ...msg.participant };
+    if (self && p.id === self.id) return;
+    participants.set(p.id, p);
+    grid.upsert(p);
+    roster.render(self, participants);
+    status.show(`${p.name} joined.`, "ok");
+    if (subscriber) subscriber.reconcile();
+  },
+  "participant-left"(msg) {
+    const p = participants.get(msg.participant);
+    participants.delete(msg.participant);
+    grid.remove(msg.participant);
+    roster.render(self, participants);
+    if (p) status.show(msg.reason === "removed" ? `${p.name} was removed by the host.` : `${p.name} left.`);
+  },
+  "media-state"(msg) {
+    const p = participants.get(msg.participant);
+    if (!p) return;
+    Object.assign(p, { audio: msg.audio, video: msg.video, screen: msg.screen });
+    grid.upsert(p);
+    roster.render(self, participants);
+    if (subscriber) subscriber.reconcile();
+  },
+  "publish-answer"(msg) {
+    if (publisher) publisher.answer(msg.sdp).catch((err) => status.alert(`Could not send your audio and video (${err.message}).`));
+  },
+  "subscribe-offer"(msg) {
+    log({ offer: Object.keys(msg.tracks || {}).length });
+    if (subscriber) subscriber.offer(msg.sdp, msg.tracks);
+  },
+  ice(msg) {
+    const target = msg.pc === "publish" ? publisher : subscriber;
+    if (target) target.addIce(msg.candidate).catch((err) => console.warn("ICE candidate refused", err));
+  },
+  chat(msg) {
+    chat.add(msg.message);
+  },
+  "room-state"(msg) {
+    locked = Boolean(msg.locked);
+    updateControls();
+    status.show(locked ? "The room is now locked: nobody else can join." : "The room is unlocked.");
+  },
+  "muted-by-host"(msg) {
+    muteMic();
+    status.alert(`${msg.by} muted your microphone. Select “Unmute microphone” when you want to speak.`);
+  },
+  caption(msg) {
+    captions.show(msg);
+  },
+  error(msg) {
+    status.alert(msg.message || "The server refused a request.");
+  },
+  "media-unavailable"(msg) {
+    status.alert(msg.message || "Audio and video are not available right now; chat still works.");
+  },
+};
+
+function onMessage(msg) {
+  const handler = handlers[msg.type];
+  if (handler) Promise.resolve(handler(msg)).catch((err) => console.error(msg.type, err));
+}
+
+function onReconnecting({ message, delay }) {
+  phase = "reconnecting";
+  teardownPeers();
+  const seconds = Math.max(1, Math.round(delay / 1000));
+  status.show(`${message ? message + " " : "The connection was lost. "}Reconnecting in ${seconds} s…`, "warn");
+}
+
+function onClosed({ message }) {
+  phase = "ended";
+  teardownPeers();
+  self = null;
+  meetingEl.hidden = true;
+  lobby.hidden = false;
+  joinButton.disabled = false;
+  status.show(message, "error");
+  status.alert(message);
+}
+
+async function join() {
+  joinButton.disabled = true;
+  phase = "joining";
+  meet.joinClickedAt = performance.now();
+  status.clearAlert();
+  // Wait for the device prompt, but not forever: joining without media is allowed.
+  await Promise.race([mediaReady, new Promise((resolve) => setTimeout(resolve, 15000))]);
+  if (!local.audio && !local.video && phase === "joining" && meet.leftOnce) await prepareMedia();
+  status.show("Connecting…");
+  const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+  signaling = new Signaling(`${scheme}//${window.location.host}${config.wsPath}`, {
+    onOpen: () => {
+      status.show("Connected to the server. Joining…");
+      send({ type: "join" });
+    },
+    onMessage,
+    onReconnecting,
+    onClosed,
+  });
+  signaling.start();
+}
+
+function leave() {
+  send({ type: "leave" });
+  if (signaling) signaling.stop();
+  signaling = null;
+  teardownPeers();
+  stopLocalMedia();
+  self = null;
+  phase = "lobby";
+  meet.leftOnce = true;
+  meetingEl.hidden = true;
+  lobby.hidden = false;
+  joinButton.disabled = false;
+  showPreview();
+  status.show("You left the meeting. Select “Join” to join again.");
+}
+
+// ---------------------------------------------------------------- wiring
+
+joinButton.addEventListener("click", join);
+micButton.addEventListener("click", toggleMic);
+camButton.addEventListener("click", toggleCamera);
+screenButton.addEventListener("click", toggleScreen);
+leaveButton.addEventListener("click", leave);
+lockButton.addEventListener("click", () => send({ type: "moderate", action: locked ? "unlock" : "lock" }));
+screenButton.hidden = !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
+
+chatForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = chatInput.value.trim();
+  if (!text) return;
+  if (text.length > (config.chatMaxLength || 2000)) {
+    status.alert("That message is too long.");
+    return;
+  }
+  if (!send({ type: "chat", text })) {
+    status.alert("Not connected right now: your message was not sent.");
+    return;
+  }
+  chatInput.value = "";
+});
+
+window.addEventListener("pagehide", () => {
+  if (signaling) {
+    send({ type: "leave" });
+    signaling.stop();
+  }
+});
+
+mediaReady = prepareMedia();
