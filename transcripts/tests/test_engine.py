@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+from django.core.management import CommandError, call_command
+from django.test import SimpleTestCase
+
+from transcripts.engine import get_engine, is_hallucination, join_text
+from transcripts.tests.helpers import FIXTURES, low_noise, read_wav, reference, silence, wer
+
+
+class EngineTestCase(SimpleTestCase):
+    def test_transcribes_fixtures(self) -> None:
+        engine = get_engine()
+        for name in ("speech1", "speech2"):
+            with self.subTest(name=name):
+                segs = engine.transcribe(FIXTURES / f"{name}.wav")
+                self.assertLessEqual(wer(reference(name), join_text(segs)), 0.2, segs)
+                self.assertGreaterEqual(segs[0].start, 0.0)
+                self.assertLessEqual(segs[-1].end, 3.5)
+
+    def test_array_input_same_as_file(self) -> None:
+        audio = read_wav(FIXTURES / "speech2.wav").astype("float32") / 32768
+        segs = get_engine().transcribe(audio)
+        self.assertLessEqual(wer(reference("speech2"), join_text(segs)), 0.2, segs)
+
+    def test_fast_interim_decoding(self) -> None:
+        audio = read_wav(FIXTURES / "speech1.wav").astype("float32") / 32768
+        segs = get_engine().transcribe(audio, fast=True)
+        self.assertLessEqual(wer(reference("speech1"), join_text(segs)), 0.25, segs)
+
+    def test_silence_gives_nothing(self) -> None:
+        self.assertEqual(get_engine().transcribe(silence(10).astype("float32")), [])
+
+    def test_low_noise_gives_nothing(self) -> None:
+        for dbfs in (-60.0, -45.0):
+            with self.subTest(dbfs=dbfs):
+                audio = low_noise(10, dbfs).astype("float32") / 32768
+                self.assertEqual(get_engine().transcribe(audio), [])
+
+    def test_silence_phrases_are_blocked(self) -> None:
+        self.assertTrue(is_hallucination(" Thanks for watching!"))
+        self.assertTrue(is_hallucination("you"))
+        self.assertTrue(is_hallucination("..."))
+        self.assertFalse(is_hallucination("Thanks for watching the demo, Bob."))
+
+
+class TranscribeFileCommandTestCase(SimpleTestCase):
+    def test_prints_segments_as_json(self) -> None:
+        out = StringIO()
+        call_command("transcribe_file", str(FIXTURES / "speech1.wav"), stdout=out)
+        data = json.loads(out.getvalue())
+        self.assertIsInstance(data, list)
+        self.assertGreaterEqual(len(data), 1)
+        for item in data:
+            self.assertEqual(set(item), {"start", "end", "text"})
+            self.assertIsInstance(item["text"], str)
+            self.assertLessEqual(item["start"], item["end"])
+        self.assertLessEqual(wer(reference("speech1"), " ".join(i["text"] for i in data)), 0.2)
+
+    def test_missing_file_is_a_clear_error(self) -> None:
+        with self.assertRaisesMessage(CommandError, "No such audio file"):
+            call_command("transcribe_file", "/nonexistent/audio.wav", stdout=StringIO())
+
+    def test_unreadable_file_is_a_clear_error(self) -> None:
+        with self.assertRaisesMessage(CommandError, "Could not transcribe"):
+            call_command("transcribe_file", str(FIXTURES / "speech1.txt"), stdout=StringIO())
