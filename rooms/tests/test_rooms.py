@@ -1,0 +1,151 @@
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from conference.test import BaseTestCase
+from rooms import selectors, services
+from rooms.models import ChatMessage, Meeting, Room
+
+
+class RoomServiceTestCase(BaseTestCase):
+    def test_create_room_needs_membership(self) -> None:
+        with self.assertRaises(PermissionDenied):
+            services.create_room(organization=self.org, name="Secret", created_by=self.charlie)
+        room = services.create_room(organization=self.org, name="Design review", created_by=self.bob)
+        self.assertTrue(room.slug.startswith("design-review"))
+
+    def test_slugs_are_unique(self) -> None:
+        a = services.create_room(organization=self.org, name="Sync", created_by=self.bob)
+        b = services.create_room(organization=self.org, name="Sync", created_by=self.bob)
+        self.assertNotEqual(a.slug, b.slug)
+
+    def test_access_rules(self) -> None:
+        self.assertTrue(selectors.can_enter_room(self.bob, self.room))
+        self.assertFalse(selectors.can_enter_room(self.charlie, self.room))
+        self.assertFalse(selectors.can_enter_room(None, self.room, guest_name="Gus"))
+        self.room.access = Room.Access.LINK
+        self.room.save()
+        self.assertTrue(selectors.can_enter_room(self.charlie, self.room))
+        self.assertTrue(selectors.can_enter_room(None, self.room, guest_name="Gus"))
+        self.assertFalse(selectors.can_enter_room(None, self.room, guest_name=""))
+
+    def test_hosts(self) -> None:
+        self.assertTrue(selectors.is_room_host(self.alice, self.room))  # creator and owner
+        self.assertFalse(selectors.is_room_host(self.bob, self.room))
+        bob_room = services.create_room(organization=self.org, name="Bob's", created_by=self.bob)
+        self.assertTrue(selectors.is_room_host(self.bob, bob_room))
+        self.assertTrue(selectors.is_room_host(self.alice, bob_room))  # org owner
+
+
+class MeetingServiceTestCase(BaseTestCase):
+    def test_meeting_starts_with_first_join_and_ends_with_last_leave(self) -> None:
+        a = services.join_meeting(room=self.room, user=self.alice)
+        b = services.join_meeting(room=self.room, user=self.bob)
+        self.assertEqual(a.meeting_id, b.meeting_id)
+        self.assertTrue(a.is_host)
+        self.assertFalse(b.is_host)
+        self.assertFalse(services.leave_meeting(participant=a))
+        self.assertTrue(services.leave_meeting(participant=b))
+        meeting = Meeting.objects.get(pk=a.meeting_id)
+        self.assertIsNotNone(meeting.ended_at)
+        a.refresh_from_db()
+        self.assertIsNotNone(a.left_at)
+        self.assertGreaterEqual(a.left_at, a.joined_at)
+        # The next join starts a new meeting.
+        c = services.join_meeting(room=self.room, user=self.alice)
+        self.assertNotEqual(c.meeting_id, a.meeting_id)
+
+    def test_leaving_twice_is_harmless(self) -> None:
+        a = services.join_meeting(room=self.room, user=self.alice)
+        self.assertTrue(services.leave_meeting(participant=a))
+        self.assertFalse(services.leave_meeting(participant=a, reason="disconnected"))
+
+    def test_outsider_and_anonymous_refused(self) -> None:
+        with self.assertRaises(services.NotAllowed):
+            services.join_meeting(room=self.room, user=self.charlie)
+        with self.assertRaises(services.NotAllowed):
+            services.join_meeting(room=self.room, user=None, guest_name="Gus")
+        self.assertFalse(Meeting.objects.exists())
+
+    def test_guest_joins_link_room(self) -> None:
+        self.room.access = Room.Access.LINK
+        self.room.save()
+        g = services.join_meeting(room=self.room, user=None, guest_name=" Gus ", guest_key="k1")
+        self.assertEqual(g.display_name, "Gus")
+        self.assertTrue(g.is_guest)
+        self.assertFalse(g.is_host)
+
+    def test_locked_room_admits_hosts_only(self) -> None:
+        services.set_room_locked(room=self.room, locked=True, by=self.alice)
+        with self.assertRaises(services.RoomLocked):
+            services.join_meeting(room=self.room, user=self.bob)
+        services.join_meeting(room=self.room, user=self.alice)
+        with self.assertRaises(PermissionDenied):
+            services.set_room_locked(room=self.room, locked=False, by=self.bob)
+
+    def test_chat_is_stored_with_meeting(self) -> None:
+        a = services.join_meeting(room=self.room, user=self.alice)
+        services.post_chat(participant=a, text="  hello  ")
+        msg = ChatMessage.objects.get()
+        self.assertEqual((msg.text, msg.author_name, msg.meeting_id), ("hello", "Alice", a.meeting_id))
+        with self.assertRaises(ValidationError):
+            services.post_chat(participant=a, text="   ")
+        with self.assertRaises(ValidationError):
+            services.post_chat(participant=a, text="x" * 5000)
+        self.assertEqual([m.text for m in selectors.chat_history(a.meeting, 10)], ["hello"])
+
+    def test_host_moderation(self) -> None:
+        a = services.join_meeting(room=self.room, user=self.alice)
+        b = services.join_meeting(room=self.room, user=self.bob)
+        with self.assertRaises(PermissionDenied):
+            services.mute_participant(host=b, target=a)
+        services.mute_participant(host=a, target=b)
+        b.refresh_from_db()
+        self.assertFalse(b.audio)
+        services.remove_participant(host=a, target=b)
+        b.refresh_from_db()
+        self.assertEqual(b.left_reason, "removed")
+        self.assertIsNone(Meeting.objects.get(pk=a.meeting_id).ended_at)
+
+    def test_meeting_placement_first_writer_wins(self) -> None:
+        a = services.join_meeting(room=self.room, user=self.alice)
+        self.assertEqual(services.place_meeting(meeting=a.meeting, worker_id="w1", replacing=""), "w1")
+        self.assertEqual(services.place_meeting(meeting=a.meeting, worker_id="w2", replacing=""), "w1")
+        self.assertEqual(services.place_meeting(meeting=a.meeting, worker_id="w2", replacing="w1"), "w2")
+
+
+class RoomViewTestCase(BaseTestCase):
+    def test_home_lists_rooms_and_creates(self) -> None:
+        self.client.force_login(self.bob)
+        r = self.client.get("/")
+        self.assertContains(r, "Standup")
+        self.assertContains(r, '<label for="id_name">Name</label>', html=True)
+        r = self.client.post("/rooms/new/", {"name": "Retro", "organization": self.org.id, "access": "link"})
+        room = Room.objects.get(name="Retro")
+        self.assertRedirects(r, f"/rooms/{room.slug}/", fetch_redirect_response=False)
+        self.assertEqual(room.access, "link")
+
+    def test_outsider_cannot_create_in_foreign_org(self) -> None:
+        self.client.force_login(self.charlie)
+        r = self.client.post("/rooms/new/", {"name": "X", "organization": self.org.id, "access": "members"})
+        self.assertEqual(r.status_code, 200)
+        self.assertFalse(Room.objects.filter(name="X").exists())
+
+    def test_room_page_permissions(self) -> None:
+        url = self.room.get_absolute_url()
+        self.assertRedirects(self.client.get(url), f"/accounts/login/?next={url}", fetch_redirect_response=False)
+        self.client.force_login(self.charlie)
+        self.assertEqual(self.client.get(url).status_code, 403)
+        self.client.force_login(self.bob)
+        r = self.client.get(url)
+        self.assertEqual(r.status_code, 200)
+        self.assertContains(r, "room-config")
+
+    def test_guest_types_a_name(self) -> None:
+        self.room.access = Room.Access.LINK
+        self.room.save()
+        url = self.room.get_absolute_url()
+        r = self.client.get(url)
+        self.assertContains(r, "Your name")
+        r = self.client.post(url, {"name": "Gus"})
+        self.assertRedirects(r, url, fetch_redirect_response=False)
+        self.assertEqual(self.client.session["guest_name"], "Gus")
+        self.assertContains(self.client.get(url), "room-config")
