@@ -68,6 +68,7 @@ class Participant:
     sources: dict[str, aiortc_hooks.PublisherTrack] = field(default_factory=dict)
     muted: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(KINDS, False))
     slots: list[Slot] = field(default_factory=list)
+    published: bool = False  # a publish offer was answered
     negotiating: bool = False  # an offer is out, waiting for the answer
     pending: bool = False  # more changes since that offer
     tap: AudioTap | None = None
@@ -249,12 +250,13 @@ class SfuWorker:
                     )
                 except Exception:
                     logger.exception("audio tap for participant %s failed", pid)
-        others = [self.participants[o] for o in meeting.participants if o != pid]
-        for other in others:
-            self._add_publisher_slots(p, other)
-            self._add_publisher_slots(other, p)
-        for q in [p, *others]:
-            await self._negotiate(q)
+        # Slots for the others who publish; theirs for this one come with its first publish offer
+        # (a receive-only client that never offers costs the others nothing).
+        for o in meeting.participants:
+            other = self.participants[o]
+            if o != pid and other.published:
+                self._add_publisher_slots(p, other)
+        await self._negotiate(p)
 
     def _add_publisher_slots(self, subscriber: Participant, publisher: Participant) -> None:
         """Give subscriber an audio/video/screen triple for publisher, re-using free slots first."""
@@ -342,6 +344,12 @@ class SfuWorker:
             await pc.setRemoteDescription(offer)
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as exc:
+            if not p.published:  # start afresh with the next offer
+                for source in p.sources.values():
+                    source.close()
+                p.sources.clear()
+                p.publish_pc = None
+                await pc.close()
             raise CommandError("bad-sdp", f"The offer was refused: {exc or type(exc).__name__}.") from exc
         reply: protocol.SfuPublishAnswerReply = {
             "type": "sfu.publish_answer",
@@ -349,6 +357,14 @@ class SfuWorker:
             "sdp": self._announce(pc.localDescription.sdp),
         }
         await self._send(p.reply_channel, dict(reply))
+        if not p.published:
+            p.published = True
+            meeting = self.meetings[p.meeting]
+            others = [self.participants[o] for o in meeting.participants if o != p.id]
+            for other in others:
+                self._add_publisher_slots(other, p)
+            for other in others:
+                await self._negotiate(other)
 
     def _tap_receiver(self, p: Participant, kind: str, receiver: RTCRtpReceiver) -> None:
         on_audio = None
