@@ -61,8 +61,21 @@ def main() -> int:
             (
                 "redis",
                 subprocess.Popen(
-                    [redis, "--port", str(rport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                     "--dir", str(RUN_DIR), "--logfile", str(RUN_DIR / "redis.log")],
+                    [
+                        redis,
+                        "--port",
+                        str(rport),
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                        "--dir",
+                        str(RUN_DIR),
+                        "--logfile",
+                        str(RUN_DIR / "redis.log"),
+                    ],
                 ),
             )
         )
@@ -75,7 +88,16 @@ def main() -> int:
     subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, check=True)
 
     commands = {
-        "web": [PY, "-m", "daphne", "-b", env.get("BIND", "127.0.0.1"), "-p", str(port), "conference.asgi:application"],
+        "web": [
+            PY,
+            "-m",
+            "daphne",
+            "-b",
+            env.get("BIND", "127.0.0.1"),
+            "-p",
+            str(port),
+            "conference.asgi:application",
+        ],
         "sfu": [PY, "manage.py", "runsfu"],
         "transcriber": [PY, "manage.py", "runtranscriber"],
         "celery": [PY, "-m", "celery", "-A", "conference", "worker", "--loglevel=WARNING", "--concurrency=1"],

@@ -131,7 +131,9 @@ class RoomViewTestCase(BaseTestCase):
 
     def test_room_page_permissions(self) -> None:
         url = self.room.get_absolute_url()
-        self.assertRedirects(self.client.get(url), f"/accounts/login/?next={url}", fetch_redirect_response=False)
+        self.assertRedirects(
+            self.client.get(url), f"/accounts/login/?next={url}", fetch_redirect_response=False
+        )
         self.client.force_login(self.charlie)
         self.assertEqual(self.client.get(url).status_code, 403)
         self.client.force_login(self.bob)
