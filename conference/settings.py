@@ -132,7 +132,9 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
+            # redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis's
+            # BZPOPMIN wait: every idle receive then fails with TimeoutError and kills the consumer.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
             "prefix": f"{REDIS_PREFIX}:asgi",
             "capacity": 500,
             "expiry": 30,
