@@ -1,0 +1,410 @@
+"""SFU fan-out cost: RTP-level forwarding (sfu.worker) vs aiortc's decode + re-encode relay.
+
+    .venv/bin/python bench/sfu_fanout.py [--quick]
+
+One 640x480 30 fps VP8 publisher (own process), N receive-only subscribers spread over several
+processes (they count RTP packets and frames, no decoding), the SFU in its own process. The SFU's
+CPU (% of one core) comes from /proc/<pid>/stat over a window after warm-up. All on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "conference.settings")
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+FORWARD_NS = [1, 4, 8, 16]
+RELAY_NS = [1, 4, 8]
+MEETING = 1
+PUBLISHER = 1
+
+# ---------------------------------------------------------------------------- signaling
+# Newline-delimited JSON over a Unix socket: clients send sfu.* commands, the SFU process
+# answers on the connection that joined the participant.
+
+
+async def write_json(writer: asyncio.StreamWriter, message: dict[str, Any]) -> None:
+    writer.write(json.dumps(message).encode() + b"\n")
+    await writer.drain()
+
+
+# ---------------------------------------------------------------------------- SFU roles
+
+
+class RelayWorker:
+    """aiortc's own way: the publisher's track is decoded, MediaRelay fans frames out, each
+    subscriber PC re-encodes them. Same sfu.* messages as SfuWorker (the parts the bench uses)."""
+
+    def __init__(self, send: Any) -> None:
+        from aiortc.contrib.media import MediaRelay
+
+        self.send = send
+        self.relay = MediaRelay()
+        self.channels: dict[int, str] = {}
+        self.pcs: list[Any] = []
+        self.track: Any = None
+        self.waiting: list[int] = []
+        self.subscribe_pcs: dict[int, Any] = {}
+
+    def _pc(self) -> Any:
+        from aiortc import RTCConfiguration, RTCPeerConnection
+
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pcs.append(pc)
+        return pc
+
+    async def handle(self, message: dict[str, Any]) -> None:
+        from aiortc import RTCSessionDescription
+
+        pid = message["participant"]
+        kind = message["type"]
+        if kind == "sfu.join":
+            self.channels[pid] = message["reply_channel"]
+            if pid != PUBLISHER:
+                self.waiting.append(pid)
+                await self._offer_waiting()
+        elif kind == "sfu.publish_offer":
+            pc = self._pc()
+            tracks: list[Any] = []
+            pc.on("track", lambda t: t.kind == "video" and tracks.append(t))
+            await pc.setRemoteDescription(RTCSessionDescription(message["sdp"], "offer"))
+            await pc.setLocalDescription(await pc.createAnswer())
+            await self.send(
+                self.channels[pid],
+                {"type": "sfu.publish_answer", "participant": pid, "sdp": pc.localDescription.sdp},
+            )
+            self.track = tracks[0]
+            await self._offer_waiting()
+        elif kind == "sfu.subscribe_answer":
+            pc = self.subscribe_pcs[pid]
+            await pc.setRemoteDescription(RTCSessionDescription(message["sdp"], "answer"))
+
+    async def _offer_waiting(self) -> None:
+        if self.track is None:
+            return
+        while self.waiting:
+            pid = self.waiting.pop(0)
+            pc = self._pc()
+            self.subscribe_pcs[pid] = pc
+            pc.addTrack(self.relay.subscribe(self.track, buffered=False))
+            await pc.setLocalDescription(await pc.createOffer())
+            mid = pc.getTransceivers()[0].mid
+            await self.send(
+                self.channels[pid],
+                {
+                    "type": "sfu.subscribe_offer",
+                    "participant": pid,
+                    "sdp": pc.localDescription.sdp,
+                    "tracks": {mid: {"participant": PUBLISHER, "kind": "video"}},
+                },
+            )
+
+    async def close(self, reason: str) -> None:
+        for pc in self.pcs:
+            await pc.close()
+
+
+async def sfu_main(socket_path: str, mode: str) -> None:
+    writers: dict[str, asyncio.StreamWriter] = {}
+
+    async def send(channel: str, message: dict[str, Any]) -> None:
+        writer = writers.get(channel)
+        if writer is not None:
+            await write_json(writer, message)
+
+    if mode == "forward":
+        from sfu.worker import SfuWorker
+
+        worker: Any = SfuWorker(send, host_addresses=["127.0.0.1"])
+    else:
+        from sfu import aiortc_hooks
+
+        aiortc_hooks.set_host_addresses(["127.0.0.1"])
+        worker = RelayWorker(send)
+
+    async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        name = f"conn{id(writer)}"
+        writers[name] = writer
+        while line := await reader.readline():
+            message = json.loads(line)
+            if message["type"] == "sfu.join":
+                message["reply_channel"] = name
+            await worker.handle(message)
+
+    server = await asyncio.start_unix_server(client, socket_path)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    print("ready", flush=True)
+    async with server:
+        await stop.wait()
+        await asyncio.wait_for(worker.close("bench-over"), 10)
+
+
+# ---------------------------------------------------------------------------- client roles
+
+
+async def connect(socket_path: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    for _ in range(100):
+        try:
+            return await asyncio.open_unix_connection(socket_path)
+        except (FileNotFoundError, ConnectionRefusedError):
+            await asyncio.sleep(0.1)
+    raise SystemExit("SFU socket never appeared")
+
+
+def join(pid: int) -> dict[str, Any]:
+    return {
+        "type": "sfu.join",
+        "meeting": MEETING,
+        "room": MEETING,
+        "meeting_started_at": time.time(),
+        "captions": False,
+        "participant": pid,
+        "name": f"p{pid}",
+        "reply_channel": "",
+    }
+
+
+async def publisher_main(socket_path: str) -> None:
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+    from sfu import aiortc_hooks
+    from sfu.tests.peers import PatternVideoTrack
+
+    aiortc_hooks.set_host_addresses(["127.0.0.1"])
+    reader, writer = await connect(socket_path)
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc.addTransceiver("audio", direction="sendonly")
+    pc.addTransceiver(PatternVideoTrack(640, 480, 30), direction="sendonly")
+    pc.addTransceiver("video", direction="sendonly")
+    await write_json(writer, join(PUBLISHER))
+    await pc.setLocalDescription(await pc.createOffer())
+    await write_json(
+        writer, {"type": "sfu.publish_offer", "participant": PUBLISHER, "sdp": pc.localDescription.sdp}
+    )
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    while True:
+        line = await asyncio.wait_for(reader.readline(), 30)
+        message = json.loads(line)
+        if message["type"] == "sfu.publish_answer":
+            await pc.setRemoteDescription(RTCSessionDescription(message["sdp"], "answer"))
+            break
+    await stop.wait()
+    await pc.close()
+
+
+async def subscribers_main(socket_path: str, first: int, count: int) -> None:
+    """Receive-only subscribers that count RTP packets (and frames by marker bit), no decoding."""
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+    from sfu import aiortc_hooks
+
+    aiortc_hooks.set_host_addresses(["127.0.0.1"])
+    packets = [0]
+    frames = [0]
+    timeline: list[tuple[float, int, int]] = []
+
+    async def count_packet(packet: Any, arrival_time_ms: int) -> None:
+        packets[0] += 1
+        frames[0] += packet.marker
+
+    pcs: dict[int, Any] = {}
+    reader, writer = await connect(socket_path)
+    for pid in range(first, first + count):
+        pcs[pid] = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        await write_json(writer, join(pid))
+
+    async def pump() -> None:
+        while line := await reader.readline():
+            message = json.loads(line)
+            if message["type"] != "sfu.subscribe_offer":
+                continue
+            pid = message["participant"]
+            pc = pcs[pid]
+            await pc.setRemoteDescription(RTCSessionDescription(message["sdp"], "offer"))
+            for transceiver in pc.getTransceivers():
+                transceiver.receiver._handle_rtp_packet = count_packet
+            await pc.setLocalDescription(await pc.createAnswer())
+            await write_json(
+                writer, {"type": "sfu.subscribe_answer", "participant": pid, "sdp": pc.localDescription.sdp}
+            )
+
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    pump_task = asyncio.create_task(pump())
+    while not stop.is_set():
+        timeline.append((time.time(), packets[0], frames[0]))
+        try:
+            await asyncio.wait_for(stop.wait(), 0.5)
+        except TimeoutError:
+            pass
+    timeline.append((time.time(), packets[0], frames[0]))
+    pump_task.cancel()
+    try:
+        await pump_task
+    except asyncio.CancelledError:
+        pass
+    print(json.dumps({"timeline": timeline}), flush=True)
+    for pc in pcs.values():
+        await pc.close()
+
+
+# ---------------------------------------------------------------------------- orchestration
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime (all threads)
+
+
+def machine_busy() -> tuple[float, float]:
+    values = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) / CLK_TCK, idle / CLK_TCK
+
+
+def spawn(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def stop(proc: subprocess.Popen[str], timeout: float = 15) -> str:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    return out or ""
+
+
+def run_case(mode: str, n: int, warmup: float, measure: float) -> dict[str, float]:
+    socket_path = tempfile.mktemp(prefix="sfu-bench-", suffix=".sock")
+    sfu = spawn("--role", "sfu", "--mode", mode, "--socket", socket_path)
+    assert sfu.stdout is not None
+    if sfu.stdout.readline().strip() != "ready":
+        raise SystemExit("SFU process failed to start")
+    publisher = spawn("--role", "pub", "--socket", socket_path)
+    time.sleep(1.5)  # publisher connected before subscribers arrive (the relay needs its track)
+    groups = min(n, 4)
+    subs = []
+    first = 2
+    for g in range(groups):
+        count = n // groups + (1 if g < n % groups else 0)
+        subs.append(
+            spawn("--role", "subs", "--socket", socket_path, "--first", str(first), "--count", str(count))
+        )
+        first += count
+    try:
+        time.sleep(warmup)
+        total0, idle0 = machine_busy()
+        cpu0, t0 = cpu_seconds(sfu.pid), time.time()
+        time.sleep(measure)
+        cpu1, t1 = cpu_seconds(sfu.pid), time.time()
+        total1, idle1 = machine_busy()
+    finally:
+        outputs = [stop(p) for p in subs]
+        stop(publisher)
+        stop(sfu)
+        Path(socket_path).unlink(missing_ok=True)
+    packets = frames = 0.0
+    for out in outputs:
+        lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        if not lines:
+            continue
+        timeline = lines[-1]["timeline"]
+        inside = [row for row in timeline if t0 <= row[0] <= t1]
+        if len(inside) >= 2:
+            span = inside[-1][0] - inside[0][0]
+            packets += (inside[-1][1] - inside[0][1]) / span
+            frames += (inside[-1][2] - inside[0][2]) / span
+    wall = t1 - t0
+    return {
+        "cpu": 100 * (cpu1 - cpu0) / wall,
+        "pps": packets / n,
+        "fps": frames / n,
+        "machine_busy": 100 * ((total1 - total0) - (idle1 - idle0)) / (total1 - total0) * os.cpu_count(),  # type: ignore[operator]
+    }
+
+
+def slope(points: list[tuple[int, float]]) -> float:
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x in xs)
+
+
+def orchestrate(quick: bool) -> None:
+    warmup, measure = (4.0, 6.0) if quick else (5.0, 12.0)
+    started = time.time()
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    print(f"SFU fan-out bench: one 640x480 30 fps VP8 publisher, loopback, {os.cpu_count()} cores")
+    print(f"load average before: {' '.join(load)} (machine shared with other work: figures are noisy)")
+    print(f"CPU of the SFU process in % of one core, over {measure:.0f} s after {warmup:.0f} s warm-up")
+    print()
+    print(f"{'mode':<8} {'N':>3} {'SFU CPU %':>10} {'pkts/s/sub':>11} {'fps/sub':>8} {'machine busy %':>15}")
+    results: dict[tuple[str, int], dict[str, float]] = {}
+    for mode, ns in (("forward", FORWARD_NS), ("relay", RELAY_NS)):
+        for n in ns:
+            r = run_case(mode, n, warmup, measure)
+            results[(mode, n)] = r
+            print(
+                f"{mode:<8} {n:>3} {r['cpu']:>10.1f} {r['pps']:>11.1f} {r['fps']:>8.1f} {r['machine_busy']:>15.0f}",
+                flush=True,
+            )
+    print()
+    fwd = slope([(n, results[("forward", n)]["cpu"]) for n in FORWARD_NS])
+    rel = slope([(n, results[("relay", n)]["cpu"]) for n in RELAY_NS])
+    print(
+        f"forward: marginal CPU per subscriber stream (least squares, N=1..16): {fwd:.2f} % of a core (target <= 0.3)"
+    )
+    print(f"relay:   marginal CPU per subscriber stream (least squares, N=1..8):  {rel:.2f} % of a core")
+    f8, r8 = results[("forward", 8)]["cpu"], results[("relay", 8)]["cpu"]
+    print(
+        f"relay/forward CPU ratio at N=8: {r8 / f8:.1f} (relay {r8:.1f} %, forward {f8:.1f} %; target >= 20)"
+    )
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    print(f"load average after: {' '.join(load)}; total bench time {time.time() - started:.0f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--role", default="main", choices=["main", "sfu", "pub", "subs"])
+    parser.add_argument("--mode", default="forward", choices=["forward", "relay"])
+    parser.add_argument("--socket", default="")
+    parser.add_argument("--first", type=int, default=2)
+    parser.add_argument("--count", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="shorter windows (smoke run)")
+    args = parser.parse_args()
+    if args.role == "main":
+        orchestrate(args.quick)
+    elif args.role == "sfu":
+        asyncio.run(sfu_main(args.socket, args.mode))
+    elif args.role == "pub":
+        asyncio.run(publisher_main(args.socket))
+    else:
+        asyncio.run(subscribers_main(args.socket, args.first, args.count))
+
+
+if __name__ == "__main__":
+    main()
