@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 
 from accounts.models import Membership, User
@@ -77,3 +79,26 @@ def meetings_for_user(user: User) -> QuerySet[Meeting]:
         .distinct()
         .select_related("room")
     )
+
+
+def organization_usage(organization_id: int, since: Any) -> dict[str, Any]:
+    """Usage figures for an organization's dashboard, from ``since`` on."""
+    from django.db.models import DurationField, ExpressionWrapper, F, Sum
+    from django.db.models.functions import Coalesce, Now
+
+    meetings = Meeting.objects.filter(room__organization_id=organization_id, started_at__gte=since)
+    duration = ExpressionWrapper(
+        Coalesce(F("ended_at"), Now()) - F("started_at"), output_field=DurationField()
+    )
+    meeting_time = meetings.annotate(d=duration).aggregate(total=Sum("d"))["total"]
+    participants = Participant.objects.filter(meeting__in=meetings)
+    attend = ExpressionWrapper(Coalesce(F("left_at"), Now()) - F("joined_at"), output_field=DurationField())
+    participant_time = participants.annotate(d=attend).aggregate(total=Sum("d"))["total"]
+    return {
+        "meetings": meetings.count(),
+        "meeting_minutes": round(meeting_time.total_seconds() / 60) if meeting_time else 0,
+        "participant_minutes": round(participant_time.total_seconds() / 60) if participant_time else 0,
+        "participants": participants.count(),
+        "chat_messages": ChatMessage.objects.filter(meeting__in=meetings).count(),
+        "recent": list(meetings.select_related("room").order_by("-started_at")[:20]),
+    }

@@ -113,3 +113,20 @@ class OrganizationTestCase(BaseTestCase):
                 ),
             },
         )
+
+
+class DashboardTestCase(BaseTestCase):
+    def test_managers_see_usage(self) -> None:
+        from rooms import services as room_services
+
+        a = room_services.join_meeting(room=self.room, user=self.alice)
+        room_services.post_chat(participant=a, text="hi")
+        room_services.leave_meeting(participant=a)
+        self.client.force_login(self.alice)
+        r = self.client.get(f"/organizations/{self.org.slug}/")
+        self.assertContains(r, "Usage, last 30 days")
+        self.assertEqual(r.context["usage"]["meetings"], 1)
+        self.assertEqual(r.context["usage"]["chat_messages"], 1)
+        self.assertContains(r, f"/meetings/{a.meeting_id}/transcript/")
+        self.client.force_login(self.bob)
+        self.assertNotContains(self.client.get(f"/organizations/{self.org.slug}/"), "Usage, last 30 days")
