@@ -40,3 +40,4 @@ class SegmentAdmin(admin.ModelAdmin):
 
 
 # Summary admin (transcripts/summary_*) registers below.
+from transcripts import summary_admin  # noqa: E402,F401

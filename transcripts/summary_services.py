@@ -1,0 +1,166 @@
+"""Writes for meeting summaries: queue a version, run it, e-mail it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import time
+
+from django.conf import settings
+from django.core.mail import send_mass_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.models import User
+from rooms.models import Meeting
+from transcripts.extract import SegmentIn
+from transcripts.models import Segment, Summary
+
+logger = logging.getLogger(__name__)
+
+NOTHING_TO_SUMMARIZE = "Nothing to summarize: the transcript and the chat are empty."
+
+
+def queue_summary(*, meeting: Meeting, requested_by: User | None = None, regenerate: bool = False) -> Summary:
+    """The meeting's summary row, QUEUED and enqueued once the transaction commits.
+
+    Without `regenerate` an existing summary is returned as it is (the transcript may complete
+    twice); with it a new version is made, unless one is still queued or running.
+    """
+    from transcripts.tasks import summarize_meeting
+
+    with transaction.atomic():
+        # The meeting row serializes version numbers between concurrent requests.
+        Meeting.objects.select_for_update().filter(pk=meeting.pk).first()
+        latest = Summary.objects.filter(meeting=meeting).order_by("-version").first()
+        if latest is not None:
+            busy = latest.status in (Summary.Status.QUEUED, Summary.Status.RUNNING)
+            if not regenerate or busy:
+                return latest
+        summary = Summary.objects.create(meeting=meeting, version=(latest.version + 1) if latest else 1)
+        summary_id = summary.id
+        logger.info(
+            "summary %s (meeting %s v%s) queued by %s",
+            summary_id,
+            meeting.pk,
+            summary.version,
+            requested_by or "system",
+        )
+        transaction.on_commit(lambda: summarize_meeting.delay(summary_id=summary_id))
+    return summary
+
+
+def meeting_input(meeting: Meeting) -> tuple[list[SegmentIn], list[str]]:
+    """Transcript segments then chat messages (chat ids are negative) and the participants' names."""
+    segs: list[SegmentIn] = [
+        {"id": s.id, "speaker": s.speaker, "text": s.text}
+        for s in Segment.objects.filter(transcript__meeting=meeting).order_by("start", "id")
+        if s.text.strip()
+    ]
+    segs += [
+        {"id": -m.id, "speaker": m.author_name, "text": m.text}
+        for m in meeting.chat_messages.order_by("created_at", "id")
+        if m.text.strip()
+    ]
+    names: list[str] = []
+    for name in [*meeting.participants.values_list("display_name", flat=True), *(s["speaker"] for s in segs)]:
+        if name and name not in names:
+            names.append(name)
+    return segs, names
+
+
+def _test_delay() -> None:
+    # Lets the crash test see the task RUNNING before it kills the worker (0 in production).
+    delay = float(os.getenv("SUMMARY_TEST_DELAY_SECONDS", "0") or 0)
+    if delay > 0:
+        time.sleep(delay)
+
+
+def run_summary(*, summary_id: int) -> Summary:
+    """Summarize one version: RUNNING, then DONE, EMPTY or FAILED (with the reason).
+
+    A finished summary is left alone, so a redelivered task does nothing; a RUNNING one (its
+    worker died) is run again and overwrites the same row.
+    Connection errors propagate so that the task retries.
+    """
+    from transcripts.summarizer import summarize
+
+    with transaction.atomic():
+        summary = Summary.objects.select_for_update().select_related("meeting__room").get(pk=summary_id)
+        if summary.status in (Summary.Status.DONE, Summary.Status.EMPTY, Summary.Status.FAILED):
+            return summary
+        summary.status = Summary.Status.RUNNING
+        summary.error = ""
+        summary.save(update_fields=["status", "error", "updated_at"])
+
+    _test_delay()
+    segs, names = meeting_input(summary.meeting)
+    if not segs:
+        return _finish(summary, status=Summary.Status.EMPTY, error=NOTHING_TO_SUMMARIZE)
+    deadline = time.monotonic() + 0.6 * settings.SUMMARY_TIME_LIMIT_SECONDS
+    try:
+        result = summarize(segs, names, deadline=deadline)
+    except (MemoryError, FileNotFoundError, ValueError, RuntimeError) as exc:
+        logger.exception("summary %s failed", summary_id)
+        return _finish(summary, status=Summary.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:1000])
+    summary = _finish(
+        summary,
+        status=Summary.Status.DONE,
+        summary=result["summary"],
+        decisions=result["decisions"],
+        action_items=result["action_items"],
+        model_name=result["model_name"],
+    )
+    email_summary(summary_id=summary.id)
+    return summary
+
+
+def _finish(summary: Summary, **fields: object) -> Summary:
+    with transaction.atomic():
+        Summary.objects.filter(pk=summary.pk).update(updated_at=timezone.now(), **fields)
+    summary.refresh_from_db()
+    return summary
+
+
+def fail_summary(*, summary_id: int, reason: str) -> None:
+    """The task gave up (time limit, retries exhausted): say why instead of staying RUNNING."""
+    Summary.objects.filter(pk=summary_id, status__in=[Summary.Status.QUEUED, Summary.Status.RUNNING]).update(
+        status=Summary.Status.FAILED, error=reason[:1000], updated_at=timezone.now()
+    )
+
+
+def summary_markdown(summary: Summary) -> str:
+    return render_to_string("transcripts/summary.md", {"summary": summary, "meeting": summary.meeting})
+
+
+def email_summary(*, summary_id: int) -> bool:
+    """E-mail a finished summary to the participants with an address, once (emailed_at)."""
+    summary = Summary.objects.select_related("meeting__room__organization").get(pk=summary_id)
+    meeting = summary.meeting
+    if summary.status != Summary.Status.DONE or not meeting.room.organization.email_summaries:
+        return False
+    recipients = sorted(
+        {
+            e
+            for e in meeting.participants.filter(user__isnull=False).values_list("user__email", flat=True)
+            if e and "@" in e
+        }
+    )
+    if not recipients:
+        return False
+    # Claim first: a second worker (or a redelivered task) finds emailed_at set and sends nothing.
+    claimed = Summary.objects.filter(pk=summary_id, emailed_at__isnull=True).update(emailed_at=timezone.now())
+    if not claimed:
+        return False
+    subject = f"Summary: {meeting.room.name}, {meeting.started_at:%Y-%m-%d %H:%M}"
+    body = summary_markdown(summary)
+    try:  # one message per person: participants do not see each other's addresses
+        send_mass_mail(tuple((subject, body, settings.DEFAULT_FROM_EMAIL, [r]) for r in recipients))
+    except (OSError, smtplib.SMTPException):
+        # The summary itself is done; a later call may send it.
+        logger.exception("e-mail of summary %s failed", summary_id)
+        Summary.objects.filter(pk=summary_id).update(emailed_at=None)
+        return False
+    return True
