@@ -29,7 +29,14 @@ let locked = false;
 let phase = "lobby"; // lobby | joining | joined | reconnecting | ended
 const participants = new Map(); // id -> ParticipantInfo
 
-const grid = new Grid($("grid"), { onNeedKeyframe: (id) => send({ type: "keyframe", participant: id }) });
+const grid = new Grid($("grid"), {
+  onNeedKeyframe: (id) => send({ type: "keyframe", participant: id }),
+  onFirstFrame: (id, kind) => {
+    const key = `${id}:${kind}`;
+    if (!(key in meet.firstFrameAt)) meet.firstFrameAt[key] = performance.now();
+    log({ firstFrame: key });
+  },
+});
 const roster = new Roster($("participants"), $("participant-count"), {
   isHost: Boolean(config.isHost),
   onModerate: (action, participant) => send({ type: "moderate", action, participant }),
@@ -41,6 +48,11 @@ const captions = new Captions($("captions"), $("toggle-captions"));
 const meet = {
   config,
   events: [],
+  firstFrameAt: {}, // "participantId:kind" -> performance.now() of its first remote frame
+  joinClickedAt: null,
+  get subscribeTracks() {
+    return subscriber ? subscriber.tracks : {};
+  },
   get publishPc() {
     return publisher ? publisher.pc : null;
   },
@@ -206,11 +218,16 @@ function stopLocalMedia() {
 
 // ---------------------------------------------------------------- peers
 
-function teardownPeers() {
+function closePeers() {
   if (publisher) publisher.close();
   if (subscriber) subscriber.close();
   publisher = null;
   subscriber = null;
+}
+
+/** Forget the meeting's remote side: peers, roster, tiles, captions. */
+function teardownPeers() {
+  closePeers();
   participants.clear();
   grid.clearRemote();
   captions.clear();
@@ -233,7 +250,7 @@ function showConnected() {
 }
 
 async function startPeers(iceServers) {
-  teardownPeers();
+  closePeers();
   publisher = new Publisher({ iceServers, send, onStateChange: (s) => onPeerState("publish", s) });
   subscriber = new Subscriber({
     iceServers,
@@ -255,6 +272,7 @@ const handlers = {
     phase = "joined";
     log({ joined: self.id });
     locked = Boolean(msg.locked);
+    teardownPeers(); // a rejoin starts from the server's picture, not ours
     for (const p of msg.participants || []) participants.set(p.id, { ...p });
     lobby.hidden = true;
     meetingEl.hidden = false;
@@ -269,8 +287,7 @@ const handlers = {
     } catch (err) {
       status.alert(`Could not start audio and video: ${err.message || err}`);
     }
-    // Re-read: peers were rebuilt, so the roster is the one from this `joined`.
-    for (const p of participants.values()) grid.upsert(p);
+    roster.render(self, participants);
     sendMediaState();
   },
   "participant-joined"(msg) {
@@ -358,6 +375,7 @@ async function join() {
   joinButton.disabled = true;
   phase = "joining";
   meet.joinClickedAt = performance.now();
+  meet.firstFrameAt = {};
   status.clearAlert();
   // Wait for the device prompt, but not forever: joining without media is allowed.
   await Promise.race([mediaReady, new Promise((resolve) => setTimeout(resolve, 15000))]);

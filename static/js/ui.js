@@ -43,8 +43,9 @@ export class Status {
 
 /** A tile: a participant's camera (or their name when there is no picture), or a shared screen. */
 class Tile {
-  constructor({ id, name, kind, self = false }) {
+  constructor({ id, name, kind, self = false, onFirstFrame = null }) {
     this.id = id;
+    this.onFirstFrame = onFirstFrame;
     this.kind = kind; // "camera" | "screen"
     this.videoOn = kind === "screen";
     this.hasFrames = false;
@@ -71,7 +72,9 @@ class Tile {
       this.audio,
     );
     const gotFrames = () => {
+      const first = !this.hasFrames && this.video.videoWidth > 0;
       this.hasFrames = this.video.videoWidth > 0;
+      if (first && this.onFirstFrame) this.onFirstFrame(this.id, this.kind);
       this.update();
     };
     this.video.addEventListener("resize", gotFrames);
@@ -140,10 +143,11 @@ class Tile {
 
 /** The video grid: one camera tile per participant (yourself first), plus screen tiles. */
 export class Grid {
-  constructor(gridEl, { onNeedKeyframe }) {
+  constructor(gridEl, { onNeedKeyframe, onFirstFrame }) {
     this.gridEl = gridEl;
     this.tiles = new Map(); // "id:kind" -> Tile
     this.onNeedKeyframe = onNeedKeyframe;
+    this.onFirstFrame = onFirstFrame;
   }
 
   key(id, kind) {
@@ -186,7 +190,7 @@ export class Grid {
   upsert(p) {
     let tile = this.tile(p.id, "camera");
     if (!tile) {
-      tile = new Tile({ id: p.id, name: p.name, kind: "camera" });
+      tile = new Tile({ id: p.id, name: p.name, kind: "camera", onFirstFrame: this.onFirstFrame });
       this.tiles.set(this.key(p.id, "camera"), tile);
       this.gridEl.append(tile.root);
     }
@@ -230,7 +234,7 @@ export class Grid {
       } else if (kind === "screen" && p.screen) {
         let tile = this.tile(p.id, "screen");
         if (!tile) {
-          tile = new Tile({ id: p.id, name: p.name, kind: "screen" });
+          tile = new Tile({ id: p.id, name: p.name, kind: "screen", onFirstFrame: this.onFirstFrame });
           this.tiles.set(this.key(p.id, "screen"), tile);
           this.tile(p.id, "camera").root.after(tile.root);
         }

@@ -1,0 +1,86 @@
+"""A meeting in real browsers: Daphne, the SFU worker and headless Chromium (see browser.py)."""
+
+from __future__ import annotations
+
+import sys
+
+from rooms.tests.browser import BrowserTestCase
+
+LATE_JOIN_LIMIT_SECONDS = 2.0
+
+
+class MeetingInBrowsersTestCase(BrowserTestCase):
+    def test_two_members_and_a_guest_meet(self) -> None:
+        alice = self.signed_in(self.alice)
+        bob = self.signed_in(self.bob)
+        guest = self.new_person("Gus Guest")
+        for person in (alice, bob, guest):
+            self.open_room(person)
+
+        self.join(alice)
+        self.join(bob)
+        self.wait_video_playing(alice, "Bob")
+        self.wait_video_playing(bob, "Alice")
+
+        # Said before the guest arrives: the guest gets it with the meeting's history.
+        bob.page.get_by_label("Message").fill("Hello before Gus")
+        bob.page.get_by_role("button", name="Send").click()
+        alice.page.locator("#chat-log").get_by_text("Hello before Gus").wait_for()
+
+        # The late joiner: from the Join click to the first remote frame.
+        self.join(guest)
+        self.wait_video_playing(guest, "Alice")
+        self.wait_video_playing(guest, "Bob")
+        late = self.time_to_first_frame(guest)
+        print(f"\nlate joiner: first remote frame {late:.2f} s after Join", file=sys.stderr)
+        self.assertLessEqual(late, LATE_JOIN_LIMIT_SECONDS)
+
+        # Everyone sees and hears everyone else.
+        people = (alice, bob, guest)
+        for viewer in people:
+            for other in people:
+                if other is not viewer:
+                    self.wait_video_playing(viewer, other.name)
+                    self.wait_audio_flowing(viewer, other.name)
+        guest.page.locator("#chat-log").get_by_text("Hello before Gus").wait_for()
+
+        # Live chat reaches the others.
+        guest.page.get_by_label("Message").fill("Hi all, Gus here")
+        guest.page.get_by_role("button", name="Send").click()
+        for person in (alice, bob):
+            person.page.locator("#chat-log").get_by_text("Hi all, Gus here").wait_for()
+
+        # The participant list names everyone; the tile shows each name.
+        for person in (alice, bob):
+            self.assertIn("Gus Guest", person.page.locator("#participants").inner_text())
+            self.assertIn(
+                "Gus Guest", " ".join(person.page.locator('.tile[data-kind="camera"]').all_inner_texts())
+            )
+
+        # Leave removes the guest's tile for the others.
+        guest.page.get_by_role("button", name="Leave").click()
+        for person in (alice, bob):
+            self.tile(person, "Gus Guest").wait_for(state="detached", timeout=10_000)
+            self.assertNotIn("Gus Guest", person.page.locator("#participants").inner_text())
+        self.wait_video_playing(alice, "Bob")
+
+    def test_camera_refused_joins_with_audio_only(self) -> None:
+        alice = self.signed_in(self.alice)
+        bob = self.signed_in(self.bob, camera=False)  # camera permission refused, microphone allowed
+        self.enter(alice)
+        self.open_room(bob)
+        self.assertIn("camera", bob.page.locator("#preview-note").inner_text().lower())
+        self.join(bob)
+
+        # Bob sees Alice and hears her; Alice hears Bob and sees his name instead of video.
+        self.wait_video_playing(bob, "Alice")
+        self.wait_audio_flowing(bob, "Alice")
+        self.wait_audio_flowing(alice, "Bob")
+        bob_tile = alice.page.locator('.tile[data-kind="camera"]', has=self.tile(alice, "Bob"))
+        bob_tile.locator(".tile-placeholder").wait_for(state="visible")
+        self.assertIn("Bob", bob_tile.locator(".tile-placeholder").inner_text())
+        self.assertEqual(bob.page.get_by_role("button", name="Turn camera on").count(), 1)
+        self.assertEqual(
+            alice.page.evaluate("() => document.querySelector('video[data-participant=\"Bob\"]').videoWidth"),
+            0,
+        )
