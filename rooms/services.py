@@ -144,6 +144,9 @@ def end_meeting(*, meeting: Meeting) -> None:
     from transcripts import services as transcript_services
 
     transcript_services.mark_meeting_ended(meeting=meeting)
+    if not meeting.sfu_worker or not settings.CAPTIONS_ENABLED:
+        # No SFU tapped this meeting's audio, so no flush will come: nothing more to wait for.
+        transcript_services.record_flush(meeting_id=meeting.id, finals=0)
 
 
 def post_chat(*, participant: Participant, text: str) -> ChatMessage:

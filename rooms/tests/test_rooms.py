@@ -53,6 +53,21 @@ class MeetingServiceTestCase(BaseTestCase):
         c = services.join_meeting(room=self.room, user=self.alice)
         self.assertNotEqual(c.meeting_id, a.meeting_id)
 
+    def test_meeting_without_media_server_completes_its_transcript_at_the_end(self) -> None:
+        from transcripts.models import Transcript
+
+        a = services.join_meeting(room=self.room, user=self.alice)
+        services.leave_meeting(participant=a)
+        self.assertEqual(Transcript.objects.get(meeting_id=a.meeting_id).status, Transcript.Status.COMPLETE)
+
+    def test_meeting_on_an_sfu_waits_for_its_flush(self) -> None:
+        from transcripts.models import Transcript
+
+        a = services.join_meeting(room=self.room, user=self.alice)
+        services.place_meeting(meeting=a.meeting, worker_id="w1", replacing="")
+        services.leave_meeting(participant=a)
+        self.assertEqual(Transcript.objects.get(meeting_id=a.meeting_id).status, Transcript.Status.FLUSHING)
+
     def test_leaving_twice_is_harmless(self) -> None:
         a = services.join_meeting(room=self.room, user=self.alice)
         self.assertTrue(services.leave_meeting(participant=a))
