@@ -224,6 +224,14 @@ class ServerSfuUnavailable(TypedDict):
     message: str
 
 
+class ServerMediaRestart(TypedDict):
+    """The meeting moved to another SFU worker: close both peer connections and start again
+    (a new publish offer; a new subscribe offer will follow)."""
+
+    type: Literal["media-restart"]
+    message: str
+
+
 # WebSocket close codes (4000-4999 are for applications).
 CLOSE_NOT_ALLOWED = 4003
 CLOSE_NOT_FOUND = 4004

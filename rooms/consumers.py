@@ -193,23 +193,29 @@ class RoomConsumer(AsyncWebsocketConsumer):
         locked = Room.objects.values_list("locked", flat=True).get(pk=self.room.pk)
         return others, chat, locked
 
-    async def join_sfu(self) -> None:
-        """Place the meeting on a live SFU worker (first placement wins) and join it there."""
+    async def join_sfu(self, avoid: str = "") -> None:
+        """Place the meeting on a live SFU worker (first placement wins) and join it there.
+
+        ``avoid``: a worker that is shutting down (its heartbeat may still be visible).
+        """
         from sfu import registry
 
         p = self.participant
         assert p is not None
-        meeting = await database_sync_to_async(lambda: p.meeting)()
-        current = await database_sync_to_async(lambda: type(meeting).objects.get(pk=meeting.pk).sfu_worker)()
-        worker = current if current and await registry.is_alive(current) else await registry.pick_worker()
+        meeting = await database_sync_to_async(lambda: type(p.meeting).objects.get(pk=p.meeting_id))()
+        current = meeting.sfu_worker
+        if current and current != avoid and await registry.is_alive(current):
+            worker: str | None = current
+        else:
+            live = [w for w in await registry.live_workers() if w["worker_id"] != avoid]
+            worker = min(live, key=lambda w: (w["load"], w["worker_id"]))["worker_id"] if live else None
         if worker is None:
             self.sfu_worker = ""
-            await self.send_json(
-                {
-                    "type": "media-unavailable",
-                    "message": "No media server is running; chat works, audio and video do not.",
-                }
-            )
+            unavailable: protocol.ServerSfuUnavailable = {
+                "type": "media-unavailable",
+                "message": "No media server is running; chat works, audio and video do not.",
+            }
+            await self.send_json(unavailable)
             return
         if worker != current:
             worker = await database_sync_to_async(services.place_meeting)(
@@ -341,12 +347,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def sfu_closed(self, event: dict[str, Any]) -> None:
         if self.participant is None or event.get("participant") != self.participant.id:
             return
-        self.sfu_worker = ""
+        dead, self.sfu_worker = self.sfu_worker, ""
         if event.get("reason") == "server-shutdown":
-            # The browser reconnects and is placed on another live worker.
-            await self.send_error(
-                "server-shutdown", "The media server is restarting; reconnecting…", fatal=True
-            )
-            await self.close(code=protocol.CLOSE_SERVER_SHUTDOWN)
+            # Stay in the meeting: move to another live worker (the first consumer to ask places
+            # the meeting there, the others follow) and have the browser renegotiate from scratch.
+            restart: protocol.ServerMediaRestart = {
+                "type": "media-restart",
+                "message": "The media server is restarting; reconnecting audio and video…",
+            }
+            await self.send_json(restart)
+            await self.join_sfu(avoid=dead)
         else:
-            await self.send_json({"type": "media-unavailable", "message": "The media connection was closed."})
+            unavailable: protocol.ServerSfuUnavailable = {
+                "type": "media-unavailable",
+                "message": "The media connection was closed.",
+            }
+            await self.send_json(unavailable)
