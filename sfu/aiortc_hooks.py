@@ -271,8 +271,11 @@ class PublisherTrack:
         abs_send_time = ((ntp >> 14) & 0x00FFFFFF).to_bytes(3, "big")
         want_keyframe = False
         for stream in self.subscribers:
-            if stream.forward(source, ntp, abs_send_time):
-                want_keyframe = True
+            try:
+                if stream.forward(source, ntp, abs_send_time):
+                    want_keyframe = True
+            except Exception:  # never let one subscriber break aiortc's receive loop
+                logger.exception("forwarding to one subscriber failed")
         if want_keyframe:
             await self.request_keyframe()
 

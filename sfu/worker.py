@@ -411,10 +411,11 @@ class SfuWorker:
             candidate = candidate_from_sdp(text.split(":", 1)[1] if text.startswith("candidate:") else text)
         except Exception as exc:
             raise CommandError("bad-candidate", f"The ICE candidate could not be parsed: {exc}.") from exc
-        candidate.sdpMid = cand.get("sdpMid")
-        candidate.sdpMLineIndex = cand.get("sdpMLineIndex")
-        if candidate.sdpMid is None and candidate.sdpMLineIndex is None:
-            candidate.sdpMLineIndex = 0
+        # Everything is bundled on the first transport (max-bundle), which aiortc only feeds
+        # candidates addressed to the first section.
+        first = next((t for t in pc.getTransceivers() if t.mid is not None), None)
+        candidate.sdpMid = first.mid if first is not None else cand.get("sdpMid")
+        candidate.sdpMLineIndex = 0
         await pc.addIceCandidate(candidate)
 
     async def _set_muted(self, message: dict[str, Any]) -> None:
