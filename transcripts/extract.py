@@ -382,8 +382,12 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                 base = re.sub(r"(?<=[^s])es$|(?<=ss)es$|s$", "", verb) if m.group("who") != "I" else verb
                 clause = f"{base}{m.group('rest')}".strip()
                 due = find_due(clause)
-                # the owner may correct the date right away: "Thursday, actually."
-                for j in range(i + 1, min(n, i + 2)):
+                # the owner may correct a recapped date right away: "Thursday, actually."
+                dated_later = any(
+                    find_due(t) and re.match(rf"^(?:and |then |also |so )?{m.group('who')}\b", t.strip())
+                    for t in sents[sents.index(s) + 1 :]
+                )
+                for j in range(i + 1, min(n, i + 2) if due and not dated_later else i + 1):
                     rs = segments[j]
                     rspeaker = names.resolve(rs["speaker"].split()[0]) or rs["speaker"]
                     if rspeaker == who and re.search(r"\bactually\b|^no\b", rs["text"], re.I):
@@ -495,7 +499,14 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
             continue
         if it.owner not in names.full:
             continue
-        out.append({"owner": it.owner, "task": task[:300], "due": it.due, "segments": sorted(set(it.segs))})
+        out.append(
+            {
+                "owner": it.owner,
+                "task": task[:300],
+                "due": it.due,
+                "segments": [segments[k]["id"] for k in sorted(set(it.segs))],
+            }
+        )
     return _dedupe(out)
 
 

@@ -113,15 +113,16 @@ def run_summary(*, summary_id: int) -> Summary:
         action_items=result["action_items"],
         model_name=result["model_name"],
     )
-    email_summary(summary_id=summary.id)
+    if email_summary(summary_id=summary.id):
+        summary.refresh_from_db()
     return summary
 
 
-def _finish(summary: Summary, **fields: object) -> Summary:
+def _finish(row: Summary, **fields: object) -> Summary:
     with transaction.atomic():
-        Summary.objects.filter(pk=summary.pk).update(updated_at=timezone.now(), **fields)
-    summary.refresh_from_db()
-    return summary
+        Summary.objects.filter(pk=row.pk).update(updated_at=timezone.now(), **fields)
+    row.refresh_from_db()
+    return row
 
 
 def fail_summary(*, summary_id: int, reason: str) -> None:

@@ -1,0 +1,157 @@
+"""The deterministic extractor on small transcripts of our own (no /work/shared needed)."""
+
+from __future__ import annotations
+
+import re
+import unittest
+
+from transcripts.extract import extract, find_due
+from transcripts.tests.test_summary_helpers import load_fixture
+
+
+def _names(name: str) -> set[str]:
+    return {w.lower() for w in name.split()}
+
+
+def matches(item: dict, owner: str, keywords: list[str]) -> bool:
+    task = item["task"].lower()
+    return bool(_names(item["owner"]) & _names(owner)) and all(
+        any(re.search(rf"\b{re.escape(alt.lower())}", task) for alt in k.split("|")) for k in keywords
+    )
+
+
+class FixtureMeetingsTests(unittest.TestCase):
+    def check(self, name: str) -> dict:
+        segs, participants, expected = load_fixture(name)
+        result = extract(segs, participants)
+        items = result["action_items"]
+        ids = {s["id"] for s in segs}
+        for gold in expected["action_items"]:
+            found = [i for i in items if matches(i, gold["owner"], gold["keywords"])]
+            self.assertEqual(len(found), 1, f"{name}: {gold} in {items}")
+            if gold["due"]:
+                self.assertIn(gold["due"].lower(), (found[0]["due"] or "").lower(), found[0])
+            else:
+                self.assertIsNone(found[0]["due"], found[0])
+        self.assertEqual(len(items), len(expected["action_items"]), items)
+        for d in expected["distractors"]:
+            for i in items:
+                if d["owner"] and not _names(i["owner"]) & _names(d["owner"]):
+                    continue
+                self.assertFalse(matches(i, i["owner"], d["keywords"]), f"distractor {d} listed as {i}")
+        for i in items:
+            self.assertIn(i["owner"], participants)  # nobody from outside the meeting
+            self.assertTrue(i["segments"] and set(i["segments"]) <= ids)  # traceable
+        decisions = " ".join(result["decisions"]).lower()
+        for word in expected["decisions"]:
+            self.assertIn(word.lower(), decisions)
+        return result
+
+    def test_release_planning(self) -> None:
+        result = self.check("release_planning")
+        pilot = next(i for i in result["action_items"] if "pilot" in i["task"].lower())
+        self.assertEqual(pilot["owner"], "Tomas Berg")  # Omar declined, Tomas took it
+
+    def test_recap_correction_wins(self) -> None:
+        result = self.check("release_planning")
+        notes = next(i for i in result["action_items"] if "release notes" in i["task"].lower())
+        self.assertEqual(notes["due"], "Monday")  # recap said Friday, the owner corrected it
+
+    def test_handover_moves_the_task(self) -> None:
+        result = self.check("clinic_handover")
+        imp = next(i for i in result["action_items"] if "import" in i["task"].lower())
+        self.assertEqual(imp["owner"], "Maria Lopez")
+
+    def test_small_talk_has_no_items(self) -> None:
+        result = self.check("small_talk")
+        self.assertEqual(result["decisions"], [])
+
+
+def seg(i: int, speaker: str, text: str) -> dict:
+    return {"id": i, "speaker": speaker, "text": text}
+
+
+class PhrasingTests(unittest.TestCase):
+    people = ["Ann Lee", "Bo Chan", "Cy Moss"]
+
+    def items(self, *lines: tuple[str, str]) -> list[dict]:
+        return extract([seg(i + 1, s, t) for i, (s, t) in enumerate(lines)], self.people)["action_items"]
+
+    def test_plain_commitment_with_date(self) -> None:
+        (item,) = self.items(("Bo Chan", "I'll migrate the billing cron jobs by Friday."))
+        self.assertEqual(item["owner"], "Bo Chan")
+        self.assertIn("billing cron jobs", item["task"])
+        self.assertEqual(item["due"], "Friday")
+        self.assertEqual(item["segments"], [1])
+
+    def test_request_accepted(self) -> None:
+        (item,) = self.items(
+            ("Ann Lee", "Can you renew the TLS certificate for the status site, Cy?"),
+            ("Cy Moss", "Sure, I'll do it tomorrow."),
+        )
+        self.assertEqual((item["owner"], item["due"]), ("Cy Moss", "tomorrow"))
+        self.assertIn("TLS certificate", item["task"])
+        self.assertEqual(item["segments"], [1, 2])
+
+    def test_request_declined_is_not_an_item(self) -> None:
+        self.assertEqual(
+            self.items(
+                ("Ann Lee", "Bo, could you rewrite the onboarding wiki page?"),
+                ("Bo Chan", "I'd rather not, I don't have the time this sprint."),
+            ),
+            [],
+        )
+
+    def test_already_done_is_not_an_item(self) -> None:
+        self.assertEqual(
+            self.items(
+                ("Ann Lee", "Cy, can you rotate the database password?"),
+                ("Cy Moss", "That's already done, I rotated it on Monday."),
+            ),
+            [],
+        )
+
+    def test_rejected_offer_is_not_an_item(self) -> None:
+        self.assertEqual(
+            self.items(
+                ("Bo Chan", "I can build a custom dashboard for the sales team."),
+                ("Ann Lee", "No, let's not, the standard reports are enough."),
+            ),
+            [],
+        )
+
+    def test_we_and_meta_talk_are_not_items(self) -> None:
+        self.assertEqual(
+            self.items(
+                ("Ann Lee", "I'll come to that in a minute. We'll revisit pricing next quarter."),
+                ("Bo Chan", "I'd like to propose a hackathon."),
+            ),
+            [],
+        )
+
+    def test_owner_outside_the_meeting_is_dropped(self) -> None:
+        self.assertEqual(self.items(("Ann Lee", "Zed will send the contract to legal tomorrow.")), [])
+
+    def test_repeated_commitment_is_kept_once(self) -> None:
+        items = self.items(
+            ("Bo Chan", "I'll update the load balancer config by Tuesday."),
+            ("Cy Moss", "Thanks."),
+            ("Bo Chan", "Like I said, I'll update the load balancer config by Tuesday."),
+        )
+        self.assertEqual(len(items), 1)
+        self.assertEqual(items[0]["segments"], [1, 3])
+
+
+class DueDateTests(unittest.TestCase):
+    def test_dates(self) -> None:
+        cases = {
+            "send it by Friday": "Friday",
+            "done by the end of the month": "the end of the month",
+            "ready by next Monday, the sixth": "next Monday, the sixth",
+            "book the week of November tenth": "the week of November tenth",
+            "we ship in the first quarter": None,
+            "I'll call them tomorrow morning": "tomorrow morning",
+            "have them by the twentieth": "the twentieth",
+        }
+        for text, due in cases.items():
+            self.assertEqual(find_due(text), due, text)
