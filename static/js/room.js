@@ -49,6 +49,7 @@ const meet = {
   config,
   events: [],
   firstFrameAt: {}, // "participantId:kind" -> performance.now() of its first remote frame
+  captionLog: [], // the last caption messages received, for tests
   joinClickedAt: null,
   get subscribeTracks() {
     return subscriber ? subscriber.tracks : {};
@@ -339,6 +340,8 @@ const handlers = {
     status.alert(`${msg.by} muted your microphone. Select “Unmute microphone” when you want to speak.`);
   },
   caption(msg) {
+    meet.captionLog.push(msg);
+    if (meet.captionLog.length > 200) meet.captionLog.shift();
     captions.show(msg);
   },
   error(msg) {
