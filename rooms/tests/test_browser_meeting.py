@@ -84,3 +84,68 @@ class MeetingInBrowsersTestCase(BrowserTestCase):
             alice.page.evaluate("() => document.querySelector('video[data-participant=\"Bob\"]').videoWidth"),
             0,
         )
+
+
+class MeetingControlsTestCase(BrowserTestCase):
+    def test_camera_microphone_and_host_moderation(self) -> None:
+        alice = self.signed_in(self.alice)  # hosts: she created the room
+        bob = self.signed_in(self.bob)
+        self.enter(alice)
+        self.enter(bob)
+        self.wait_video_playing(bob, "Alice")
+        self.assertEqual(bob.page.get_by_role("button", name="Lock room").count(), 0)  # not a host
+
+        # Camera off: the others see her name instead; back on: video again.
+        alice_tile = bob.page.locator('.tile[data-kind="camera"]', has=self.tile(bob, "Alice"))
+        alice.page.get_by_role("button", name="Turn camera off").click()
+        alice_tile.locator(".tile-placeholder").wait_for(state="visible")
+        alice.page.get_by_role("button", name="Turn camera on").click()
+        alice_tile.locator(".tile-placeholder").wait_for(state="hidden")
+        self.wait_video_playing(bob, "Alice")
+
+        # Bob mutes himself: Alice sees it on his tile.
+        bob.page.get_by_role("button", name="Mute microphone").click()
+        bob_tile = alice.page.locator('.tile[data-kind="camera"]', has=self.tile(alice, "Bob"))
+        bob_tile.get_by_text("Microphone off").wait_for(state="visible")
+        bob.page.get_by_role("button", name="Unmute microphone").click()
+        bob_tile.get_by_text("Microphone off").wait_for(state="hidden")
+
+        # The host mutes Bob.
+        alice.page.locator("#participants li", has_text="Bob").get_by_role("button", name="Mute").click()
+        bob.page.get_by_role("button", name="Unmute microphone").wait_for()
+        self.assertIn("muted your microphone", bob.page.locator("#alert").inner_text())
+
+        # The host locks the room: a newcomer is told so.
+        alice.page.get_by_role("button", name="Lock room").click()
+        alice.page.get_by_role("button", name="Unlock room").wait_for()
+        guest = self.new_person("Gus Guest")
+        self.open_room(guest)
+        guest.page.get_by_role("button", name="Join", exact=True).click()
+        guest.page.locator("#status", has_text="locked").wait_for()
+        self.assertIn("Ask the host to unlock it", guest.page.locator("#alert").inner_text())
+
+        # The host removes Bob: his page says so, his tile goes away.
+        alice.page.once("dialog", lambda dialog: dialog.accept())
+        alice.page.locator("#participants li", has_text="Bob").get_by_role("button", name="Remove").click()
+        bob.page.locator("#status", has_text="removed you").wait_for()
+        self.tile(alice, "Bob").wait_for(state="detached")
+        self.assertEqual(bob.page.get_by_role("button", name="Join", exact=True).is_visible(), True)
+
+    def test_lost_connection_rejoins(self) -> None:
+        alice = self.signed_in(self.alice)
+        bob = self.signed_in(self.bob)
+        self.enter(alice)
+        self.enter(bob)
+        self.wait_video_playing(alice, "Bob")
+        first_id = bob.page.evaluate("() => window.__meet.self.id")
+
+        bob.page.evaluate("() => window.__meet.signaling.ws.close()")  # as if the network dropped
+        bob.page.wait_for_function(
+            "(old) => window.__meet.phase === 'joined' && window.__meet.self.id !== old",
+            arg=first_id,
+            timeout=15_000,
+        )
+        self.wait_video_playing(bob, "Alice")
+        self.wait_video_playing(alice, "Bob")
+        self.assertEqual(self.tile(alice, "Bob").count(), 1)
+        self.wait_audio_flowing(alice, "Bob")

@@ -69,6 +69,9 @@ const meet = {
   get phase() {
     return phase;
   },
+  get signaling() {
+    return signaling;
+  },
   local,
 };
 window.__meet = meet;
