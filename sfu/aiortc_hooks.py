@@ -348,8 +348,12 @@ class SubscriberStream:
         self.rtx_sent = 0
         self.plis_received = 0
         if stream_id is not None:
-            sender._stream_id = stream_id
+            self.set_stream_id(stream_id)
         self._install()
+
+    def set_stream_id(self, stream_id: str) -> None:
+        """The msid stream of this sender in the next offer (one stream per publisher)."""
+        self.sender._stream_id = stream_id
 
     def _install(self) -> None:
         sender = self.sender

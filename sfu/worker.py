@@ -271,7 +271,7 @@ class SfuWorker:
                 subscriber.slots.append(slot)
             else:
                 slot.transceiver.direction = "sendonly"
-                slot.transceiver.sender._stream_id = f"p{publisher.id}"
+                slot.stream.set_stream_id(f"p{publisher.id}")
             slot.publisher = publisher.id
             source = publisher.sources.get(kind)
             if source is not None:
@@ -287,7 +287,11 @@ class SfuWorker:
         p.pending = False
         p.negotiating = True
         pc = p.subscribe_pc
-        await pc.setLocalDescription(await pc.createOffer())
+        try:
+            await pc.setLocalDescription(await pc.createOffer())
+        except Exception:
+            p.negotiating = False
+            raise
         tracks: dict[str, protocol.TrackInfo] = {
             s.transceiver.mid: {"participant": s.publisher, "kind": s.kind}  # type: ignore[typeddict-item]
             for s in p.slots
