@@ -89,6 +89,13 @@ class ForwardingTests(SimpleTestCase):
             stream = next(s.stream for s in h.worker.subscriber_streams(2) if s.kind == "video")
             self.assertGreaterEqual(stream.plis_received, 1)
 
+            # A NACK is answered from the shared history as RTX.
+            rtx_before = stream.rtx_sent
+            await receiver._send_rtcp_nack(
+                ssrc, [(stream.next_seq - 5) & 0xFFFF, (stream.next_seq - 4) & 0xFFFF]
+            )
+            await wait_for(lambda: stream.rtx_sent >= rtx_before + 2, 3, "RTX answers to the NACK")
+
             # A late joiner gets a keyframe and video within about a second of connecting.
             late = await h.join(4, publish=False)
             await wait_for(lambda: late.frames[(1, "video")] >= 1, 10, "video at the late joiner")
