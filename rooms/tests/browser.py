@@ -128,12 +128,12 @@ class Person:
 
 # JS run in the page. `window.__meet` is set by static/js/room.js.
 JS_VIDEO_ADVANCING = """
-(name) => {
-  const v = document.querySelector(`video[data-participant="${CSS.escape(name)}"]`);
+(selector) => {
+  const v = document.querySelector(selector);
   if (!v || v.videoWidth === 0) return false;
   window.__probe = window.__probe || {};
-  const prev = window.__probe[name];
-  window.__probe[name] = v.currentTime;
+  const prev = window.__probe[selector];
+  window.__probe[selector] = v.currentTime;
   return prev !== undefined && v.currentTime > prev;
 }
 """
@@ -357,13 +357,20 @@ class BrowserTestCase(ChannelsLiveServerTestCase):
 
     # --- media checks ------------------------------------------------------------------------
 
-    def wait_video_playing(self, person: Person, name: str, timeout: float = 10) -> None:
-        """``person`` sees ``name``'s camera: videoWidth > 0 and currentTime advancing."""
+    def wait_video_playing(
+        self, person: Person, name: str, timeout: float = 10, *, screen: bool = False
+    ) -> None:
+        """``person`` sees ``name``'s camera (or screen): videoWidth > 0 and currentTime advancing."""
+        attr = "data-screen-of" if screen else "data-participant"
+        selector = f'video[{attr}="{name}"]'
         try:
-            person.page.wait_for_function(JS_VIDEO_ADVANCING, arg=name, polling=250, timeout=timeout * 1000)
+            person.page.wait_for_function(
+                JS_VIDEO_ADVANCING, arg=selector, polling=250, timeout=timeout * 1000
+            )
         except Exception as e:
+            what = "screen" if screen else "video"
             raise AssertionError(
-                f"{person.name} does not see {name}'s video playing: {e}\n{self.debug_dump()}"
+                f"{person.name} does not see {name}'s {what} playing: {e}\n{self.debug_dump()}"
             ) from None
 
     def audio_packets(self, person: Person) -> dict[str, int]:
@@ -395,6 +402,13 @@ class BrowserTestCase(ChannelsLiveServerTestCase):
         if result is None:
             raise AssertionError(f"{person.name} saw no remote frame\n{self.debug_dump()}")
         return float(result)
+
+    def timeline(self, person: Person) -> list[str]:
+        """The page's signaling and media events, in seconds after the Join click."""
+        return person.page.evaluate(
+            "() => { const m = window.__meet; return m.events.filter((e) => e.t >= m.joinClickedAt).map((e) =>"
+            " { const { t, ...rest } = e; return `${((t - m.joinClickedAt) / 1000).toFixed(2)} ${JSON.stringify(rest)}`; }); }"
+        )
 
     def tile(self, person: Person, name: str):  # noqa: ANN201 - a Playwright Locator
         return person.page.locator(f'video[data-participant="{name}"]')

@@ -33,6 +33,7 @@ class MeetingInBrowsersTestCase(BrowserTestCase):
         self.wait_video_playing(guest, "Bob")
         late = self.time_to_first_frame(guest)
         print(f"\nlate joiner: first remote frame {late:.2f} s after Join", file=sys.stderr)
+        print(f"late joiner timeline: {self.timeline(guest)}", file=sys.stderr)
         self.assertLessEqual(late, LATE_JOIN_LIMIT_SECONDS)
 
         # Everyone sees and hears everyone else.
@@ -102,6 +103,13 @@ class MeetingControlsTestCase(BrowserTestCase):
         alice.page.get_by_role("button", name="Turn camera on").click()
         alice_tile.locator(".tile-placeholder").wait_for(state="hidden")
         self.wait_video_playing(bob, "Alice")
+
+        # Screen sharing: a tile of its own, gone when she stops.
+        alice.page.get_by_role("button", name="Share screen").click()
+        self.wait_video_playing(bob, "Alice", screen=True)
+        self.wait_video_playing(bob, "Alice")  # her camera still plays too
+        alice.page.get_by_role("button", name="Stop sharing").click()
+        bob.page.locator('video[data-screen-of="Alice"]').wait_for(state="detached")
 
         # Bob mutes himself: Alice sees it on his tile.
         bob.page.get_by_role("button", name="Mute microphone").click()

@@ -30,7 +30,10 @@ let phase = "lobby"; // lobby | joining | joined | reconnecting | ended
 const participants = new Map(); // id -> ParticipantInfo
 
 const grid = new Grid($("grid"), {
-  onNeedKeyframe: (id) => send({ type: "keyframe", participant: id }),
+  onNeedKeyframe: (id) => {
+    log({ keyframeRequest: id });
+    send({ type: "keyframe", participant: id });
+  },
   onFirstFrame: (id, kind) => {
     const key = `${id}:${kind}`;
     if (!(key in meet.firstFrameAt)) meet.firstFrameAt[key] = performance.now();
@@ -320,6 +323,7 @@ const handlers = {
     if (subscriber) subscriber.reconcile();
   },
   "publish-answer"(msg) {
+    log({ publishAnswer: true });
     if (publisher) publisher.answer(msg.sdp).catch((err) => status.alert(`Could not send your audio and video (${err.message}).`));
   },
   "subscribe-offer"(msg) {
@@ -391,6 +395,7 @@ async function join() {
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
   signaling = new Signaling(`${scheme}//${window.location.host}${config.wsPath}`, {
     onOpen: () => {
+      log({ ws: "open" });
       status.show("Connected to the server. Joining…");
       send({ type: "join" });
     },
