@@ -130,7 +130,9 @@ class Transcriber:
         text = ""
         pcm = message.get("pcm")
         if isinstance(pcm, bytes | bytearray) and len(pcm) % 2 == 0:
-            segs = await asyncio.to_thread(self.engine.transcribe, pcm16_to_float(bytes(pcm)), fast=not final)
+            segs = await asyncio.to_thread(
+                self.engine.transcribe_live, pcm16_to_float(bytes(pcm)), final=final
+            )
             text = join_text(segs)
         else:
             # A final still counts (with no words) so that the transcript can complete.

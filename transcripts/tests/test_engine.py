@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from io import StringIO
 
+import numpy as np
 from django.core.management import CommandError, call_command
 from django.test import SimpleTestCase
 
@@ -66,3 +67,29 @@ class TranscribeFileCommandTestCase(SimpleTestCase):
     def test_unreadable_file_is_a_clear_error(self) -> None:
         with self.assertRaisesMessage(CommandError, "Could not transcribe"):
             call_command("transcribe_file", str(FIXTURES / "speech1.txt"), stdout=StringIO())
+
+
+class LiveDecodingTestCase(SimpleTestCase):
+    """The live path's short-encoder decode (the worker's interim and final passes)."""
+
+    def test_final_and_interim_windows(self) -> None:
+        audio = read_wav(FIXTURES / "speech1.wav").astype("float32") / 32768
+        for final in (True, False):
+            with self.subTest(final=final):
+                segs = get_engine().transcribe_live(audio, final=final)
+                self.assertLessEqual(wer(reference("speech1"), join_text(segs)), 0.2, segs)
+
+    def test_silence_and_noise_give_nothing(self) -> None:
+        engine = get_engine()
+        self.assertEqual(engine.transcribe_live(silence(10).astype("float32"), final=True), [])
+        for dbfs in (-60.0, -45.0):
+            noise = low_noise(10, dbfs).astype("float32") / 32768
+            self.assertEqual(engine.transcribe_live(noise, final=True), [])
+            self.assertEqual(engine.transcribe_live(noise, final=False), [])
+
+    def test_window_longer_than_live_limit_still_transcribed(self) -> None:
+        names = ("conversation_alice", "conversation_bob")
+        audio = np.concatenate([read_wav(FIXTURES / f"{n}.wav") for n in names]).astype("float32") / 32768
+        self.assertGreater(len(audio), 30 * 16000)  # past LIVE_MAX_SECONDS: the ordinary path
+        text = join_text(get_engine().transcribe_live(audio, final=True))
+        self.assertLessEqual(wer(" ".join(reference(n) for n in names), text), 0.2, text)

@@ -1,0 +1,314 @@
+"""Live captions: engine speed, speakers per 2 cores, end-of-speech -> final caption latency.
+
+    .venv/bin/python bench/captions.py [EVAL_DIR] [--speakers N] [--utterances N] [--skip-latency]
+
+1. Real-time factor of the engine (final decoding: beam, VAD) on every speech file of the dev set.
+2. The live pass pattern per speaking participant: an interim pass (greedy) over the last 8 s every
+   INTERIM_EVERY seconds, plus one final pass (beam) over each utterance. Measured pass times give
+   the load of one speaker; two cores keep 1/load speakers in real time (wall clock, one worker
+   using WHISPER_THREADS threads) and 2/cpu-load by CPU time (less sensitive to other processes).
+3. Latency through the live path: utterances encoded as Opus, fed in real time (20 ms packets) to
+   transcripts.live.AudioTap -> Redis channel layer -> a `runtranscriber` subprocess -> the room
+   group; from the end of speech (last voiced packet fed) to the final caption received.
+   The transcriber stores finals in a throwaway SQLite database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "conference.settings")
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+FILES = [f"utt{i:02d}" for i in range(1, 11)] + ["long", "conversation/alice", "conversation/bob"]
+READY_TIMEOUT = 120.0
+CAPTION_TIMEOUT = 30.0
+
+
+def read_wav(path: Path) -> np.ndarray:
+    with wave.open(str(path), "rb") as w:
+        if w.getframerate() != 16000 or w.getnchannels() != 1 or w.getsampwidth() != 2:
+            raise SystemExit(f"{path}: expected 16 kHz mono 16-bit WAV")
+        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").copy()
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values), q)) if values else float("nan")
+
+
+def proc_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+# ---------------------------------------------------------------------------- 1 + 2: engine
+
+
+def engine_figures(speech: Path) -> dict[str, float]:
+    from transcripts.engine import get_engine
+    from transcripts.live import INTERIM_EVERY, INTERIM_WINDOW
+
+    engine = get_engine()
+    audio_s = wall_s = cpu_s = 0.0
+    for name in FILES:
+        samples = read_wav(speech / f"{name}.wav").astype(np.float32) / 32768
+        c0, t0 = time.process_time(), time.perf_counter()
+        engine.transcribe(samples)
+        wall_s += time.perf_counter() - t0
+        cpu_s += time.process_time() - c0
+        audio_s += len(samples) / 16000
+    print(f"engine: {engine.model_path}")
+    print(f"  compute {engine.compute_type}, beam {engine.beam_size}, {engine.threads} threads")
+    print(
+        f"final decoding RTF over {len(FILES)} files ({audio_s:.1f} s audio): {wall_s / audio_s:.3f} wall, {cpu_s / audio_s:.3f} cpu"
+    )
+
+    long = read_wav(speech / "long.wav").astype(np.float32) / 32768
+    window = int(INTERIM_WINDOW * 16000)
+    walls: list[float] = []
+    cpus: list[float] = []
+    for start in range(0, len(long) - window, 3 * 16000):
+        c0, t0 = time.process_time(), time.perf_counter()
+        engine.transcribe(long[start : start + window], fast=True)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    final_walls: list[float] = []
+    final_cpus: list[float] = []
+    final_audio = 0.0
+    for name in FILES[:10]:
+        samples = read_wav(speech / f"{name}.wav").astype(np.float32) / 32768
+        c0, t0 = time.process_time(), time.perf_counter()
+        engine.transcribe(samples)
+        final_walls.append(time.perf_counter() - t0)
+        final_cpus.append(time.process_time() - c0)
+        final_audio += len(samples) / 16000
+    interim_wall, interim_cpu = float(np.mean(walls)), float(np.mean(cpus))
+    final_rtf_wall, final_rtf_cpu = sum(final_walls) / final_audio, sum(final_cpus) / final_audio
+    print(
+        f"interim pass ({INTERIM_WINDOW:.0f} s window, greedy) x{len(walls)}: mean {interim_wall * 1000:.0f} ms, "
+        f"p95 {pct(walls, 95) * 1000:.0f} ms wall; {interim_cpu * 1000:.0f} ms cpu"
+    )
+    print(
+        f"final pass on 3-4 s utterances: mean {np.mean(final_walls) * 1000:.0f} ms wall, "
+        f"RTF {final_rtf_wall:.3f} wall / {final_rtf_cpu:.3f} cpu"
+    )
+    load_wall = interim_wall / INTERIM_EVERY + final_rtf_wall
+    load_cpu = interim_cpu / INTERIM_EVERY + final_rtf_cpu
+    print(
+        f"one speaking participant costs {load_wall:.3f} worker-seconds per second "
+        f"(interim every {INTERIM_EVERY} s + final), {load_cpu:.3f} cpu-seconds per second"
+    )
+    print(
+        f"concurrent speakers kept in real time on 2 cores: {1 / load_wall:.1f} (wall), {2 / load_cpu:.1f} (cpu time)"
+    )
+    return {"speakers_wall": 1 / load_wall, "speakers_cpu": 2 / load_cpu}
+
+
+# ---------------------------------------------------------------------------- 3: latency
+
+
+def setup_database(db_path: Path) -> tuple[int, int, list[int]]:
+    """A throwaway database with one meeting; returns meeting, room and participant ids."""
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+    from accounts.models import Organization, User
+    from rooms.models import Meeting, Participant, Room
+
+    org = Organization.objects.create(name="Bench", slug="bench")
+    user = User.objects.create(username="bench")
+    room = Room.objects.create(organization=org, name="Bench", slug="bench", created_by=user)
+    meeting = Meeting.objects.create(room=room)
+    participants = [
+        Participant.objects.create(meeting=meeting, display_name=f"Speaker {i + 1}").pk for i in range(16)
+    ]
+    return meeting.pk, room.pk, participants
+
+
+async def latency(
+    speech: Path,
+    meeting: int,
+    room: int,
+    participants: list[int],
+    n_speakers: int,
+    n_utts: int,
+    env: dict[str, str],
+) -> None:
+    from channels.layers import channel_layers
+
+    from conference.protocol import TRANSCRIBE_CHANNEL, room_group
+    from transcripts.live import SPEECH_DBFS, AudioTap
+    from transcripts.tests.helpers import opus_packets
+
+    layer = channel_layers.make_backend("default")
+    await layer.flush()
+    listener = await layer.new_channel()
+    await layer.group_add(room_group(room), listener)
+
+    worker = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "runtranscriber"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    drain: asyncio.Task[Any] | None = None
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        assert worker.stdout is not None
+        while True:
+            line = await asyncio.wait_for(asyncio.to_thread(worker.stdout.readline), READY_TIMEOUT)
+            if "Transcriber ready" in line:
+                break
+            if not line or time.monotonic() > deadline:
+                raise SystemExit(f"runtranscriber did not start: {line}")
+        drain = asyncio.create_task(asyncio.to_thread(lambda: [None for _ in worker.stdout]))  # type: ignore[union-attr]
+
+        # Each speaker: utterances with 0.5 s before and 1.5 s of silence after, in a different order.
+        clips = [read_wav(speech / f"utt{i:02d}.wav") for i in range(1, n_utts + 1)]
+        frame = 320
+        plans: list[
+            tuple[list[bytes], list[int]]
+        ] = []  # packets, index of the last voiced packet per utterance
+        for s in range(n_speakers):
+            order = clips[s % len(clips) :] + clips[: s % len(clips)]
+            pieces: list[np.ndarray] = [np.zeros(8000 + 2400 * s, np.int16)]  # staggered starts
+            ends: list[int] = []
+            pos = len(pieces[0])
+            for clip in order:
+                rms = np.array(
+                    [
+                        np.sqrt(np.mean(np.square(clip[i : i + frame].astype(np.float64))))
+                        for i in range(0, len(clip) - frame, frame)
+                    ]
+                )
+                voiced = np.nonzero(20 * np.log10(np.maximum(rms, 1e-9) / 32768) > SPEECH_DBFS)[0]
+                ends.append((pos + (voiced[-1] + 1) * frame) // frame)
+                pieces += [clip, np.zeros(24000, np.int16)]
+                pos += len(clip) + 24000
+            plans.append((opus_packets(np.concatenate(pieces)), ends))
+
+        started = time.time()
+        taps = [
+            AudioTap(
+                meeting=meeting,
+                room=room,
+                participant=participants[s],
+                speaker=f"Speaker {s + 1}",
+                meeting_started_at=started,
+                send=layer.send,
+            )
+            for s in range(n_speakers)
+        ]
+        speech_end: dict[tuple[int, int], float] = {}
+        received: dict[int, list[float]] = {s: [] for s in range(n_speakers)}
+        by_participant = {participants[s]: s for s in range(n_speakers)}
+        done = asyncio.Event()
+        expected = n_speakers * n_utts
+
+        async def listen() -> None:
+            count = 0
+            while count < expected:
+                msg = await asyncio.wait_for(layer.receive(listener), CAPTION_TIMEOUT + 30)
+                if msg["final"] and msg["text"]:
+                    received[by_participant[msg["participant"]]].append(time.perf_counter())
+                    count += 1
+            done.set()
+
+        listener_task = asyncio.create_task(listen())
+        cpu0 = proc_cpu(worker.pid)
+        t0 = time.perf_counter()
+        n_packets = max(len(p) for p, _e in plans)
+        for i in range(n_packets):
+            await asyncio.sleep(max(0.0, t0 + i * 0.02 - time.perf_counter()))
+            now = time.perf_counter()
+            for s, (packets, ends) in enumerate(plans):
+                if i < len(packets):
+                    taps[s].feed(packets[i], i * 960, started + i * 0.02)
+                    if i + 1 in ends:
+                        speech_end[(s, ends.index(i + 1))] = now + 0.02
+        finals = 0
+        for tap in taps:
+            finals += await tap.close()
+        await asyncio.wait_for(done.wait(), CAPTION_TIMEOUT)
+        audio_s = n_packets * 0.02
+        cpu = proc_cpu(worker.pid) - cpu0
+        await layer.send(
+            TRANSCRIBE_CHANNEL, {"type": "transcribe.flush", "meeting": meeting, "finals": finals}
+        )
+        listener_task.cancel()
+        lat: list[float] = []
+        for s in range(n_speakers):
+            ends_s = sorted(v for (sp, _u), v in speech_end.items() if sp == s)
+            for end, got in zip(ends_s, sorted(received[s]), strict=False):
+                lat.append(got - end)
+        print(
+            f"latency end of speech -> final caption ({n_speakers} speaker(s), {len(lat)} utterances, "
+            f"{finals} finals): p50 {pct(lat, 50):.2f} s, p95 {pct(lat, 95):.2f} s, max {max(lat):.2f} s"
+        )
+        print(f"transcriber cpu: {cpu:.1f} s for {audio_s:.1f} s of meeting ({cpu / audio_s:.2f} cores)")
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=10)
+        await layer.flush()
+        await layer.close_pools()
+    if drain is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(drain, 5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("eval_dir", nargs="?", default=str(ROOT.parent / "shared" / "eval-dev"))
+    parser.add_argument("--speakers", type=int, default=1, help="speakers talking at once in the latency run")
+    parser.add_argument("--utterances", type=int, default=10, help="utterances per speaker (max 10)")
+    parser.add_argument("--skip-latency", action="store_true")
+    args = parser.parse_args()
+    speech = Path(args.eval_dir) / "speech"
+    if not speech.is_dir():
+        raise SystemExit(f"{speech} not found (give the eval-dev directory)")
+    if not 1 <= args.speakers <= 16 or not 1 <= args.utterances <= 10:
+        raise SystemExit("--speakers 1..16, --utterances 1..10")
+
+    tmp = tempfile.TemporaryDirectory()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{Path(tmp.name) / 'bench.sqlite3'}",
+        "REDIS_PREFIX": f"bench-captions-{os.getpid()}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_PREFIX")})
+    try:
+        meeting, room, participants = setup_database(Path(tmp.name) / "bench.sqlite3")
+        engine_figures(speech)
+        if not args.skip_latency:
+            asyncio.run(latency(speech, meeting, room, participants, args.speakers, args.utterances, env))
+    finally:
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
