@@ -157,3 +157,16 @@ class MeetingControlsTestCase(BrowserTestCase):
         self.wait_video_playing(alice, "Bob")
         self.assertEqual(self.tile(alice, "Bob").count(), 1)
         self.wait_audio_flowing(alice, "Bob")
+
+    def test_refused_at_the_handshake_says_why(self) -> None:
+        from accounts.models import Membership
+        from rooms.models import Room
+
+        self.room.access = Room.Access.MEMBERS
+        self.room.save(update_fields=["access"])
+        bob = self.signed_in(self.bob)
+        self.open_room(bob)
+        Membership.objects.filter(user=self.bob, organization=self.org).delete()  # removed meanwhile
+        bob.page.get_by_role("button", name="Join", exact=True).click()
+        bob.page.locator("#status", has_text="not allowed").wait_for(timeout=10_000)
+        self.assertFalse(bob.page.locator("#meeting").is_visible())

@@ -382,6 +382,26 @@ function onClosed({ message }) {
   status.alert(message);
 }
 
+/** After a refused WebSocket handshake: does the room page itself still let us in? */
+async function whyRefused() {
+  try {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 5000);
+    const response = await fetch(window.location.pathname, {
+      redirect: "manual",
+      credentials: "same-origin",
+      signal: controller.signal,
+    });
+    clearTimeout(timer);
+    if (response.type === "opaqueredirect") return "Your session has ended. Reload the page to sign in or enter your name again.";
+    if (response.status === 403) return "You are not allowed to join this room.";
+    if (response.status === 404) return "This room does not exist any more.";
+  } catch {
+    /* the server is unreachable: keep retrying */
+  }
+  return null;
+}
+
 async function join() {
   joinButton.disabled = true;
   phase = "joining";
@@ -402,6 +422,7 @@ async function join() {
     onMessage,
     onReconnecting,
     onClosed,
+    whyRefused,
   });
   signaling.start();
 }

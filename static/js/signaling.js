@@ -46,7 +46,9 @@ export class Signaling {
     const openTimer = setTimeout(() => {
       if (ws.readyState === WebSocket.CONNECTING) ws.close();
     }, 10000);
+    let opened = false;
     ws.addEventListener("open", () => {
+      opened = true;
       clearTimeout(openTimer);
       this.attempt = 0;
       this.handlers.onOpen();
@@ -69,6 +71,19 @@ export class Signaling {
       if (FINAL_CODES.has(event.code)) {
         this.stopped = true;
         this.handlers.onClosed({ code: event.code, message: closeReason(event.code), final: true });
+        return;
+      }
+      if (!opened && this.handlers.whyRefused) {
+        // Refused at the handshake (the browser only sees 1006): ask the page why, if it knows.
+        this.handlers.whyRefused().then((message) => {
+          if (this.stopped) return;
+          if (message) {
+            this.stopped = true;
+            this.handlers.onClosed({ code: event.code, message, final: true });
+          } else {
+            this.scheduleReconnect(event.code);
+          }
+        });
         return;
       }
       this.scheduleReconnect(event.code);
