@@ -9,6 +9,7 @@ were said in one segment by or to that owner; a model sentence when its words we
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import re
@@ -130,7 +131,16 @@ def get_engine() -> Any:
             )
             log.info("loaded %s in %.1f s", os.path.basename(path), time.monotonic() - t0)
             _engine = llm
+            atexit.register(_close_engine)
         return _engine
+
+
+def _close_engine() -> None:
+    # Free the model before interpreter shutdown tears down what llama_cpp's __del__ needs.
+    global _engine
+    if _engine is not None:
+        _engine.close()
+        _engine = None
 
 
 def count_tokens(llm: Any, text: str) -> int:

@@ -1,0 +1,144 @@
+"""The summary task through real Redis and a real `celery worker` process on the test database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import redis
+from django.conf import settings
+from django.db import connection
+from django.test import TransactionTestCase
+
+from conference.test import make_users
+from transcripts import summary_services
+from transcripts.models import Summary
+from transcripts.tests.test_summary_helpers import make_meeting
+
+ROOT = Path(__file__).resolve().parents[2]
+VISIBILITY_TIMEOUT = 6  # seconds before an unacknowledged message is delivered again
+
+
+def wait_for(check: Callable[[], object], timeout: float, what: str, log: Path | None = None) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.25)
+    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{tail}")
+
+
+class WorkerTestCase(TransactionTestCase):
+    """Starts workers as subprocesses (own process group, so SIGKILL takes the whole worker)."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        make_users(self)
+        self.queue = settings.CELERY_TASK_DEFAULT_QUEUE
+        self.redis = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        self.redis.delete(self.queue)  # nothing left over from an earlier run
+        self.workers: list[subprocess.Popen[bytes]] = []
+        self.tmp = Path(tempfile.mkdtemp(prefix="summary-worker-"))
+
+    def tearDown(self) -> None:
+        for p in self.workers:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(timeout=10)
+        self.redis.delete(self.queue)
+        super().tearDown()
+
+    def start_worker(self, name: str, **env: str) -> Path:
+        db = connection.settings_dict
+        worker_env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+            "REDIS_PREFIX": settings.REDIS_PREFIX,
+            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            "CELERY_TASK_ALWAYS_EAGER": "False",
+            "SUMMARY_TEST_DELAY_SECONDS": "0",
+            **env,
+        }
+        worker_env.pop("TEST_DATABASE_NAME", None)
+        if db.get("PASSWORD"):
+            worker_env["DATABASE_URL"] = worker_env["DATABASE_URL"].replace(
+                f"//{db['USER']}@", f"//{db['USER']}:{db['PASSWORD']}@"
+            )
+        log = self.tmp / f"{name}.log"
+        out = log.open("wb")
+        cmd = [sys.executable, "-m", "celery", "-A", "conference", "worker", "-l", "info", "-c", "1"]
+        cmd += ["-n", f"{name}-{os.getpid()}@%h", "-Q", self.queue, "--without-gossip", "--without-mingle"]
+        p = subprocess.Popen(
+            cmd, cwd=ROOT, env=worker_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.workers.append(p)
+        wait_for(lambda: b" ready." in log.read_bytes() or p.poll() is not None, 90, f"{name} to start", log)
+        self.assertIsNone(p.poll(), log.read_text(errors="replace")[-3000:])
+        return log
+
+    def summary_of(self, meeting_id: int) -> Summary | None:
+        return Summary.objects.filter(meeting_id=meeting_id).order_by("-version").first()
+
+
+class SummaryWorkerTests(WorkerTestCase):
+    def test_meeting_end_stores_a_summary(self) -> None:
+        log = self.start_worker("w-end")
+        meeting = make_meeting(self.room, fixture="release_planning")
+        summary_services.queue_summary(meeting=meeting)  # what transcript completion calls
+        wait_for(
+            lambda: (s := self.summary_of(meeting.id)) and s.status == Summary.Status.DONE, 180, "DONE", log
+        )
+        s = Summary.objects.get(meeting=meeting)
+        self.assertEqual({a["owner"] for a in s.action_items}, {"Elena Rossi", "Tomas Berg"})
+        self.assertTrue(s.summary)
+        self.assertTrue(s.model_name.endswith(".gguf"), s.model_name)  # the real model ran in the worker
+
+    def test_empty_transcript_is_nothing_to_summarize_once(self) -> None:
+        log = self.start_worker("w-empty", SUMMARY_USE_LLM="0")
+        meeting = make_meeting(self.room)
+        summary_services.queue_summary(meeting=meeting)
+        wait_for(
+            lambda: (s := self.summary_of(meeting.id)) and s.status == Summary.Status.EMPTY, 60, "EMPTY", log
+        )
+        time.sleep(2)  # no retry loop: still one row, still EMPTY, queue drained
+        self.assertEqual(list(Summary.objects.values_list("status", flat=True)), [Summary.Status.EMPTY])
+        self.assertEqual(self.redis.llen(self.queue), 0)
+        self.assertEqual(log.read_text().count("succeeded"), 1)
+
+    def test_worker_killed_mid_task_is_run_again_once(self) -> None:
+        log_a = self.start_worker("w-doomed", SUMMARY_USE_LLM="0", SUMMARY_TEST_DELAY_SECONDS="120")
+        meeting = make_meeting(self.room, fixture="clinic_handover")
+        summary_services.queue_summary(meeting=meeting)
+        wait_for(
+            lambda: (s := self.summary_of(meeting.id)) and s.status == Summary.Status.RUNNING,
+            60,
+            "RUNNING",
+            log_a,
+        )
+        doomed = self.workers[0]
+        os.killpg(doomed.pid, signal.SIGKILL)
+        doomed.wait(timeout=10)
+        self.assertEqual(self.summary_of(meeting.id).status, Summary.Status.RUNNING)
+        # A worker sweeps unacknowledged messages older than the visibility timeout when it starts
+        # (and then only every ~100 s), so the rescuer starts once the message has expired.
+        time.sleep(VISIBILITY_TIMEOUT + 1)
+
+        log_b = self.start_worker("w-rescue", SUMMARY_USE_LLM="0")
+        wait_for(
+            lambda: (s := self.summary_of(meeting.id)) and s.status == Summary.Status.DONE,
+            VISIBILITY_TIMEOUT + 90,
+            "the redelivered task to finish",
+            log_b,
+        )
+        rows = list(Summary.objects.filter(meeting=meeting))
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0].version, 1)
+        self.assertIn("Maria Lopez", {a["owner"] for a in rows[0].action_items})
