@@ -170,3 +170,18 @@ class MeetingControlsTestCase(BrowserTestCase):
         bob.page.get_by_role("button", name="Join", exact=True).click()
         bob.page.locator("#status", has_text="not allowed").wait_for(timeout=10_000)
         self.assertFalse(bob.page.locator("#meeting").is_visible())
+
+
+class NoMediaServerTestCase(BrowserTestCase):
+    start_sfu = False
+
+    def test_chat_works_and_the_page_says_media_is_unavailable(self) -> None:
+        alice = self.signed_in(self.alice)
+        bob = self.signed_in(self.bob)
+        self.enter(alice)
+        self.enter(bob)
+        bob.page.locator("#alert", has_text="Chat still works").wait_for()
+        alice.page.get_by_label("Message").fill("Can you hear me?")
+        alice.page.get_by_role("button", name="Send").click()
+        bob.page.locator("#chat-log").get_by_text("Can you hear me?").wait_for()
+        self.assertIn("Alice", bob.page.locator("#participants").inner_text())

@@ -28,6 +28,8 @@ let self = null; // ParticipantInfo from `joined`
 let locked = false;
 let phase = "lobby"; // lobby | joining | joined | reconnecting | ended
 const participants = new Map(); // id -> ParticipantInfo
+let mediaRetries = 0; // rejoins after `media-unavailable`, reset once media flows
+let mediaRetryTimer = null;
 
 const grid = new Grid($("grid"), {
   onNeedKeyframe: (id) => {
@@ -243,7 +245,10 @@ function teardownPeers() {
 
 function onPeerState(name, state) {
   log({ pc: name, state });
-  if (state === "connected" && phase === "joined") showConnected();
+  if (state === "connected" && phase === "joined") {
+    if (name === "publish") mediaRetries = 0;
+    showConnected();
+  }
   else if (state === "disconnected") status.show("The media connection is unstable. Trying to recover…", "warn");
   else if (state === "failed" && phase === "joined") {
     status.show("The media connection failed. Reconnecting…", "warn");
@@ -264,7 +269,12 @@ async function startPeers(iceServers) {
     iceServers,
     send,
     onStateChange: (s) => onPeerState("subscribe", s),
-    onTracks: (list) => grid.attach(list, participants),
+    onTracks: (list) => {
+      const summary = list.map((t) => `${t.participant}:${t.kind}`).join(" ");
+      if (summary !== meet.lastTracks) log({ tracks: summary });
+      meet.lastTracks = summary;
+      grid.attach(list, participants);
+    },
     onError: (err) => status.alert(`Could not receive the others' audio and video (${err.message || err}).`),
   });
   if (local.audio) local.audio.enabled = local.micOn;
@@ -289,14 +299,14 @@ const handlers = {
     for (const p of participants.values()) grid.upsert(p);
     updateControls();
     showConnected();
+    sendMediaState(); // also draws our own tile and the roster
     const iceServers = msg.ice_servers && msg.ice_servers.length ? msg.ice_servers : config.iceServers || [];
     try {
       await startPeers(iceServers);
     } catch (err) {
-      status.alert(`Could not start audio and video: ${err.message || err}`);
+      // A peer closed meanwhile (media-unavailable, a rejoin) is not worth a message.
+      if (publisher) status.alert(`Could not start audio and video: ${err.message || err}`);
     }
-    roster.render(self, participants);
-    sendMediaState();
   },
   "participant-joined"(msg) {
     const p = { ...msg.participant };
@@ -355,7 +365,20 @@ const handlers = {
     status.alert(msg.message || "The server refused a request.");
   },
   "media-unavailable"(msg) {
-    status.alert(msg.message || "Audio and video are not available right now; chat still works.");
+    // No media server for us right now: stop the peers (their ICE would only be refused) and
+    // rejoin after a pause, a few times, in case a worker comes back. Chat keeps working.
+    closePeers();
+    const base = msg.message || "Audio and video are not available right now.";
+    if (mediaRetries < 3) {
+      mediaRetries += 1;
+      status.alert(`${base} Chat still works. Trying again in 10 s…`);
+      clearTimeout(mediaRetryTimer);
+      mediaRetryTimer = setTimeout(() => {
+        if (signaling && phase === "joined") signaling.restart();
+      }, 10000);
+    } else {
+      status.alert(`${base} Chat still works. Leave and join again later to retry.`);
+    }
   },
 };
 
@@ -372,6 +395,7 @@ function onReconnecting({ message, delay }) {
 }
 
 function onClosed({ message }) {
+  clearTimeout(mediaRetryTimer);
   phase = "ended";
   teardownPeers();
   self = null;
@@ -428,6 +452,7 @@ async function join() {
 }
 
 function leave() {
+  clearTimeout(mediaRetryTimer);
   send({ type: "leave" });
   if (signaling) signaling.stop();
   signaling = null;
