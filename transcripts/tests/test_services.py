@@ -3,8 +3,9 @@ from __future__ import annotations
 from django.test import TestCase
 
 from rooms import services as room_services
+from rooms.models import Meeting
 from transcripts import services
-from transcripts.models import Segment, Transcript
+from transcripts.models import Segment, Summary, Transcript
 from transcripts.tests.helpers import setup_meeting
 
 
@@ -47,7 +48,14 @@ class TranscriptServicesTestCase(TestCase):
         self.assertEqual(Segment.objects.count(), 0)
         self.assertEqual(self.transcript().finals_done, 1)
 
+    def assert_summary_queued_on_commit(self, callbacks: list) -> None:
+        self.assertEqual(len(callbacks), 1)
+        self.assertFalse(Summary.objects.filter(meeting=self.meeting).exists())
+        callbacks[0]()  # inside the test's transaction: the summary's own on_commit never fires
+        self.assertTrue(Summary.objects.filter(meeting=self.meeting).exists())
+
     def test_complete_after_end_flush_and_all_finals(self) -> None:
+        Meeting.objects.filter(pk=self.meeting.pk).update(sfu_worker="sfu-1")  # a flush will come
         self.store("u1")
         with self.captureOnCommitCallbacks(execute=True):
             room_services.leave_meeting(participant=self.p_alice)
@@ -58,27 +66,26 @@ class TranscriptServicesTestCase(TestCase):
         t = self.transcript()
         self.assertEqual((t.status, t.finals_done, t.finals_expected), (Transcript.Status.FLUSHING, 2, 3))
         self.assertIsNone(t.completed_at)
-        with self.captureOnCommitCallbacks(execute=True) as callbacks:
+        with self.captureOnCommitCallbacks() as callbacks:
             self.store("u3", "")
         t = self.transcript()
         self.assertEqual(t.status, Transcript.Status.COMPLETE)
         self.assertIsNotNone(t.completed_at)
-        self.assertEqual(len(callbacks), 1)  # the summary is queued after commit
+        self.assert_summary_queued_on_commit(callbacks)
 
     def test_flush_arriving_after_the_finals_completes(self) -> None:
         self.store("u1")
         self.store("u2")
         services.mark_meeting_ended(meeting=self.meeting)
-        with self.captureOnCommitCallbacks(execute=True) as callbacks:
+        with self.captureOnCommitCallbacks() as callbacks:
             services.record_flush(meeting_id=self.meeting.pk, finals=2)
         self.assertEqual(self.transcript().status, Transcript.Status.COMPLETE)
-        self.assertEqual(len(callbacks), 1)
+        self.assert_summary_queued_on_commit(callbacks)
 
     def test_not_complete_while_live_even_with_counts_met(self) -> None:
         services.record_flush(meeting_id=self.meeting.pk, finals=0)
         self.assertEqual(self.transcript().status, Transcript.Status.LIVE)
-        with self.captureOnCommitCallbacks(execute=True):
-            services.mark_meeting_ended(meeting=self.meeting)
+        services.mark_meeting_ended(meeting=self.meeting)
         self.assertEqual(self.transcript().status, Transcript.Status.COMPLETE)
 
     def test_meeting_with_no_speech_completes_on_empty_flush(self) -> None:
