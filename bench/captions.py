@@ -157,6 +157,7 @@ async def latency(
     n_utts: int,
     n_workers: int,
     env: dict[str, str],
+    via_sfu: bool = False,
 ) -> None:
     from channels.layers import channel_layers
 
@@ -216,7 +217,8 @@ async def latency(
                 ends.append((pos + (voiced[-1] + 1) * frame) // frame)
                 pieces += [clip, np.zeros(24000, np.int16)]
                 pos += len(clip) + 24000
-            plans.append((opus_packets(np.concatenate(pieces)), ends))
+            pcm = np.concatenate(pieces)
+            plans.append((pcm if via_sfu else opus_packets(pcm), ends))
 
         started = time.time()
         taps = [
@@ -247,33 +249,39 @@ async def latency(
 
         listener_task = asyncio.create_task(listen())
         cpu0 = sum(proc_cpu(w.pid) for w in workers)
-        t0 = time.perf_counter()
-        n_packets = max(len(p) for p, _e in plans)
-        for i in range(n_packets):
-            await asyncio.sleep(max(0.0, t0 + i * 0.02 - time.perf_counter()))
-            now = time.perf_counter()
-            for s, (packets, ends) in enumerate(plans):
-                if i < len(packets):
-                    taps[s].feed(packets[i], i * 960, started + i * 0.02)
-                    if i + 1 in ends:
-                        speech_end[(s, ends.index(i + 1))] = now + 0.02
-        finals = 0
-        for tap in taps:
-            finals += await tap.close()
+        if via_sfu:
+            speech_end, finals = await feed_via_sfu(plans, meeting, room, participants, started, layer)
+            n_packets = max(len(p) for p, _e in plans) // 320
+        else:
+            t0 = time.perf_counter()
+            n_packets = max(len(p) for p, _e in plans)
+            for i in range(n_packets):
+                await asyncio.sleep(max(0.0, t0 + i * 0.02 - time.perf_counter()))
+                now = time.perf_counter()
+                for s, (packets, ends) in enumerate(plans):
+                    if i < len(packets):
+                        taps[s].feed(packets[i], i * 960, started + i * 0.02)
+                        if i + 1 in ends:
+                            speech_end[(s, ends.index(i + 1))] = now
+            finals = 0
+            for tap in taps:
+                finals += await tap.close()
         await asyncio.wait_for(done.wait(), CAPTION_TIMEOUT)
         audio_s = n_packets * 0.02
         cpu = sum(proc_cpu(w.pid) for w in workers) - cpu0
-        await layer.send(
-            TRANSCRIBE_CHANNEL, {"type": "transcribe.flush", "meeting": meeting, "finals": finals}
-        )
+        if not via_sfu:  # the SFU sends its own flush after the last one left
+            await layer.send(
+                TRANSCRIBE_CHANNEL, {"type": "transcribe.flush", "meeting": meeting, "finals": finals}
+            )
         listener_task.cancel()
         lat: list[float] = []
         for s in range(n_speakers):
             ends_s = sorted(v for (sp, _u), v in speech_end.items() if sp == s)
             for end, got in zip(ends_s, sorted(received[s]), strict=False):
                 lat.append(got - end)
+        path = "aiortc peers -> SFU worker -> tap" if via_sfu else "Opus packets -> tap"
         print(
-            f"latency end of speech -> final caption ({n_speakers} speaker(s), {len(lat)} utterances, "
+            f"latency end of speech -> final caption via {path} ({n_speakers} speaker(s), {len(lat)} utterances, "
             f"{finals} finals): p50 {pct(lat, 50):.2f} s, p95 {pct(lat, 95):.2f} s, max {max(lat):.2f} s"
         )
         print(
@@ -296,6 +304,103 @@ async def latency(
             await asyncio.wait_for(drain, 5)
 
 
+async def feed_via_sfu(
+    plans: list[tuple[Any, list[int]]],
+    meeting: int,
+    room: int,
+    participants: list[int],
+    started: float,
+    layer: Any,
+) -> tuple[dict[tuple[int, int], float], int]:
+    """Each speaker is an aiortc peer publishing its audio (20 ms frames in real time) to an
+    in-process SfuWorker whose taps are transcripts.live's; returns speech ends and the finals
+    announced in the SFU's flush."""
+    import fractions
+
+    import av
+    from aiortc import MediaStreamTrack
+
+    from sfu.tests.peers import BrowserPeer
+    from sfu.worker import SfuWorker
+    from transcripts.live import make_audio_tap
+
+    speech_end: dict[tuple[int, int], float] = {}
+    flushes: list[dict[str, Any]] = []
+    peers: dict[int, BrowserPeer] = {}
+
+    async def send(channel: str, message: dict[str, Any]) -> None:
+        if channel.startswith("reply."):
+            peers[int(channel.split(".", 1)[1])].inbox.put_nowait(message)
+            return
+        if message.get("type") == "transcribe.flush":
+            flushes.append(message)
+        await layer.send(channel, message)
+
+    class SpeechTrack(MediaStreamTrack):
+        kind = "audio"
+
+        def __init__(self, speaker: int, pcm16k: np.ndarray, ends: list[int]) -> None:
+            super().__init__()
+            self.speaker, self.ends = speaker, ends
+            self.pcm = np.repeat(pcm16k, 3)  # 48 kHz; the bench's speech is band-limited anyway
+            self.frames = len(pcm16k) // 320
+            self.i = 0
+            self.t0: float | None = None
+
+        async def recv(self) -> av.AudioFrame:
+            if self.t0 is None:
+                self.t0 = time.perf_counter()
+            i = self.i
+            self.i += 1
+            await asyncio.sleep(max(0.0, self.t0 + i * 0.02 - time.perf_counter()))
+            chunk = self.pcm[i * 960 : (i + 1) * 960]
+            if len(chunk) < 960:
+                chunk = np.zeros(960, np.int16)
+            frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
+            frame.sample_rate = 48000
+            frame.pts = i * 960
+            frame.time_base = fractions.Fraction(1, 48000)
+            if i + 1 in self.ends:
+                speech_end[(self.speaker, self.ends.index(i + 1))] = time.perf_counter()
+            return frame
+
+    worker = SfuWorker(send, host_addresses=["127.0.0.1"], audio_tap_factory=make_audio_tap)
+    tracks = [SpeechTrack(s, pcm, ends) for s, (pcm, ends) in enumerate(plans)]
+    try:
+        for s, track in enumerate(tracks):
+            pid = participants[s]
+            peer = BrowserPeer(pid, worker.handle, audio=track, decode=False)
+            peers[pid] = peer
+            peer.start()
+            await worker.handle(
+                {
+                    "type": "sfu.join",
+                    "meeting": meeting,
+                    "room": room,
+                    "meeting_started_at": started,
+                    "captions": True,
+                    "participant": pid,
+                    "name": f"Speaker {s + 1}",
+                    "reply_channel": f"reply.{pid}",
+                }
+            )
+            await peer.publish()
+            await asyncio.wait_for(peer.publish_answered.wait(), 20)
+        deadline = time.monotonic() + max(t.frames for t in tracks) * 0.02 + 60
+        while any(t.i < t.frames for t in tracks):
+            if time.monotonic() > deadline:
+                raise SystemExit("the SFU did not pull all the audio in time")
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.1)
+        for s in range(len(tracks)):
+            await asyncio.wait_for(worker.handle({"type": "sfu.leave", "participant": participants[s]}), 60)
+    finally:
+        await asyncio.wait_for(worker.close("bench-over"), 30)
+        for peer in peers.values():
+            await peer.close()
+    return speech_end, sum(int(f["finals"]) for f in flushes)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -307,6 +412,8 @@ def main() -> None:
     parser.add_argument(
         "--worker-threads", type=int, default=0, help="WHISPER_THREADS of those (0: settings)"
     )
+    parser.add_argument("--via-sfu", action="store_true", help="speakers are aiortc peers of an SfuWorker")
+    parser.add_argument("--skip-engine", action="store_true", help="only the latency run")
     parser.add_argument("--skip-latency", action="store_true")
     args = parser.parse_args()
     speech = Path(args.eval_dir) / "speech"
@@ -325,13 +432,22 @@ def main() -> None:
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_PREFIX")})
     try:
         meeting, room, participants = setup_database(Path(tmp.name) / "bench.sqlite3")
-        engine_figures(speech)
+        if not args.skip_engine:
+            engine_figures(speech)
         if not args.skip_latency:
             if args.worker_threads:
                 env["WHISPER_THREADS"] = str(args.worker_threads)
             asyncio.run(
                 latency(
-                    speech, meeting, room, participants, args.speakers, args.utterances, args.workers, env
+                    speech,
+                    meeting,
+                    room,
+                    participants,
+                    args.speakers,
+                    args.utterances,
+                    args.workers,
+                    env,
+                    via_sfu=args.via_sfu,
                 )
             )
     finally:
