@@ -276,6 +276,8 @@ class AudioTap:
                     await self._send_final(request)
                 else:
                     self._interim_pending -= 1
+                    if request["utterance"] != self._utt_id or not self._in_speech:
+                        continue  # its final is queued behind it: the interim would only flicker
                     request["sent_at"] = time.time()
                     try:
                         await asyncio.wait_for(self._send(self.channel, dict(request)), SEND_TIMEOUT)

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 MAX_INTERIM_AGE = 3.0  # an interim caption older than this is no use to anyone
 DB_RETRIES = 3
+FINALIZED_MEMORY = 1000
 
 
 class BadRequest(ValueError):
@@ -57,6 +58,7 @@ class Transcriber:
         self.channel = channel
         self.max_interim_age = max_interim_age
         self.stats = {"interim": 0, "final": 0, "stale": 0, "flush": 0, "bad": 0}
+        self._finalized: dict[str, None] = {}  # recent final utterances, oldest first
 
     async def run(self, stop: asyncio.Event, *, max_items: int | None = None) -> None:
         """Handle messages until ``stop`` is set (the current one is finished first)."""
@@ -124,8 +126,11 @@ class Transcriber:
             self.stats["bad"] += 1
             logger.error("Malformed transcription request: %s", _describe(message))
             return
-        if not final and time.time() - float(message.get("sent_at") or 0) > self.max_interim_age:
-            self.stats["stale"] += 1
+        if not final and (
+            time.time() - float(message.get("sent_at") or 0) > self.max_interim_age
+            or utterance in self._finalized
+        ):
+            self.stats["stale"] += 1  # old, or its final was already shown: it would only flicker
             return
         text = ""
         pcm = message.get("pcm")
@@ -153,6 +158,9 @@ class Transcriber:
             except Exception as exc:  # captions are best effort; the stored final is what matters
                 logger.warning("Caption broadcast failed: %s", exc)
         if final:
+            self._finalized[utterance] = None
+            while len(self._finalized) > FINALIZED_MEMORY:
+                self._finalized.pop(next(iter(self._finalized)))
             self.stats["final"] += 1
             await sync_to_async(_db)(
                 services.store_final_segment,

@@ -149,6 +149,15 @@ class WorkerTestCase(TransactionTestCase):
             self.assertEqual([m["utterance"] for m in got], ["odd", "u2"])  # the stale interim never shows
             self.assertEqual(got[0]["text"], "")
             self.assertLessEqual(wer(reference("speech2"), got[1]["text"]), 0.2, got[1])
+            # An interim that arrives after its utterance's final would only replace the final.
+            await layer.send(
+                TRANSCRIBE_CHANNEL, {**base, "utterance": "u2", "final": False, "sent_at": time.time()}
+            )
+            await layer.send(
+                TRANSCRIBE_CHANNEL, {**base, "utterance": "u3", "final": False, "sent_at": time.time()}
+            )
+            late = await asyncio.wait_for(layer.receive(listener), WAIT)
+            self.assertEqual((late["utterance"], late["final"]), ("u3", False))
 
             async def counted() -> bool:
                 t = await Transcript.objects.filter(meeting=self.meeting).afirst()
@@ -157,7 +166,7 @@ class WorkerTestCase(TransactionTestCase):
             await until(counted)
 
         transcriber = await self.run_scenario(scenario)
-        self.assertEqual(transcriber.stats["stale"], 1)
+        self.assertEqual(transcriber.stats["stale"], 2)
         self.assertEqual(transcriber.stats["bad"], 2)
         self.assertEqual(await Segment.objects.filter(transcript__meeting=self.meeting).acount(), 1)
 
