@@ -280,9 +280,25 @@ class BrowserTestCase(ChannelsLiveServerTestCase):
 
     # --- people ------------------------------------------------------------------------------
 
-    def new_person(self, name: str, *, camera: bool = True, viewport: dict | None = None) -> Person:
-        """A browser context. ``camera=False``: camera permission refused (microphone allowed)."""
-        if camera:
+    def new_person(
+        self, name: str, *, camera: bool = True, viewport: dict | None = None, own_browser: bool = False
+    ) -> Person:
+        """A browser context. ``camera=False``: camera permission refused (microphone allowed).
+
+        ``own_browser``: a Chromium process of its own. Contexts of one browser share its fake
+        capture device, and a newcomer's encoder start pauses that device for everyone (~1.5 s
+        without frames), which a real participant on their own machine never sees.
+        """
+        if own_browser:
+            browser = self.playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                headless=True,
+                args=CHROMIUM_ARGS + self.extra_chromium_args,
+                timeout=30_000,
+            )
+            self.addCleanup(browser.close)
+            permissions = ["camera", "microphone"]
+        elif camera:
             browser = self.browser
             permissions = ["camera", "microphone"]
         else:

@@ -71,14 +71,17 @@ class Tile {
       el("figcaption", { class: "tile-name" }, this.nameEl, this.micOff),
       this.audio,
     );
-    const gotFrames = () => {
-      const first = !this.hasFrames && this.video.videoWidth > 0;
+    this.firstReported = false;
+    this.gotFrames = () => {
       this.hasFrames = this.video.videoWidth > 0;
-      if (first && this.onFirstFrame) this.onFirstFrame(this.id, this.kind);
+      if (this.hasFrames && !this.firstReported) {
+        this.firstReported = true;
+        if (this.onFirstFrame) this.onFirstFrame(this.id, this.kind);
+      }
       this.update();
     };
-    this.video.addEventListener("resize", gotFrames);
-    this.video.addEventListener("loadeddata", gotFrames);
+    this.video.addEventListener("resize", this.gotFrames);
+    this.video.addEventListener("loadeddata", this.gotFrames);
     this.setName(name, self);
     this.update();
   }
@@ -107,6 +110,9 @@ class Tile {
     } else {
       this.video.srcObject = new MediaStream([track]);
       this.hasFrames = false;
+      this.firstReported = false;
+      // The moment a frame is shown, where supported (the events above are the fallback).
+      if (this.video.requestVideoFrameCallback) this.video.requestVideoFrameCallback(this.gotFrames);
       track.addEventListener("mute", () => {
         this.hasFrames = false;
         this.update();
@@ -254,12 +260,15 @@ export class Grid {
     this.layout();
   }
 
-  /** If a new video shows no picture after a moment, ask the publisher for a keyframe once. */
+  /** If a new video shows no picture after a moment, ask the publisher for a keyframe (twice at most):
+   * the SFU asks too, but a lost or throttled request would otherwise cost a late joiner seconds. */
   watchFirstFrame(id, kind) {
-    setTimeout(() => {
-      const tile = this.tile(id, kind);
-      if (tile && tile.videoOn && tile.video.videoWidth === 0) this.onNeedKeyframe(id);
-    }, 1200);
+    for (const delay of [700, 1700]) {
+      setTimeout(() => {
+        const tile = this.tile(id, kind);
+        if (tile && tile.videoOn && tile.video.videoWidth === 0) this.onNeedKeyframe(id);
+      }, delay);
+    }
   }
 
   layout() {
