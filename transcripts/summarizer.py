@@ -37,10 +37,12 @@ log = logging.getLogger(__name__)
 SUMMARY_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
+        # Bounds keep a small model from rambling until max_tokens.
         "summary": {"type": "string"},
-        "decisions": {"type": "array", "items": {"type": "string"}},
+        "decisions": {"type": "array", "items": {"type": "string"}, "maxItems": 4},
         "action_items": {
             "type": "array",
+            "maxItems": 5,
             "items": {
                 "type": "object",
                 "properties": {
@@ -80,6 +82,7 @@ class Stats:
     gen_tokens: int = 0
     gen_seconds: float = 0.0
     skipped_chunks: int = 0
+    ran: list[int] = field(default_factory=list)  # chunk numbers, in the order they ran
     notes: list[str] = field(default_factory=list)
 
     def add_perf(self, llm: Any) -> None:
@@ -100,6 +103,11 @@ _engine: Any = None
 
 def model_name() -> str:
     return os.path.basename(settings.LLM_MODEL_PATH or "")
+
+
+def model_budget_seconds() -> float:
+    # Seconds the model may spend on one summary (SUMMARY_MODEL_SECONDS); chunks left are skipped.
+    return float(os.getenv("SUMMARY_MODEL_SECONDS", "40") or 40)
 
 
 def llm_enabled() -> bool:
@@ -284,10 +292,25 @@ def summarize(
         import llama_cpp
 
         extra_sentences: list[str] = []
-        for chunk in chunk_lines(llm, lines, budget):
-            if deadline is not None and time.monotonic() > deadline:
+        # The model is an extra over the extractor: it gets a time budget, and the chunks with the
+        # most commitments and requests go first so that the budget is spent where it may help.
+        stop_at = time.monotonic() + model_budget_seconds()
+        if deadline is not None:
+            stop_at = min(stop_at, deadline)
+        chunks = chunk_lines(llm, lines, budget)
+        cues = [
+            sum(bool(_COMMIT_RE.search(lines[i]) or _REQUEST_RE.search(lines[i])) for i in c) for c in chunks
+        ]
+        order = sorted(range(len(chunks)), key=lambda k: (-cues[k], k))
+        started = time.monotonic()
+        for k in order:
+            chunk = chunks[k]
+            now = time.monotonic()
+            per_chunk = (now - started) / stats.chunks if stats.chunks else 0.0
+            if now + per_chunk > stop_at:  # it would not finish within the budget
                 stats.skipped_chunks += 1
                 continue
+            stats.ran.append(k)
             chunk_segs = [segments[i] for i in chunk]
             llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
             answer = _ask(llm, "\n".join(lines[i] for i in chunk), max_tokens)
