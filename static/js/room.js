@@ -129,12 +129,13 @@ function sendMediaState() {
 
 function updateControls() {
   const mic = micEnabled();
+  // The labels say what a press does; data-off only colours the button.
   micButton.textContent = mic ? "Mute microphone" : "Unmute microphone";
-  micButton.setAttribute("aria-pressed", String(!mic));
+  micButton.dataset.off = String(!mic);
   camButton.textContent = cameraEnabled() ? "Turn camera off" : "Turn camera on";
-  camButton.setAttribute("aria-pressed", String(!cameraEnabled()));
+  camButton.dataset.off = String(!cameraEnabled());
   screenButton.textContent = local.screen ? "Stop sharing" : "Share screen";
-  screenButton.setAttribute("aria-pressed", String(Boolean(local.screen)));
+  screenButton.dataset.active = String(Boolean(local.screen));
   lockButton.hidden = !config.isHost;
   lockButton.textContent = locked ? "Unlock room" : "Lock room";
   $("locked-note").hidden = !locked;
@@ -461,6 +462,7 @@ function leave() {
   self = null;
   phase = "lobby";
   meet.leftOnce = true;
+  $("after-leave").hidden = false;
   meetingEl.hidden = true;
   lobby.hidden = false;
   joinButton.disabled = false;
