@@ -114,8 +114,8 @@ async function prepareMedia() {
   local.micOn = true;
   showPreview();
   $("preview-note").textContent = notes.join(" ");
-  if (notes.length) status.alert(notes.join(" "));
   if (phase === "lobby") status.show(audio || video ? "Ready to join." : "Ready to join without camera or microphone.");
+  if (notes.length) status.alert(notes.join(" "));
   updateControls();
 }
 
@@ -249,8 +249,7 @@ function onPeerState(name, state) {
   if (state === "connected" && phase === "joined") {
     if (name === "publish") mediaRetries = 0;
     showConnected();
-  }
-  else if (state === "disconnected") status.show("The media connection is unstable. Trying to recover…", "warn");
+  } else if (state === "disconnected") status.show("The media connection is unstable. Trying to recover…", "warn");
   else if (state === "failed" && phase === "joined") {
     status.show("The media connection failed. Reconnecting…", "warn");
     signaling.restart();
