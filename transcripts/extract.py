@@ -58,8 +58,10 @@ LIGHT_VERBS = set("do handle take have own cover sort manage deal work look".spl
 # "I'll ..." that is talk about the meeting itself, not work.
 META_VERBS = set(
     """be come talk say tell start go keep leave let see think hear list recap explain mention walk repeat
-    summarize hand pass admit stop try wait check-in""".split()
+    summarize hand pass admit stop wait check-in""".split()
 )
+# "I can ..." that is an opinion, not an offer.
+CAN_META = set("confirm agree understand imagine live promise relate assure guess tell".split())
 NUMBER_WORDS = set(
     """one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen
     eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion
@@ -103,11 +105,13 @@ _DUE_PATTERNS = [
     rf"(?:(?:next|this) )?{_DAY}(?:'s)?(?:,? (?:the )?{_ORD}{_NOT_DATE_NOUN}(?: of {_MONTH})?|,? {_MONTH} {_ORD})?(?: (?:morning|afternoon|evening|noon|night))?",
     rf"{_MONTH} {_ORD}",
     rf"the {_ORD}{_NOT_DATE_NOUN}(?: of {_MONTH})?",
+    rf"(?:the )?end of (?:the )?day (?:on )?(?:(?:next|this) )?{_DAY}",
     r"(?:the )?end of (?:the )?(?:day|week|month|quarter|year|sprint)",
     r"\beod\b",
     r"(?:tomorrow|today|tonight)(?: morning| afternoon| evening| night)?",
     r"this (?:morning|afternoon|evening|week)",
-    r"next (?:week|month)",
+    r"next (?:week|month|sprint)",
+    r"(?:the )?close of business|\bcob\b",
     r"(?:in )?(?:two|three|a couple of) (?:days|weeks)",
 ]
 _DUE_RE = re.compile("|".join(f"(?:{p})" for p in _DUE_PATTERNS), re.I)
@@ -133,6 +137,17 @@ _TAKING_RE = re.compile(
     r"\bI'm (?:taking|handling|doing|on) (?:it|that|this)\b|\bleave it with me\b|^on it\b", re.I
 )
 _THIRD_WILL_RE = re.compile(r"\b(?P<name>[A-Z][a-z]+) will (?P<clause>[a-z][^.!?]*)")
+# "Maria, please send the deck to the client." (a request by name, accepted or not in the reply)
+_PLEASE_RE = re.compile(r"^(?:and |so |then )?(?P<who>[A-Z][a-z]+), please (?P<clause>[a-z][^.!?]*)")
+# "Let me take the vendor review." (work verbs only: "let me check who's here" is not a task)
+_LET_ME_RE = re.compile(
+    r"\b[Ll]et me (?P<clause>(?:take|handle|own|send|write|draft|book|schedule|follow up|update|fix|set up|prepare|"
+    r"call|email|contact|reach out|ping|organize|put together|look into|investigate|order)\b[^.!?]*)"
+)
+# Postponed: not an action item of this meeting.
+_POSTPONED_RE = re.compile(
+    r"\b(?:revisit|at some point|someday|some day|maybe later|next year|next quarter)\b", re.I
+)
 _REQUEST_RE = re.compile(
     r"\b(?:[Cc]an|[Cc]ould|[Ww]ill|[Ww]ould) (?P<who>you|somebody|someone|anyone|anybody|[A-Z][a-z]+) (?:please |also |maybe |just )*"
     r"(?P<clause>[a-z][^?]*)\?",
@@ -145,7 +160,7 @@ _ACCEPT_RE = re.compile(
 )
 _DECLINE_RE = re.compile(
     r"\b(?:I'd rather not|I can't|I cannot|I won't|not this (?:time|week)|I don't have (?:the )?time|"
-    r"I'm (?:too )?(?:swamped|stretched|overloaded)|no,? I)\b|^no\b",
+    r"I'm (?:too )?(?:swamped|stretched|overloaded)|no,? I)\b|^no\b(?!,? (?:problem|worries|rush)\b)",
     re.I,
 )
 _DONE_RE = re.compile(
@@ -153,7 +168,8 @@ _DONE_RE = re.compile(
     re.I,
 )
 _REJECT_NEXT_RE = re.compile(
-    r"^(?:no\b|please,? no|let's not|i'd rather not|not (?:now|yet|this time|for this)|we're not|don't)", re.I
+    r"^(?:no\b(?!,? (?:problem|worries|rush|objection)\b)|please,? no|let's not|i'd rather not|not (?:now|yet|this time|for this)|we're not|don't)",
+    re.I,
 )
 _VOLUNTEER_RE = re.compile(
     r"\bI(?:'ll| will| can|'m happy to|'d be happy to|'d like to) (?:take|do|own|handle|grab) (?:it|that|this|that one|this one|care of it)\b"
@@ -264,7 +280,8 @@ def _context_before(sents: list[str], idx: int) -> str:
         if _COMMIT_RE.search(s) or _VOLUNTEER_RE.search(s):
             break
         picked.insert(0, s.rstrip("."))
-    return "; ".join(picked)
+    ctx = "; ".join(picked)
+    return ctx if len(ctx) <= 200 else ctx[:200].rsplit(" ", 1)[0] + " ..."
 
 
 def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[ActionItem]:
@@ -294,7 +311,7 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
 
         # 1. requests addressed to someone: an item only once the addressee accepts
         for si, s in enumerate(sents):
-            m = _REQUEST_RE.search(s)
+            m = _REQUEST_RE.search(s) or _PLEASE_RE.search(s)
             if not m or re.match(r"(?:we|I)\b", m.group("who"), re.I):
                 continue
             clause = _clean_clause(m.group("clause"))
@@ -312,7 +329,7 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
             open_request = who.lower() in ("somebody", "someone", "anyone", "anybody")
             if addressee is None and not open_request:
                 continue
-            handover = bool(re.search(r"\binstead\b", s, re.I)) or _is_weak(clause)
+            handover = bool(re.search(r"\binstead\b|\btake (?:\w+ )?over\b", s, re.I)) or _is_weak(clause)
             owner, reply_segs, reply_text = None, [], ""
             for j in range(i + 1, min(n, i + 4)):
                 rs = segments[j]
@@ -349,6 +366,24 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                     used_reply.update(reply_segs)
                     continue
             if _is_weak(clause):
+                continue
+            if handover:
+                # "Tom, can you take over the vendor review instead?" moves that item to Tom
+                cw = content(clause)
+                prior = max(
+                    (it for it in items if it.owner != owner and cw & content(it.text())),
+                    key=lambda it: len(cw & content(it.text())),
+                    default=None,
+                )
+                if prior is not None and len(cw & content(prior.text())) >= 0.5 * len(
+                    cw - {"tak", "take", "over"}
+                ):
+                    prior.owner = owner
+                    prior.segs += [i, *reply_segs]
+                    prior.last_seg = max(prior.segs)
+                    used_reply.update(reply_segs)
+                    continue
+            if _POSTPONED_RE.search(clause):
                 continue
             it = _Item(owner=owner, task=clause, segs=[i, *reply_segs], from_request=True)
             it.due = find_due(clause)
@@ -404,15 +439,35 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
         for si, s in enumerate(sents):
             if s.endswith("?") or _DONE_RE.search(s):
                 continue
-            found = [_clean_clause(m.group("clause")) for m in _COMMIT_RE.finditer(s)]
+            found = [
+                _clean_clause(m.group("clause"))
+                for m in _COMMIT_RE.finditer(s)
+                if not (
+                    re.match(r"I can\b", m.group(0), re.I)
+                    and words(m.group("clause"))[:1] in ([w] for w in CAN_META)
+                )
+            ]
+            found += [_clean_clause(m.group("clause")) for m in _LET_ME_RE.finditer(s)]
             for tm in _THIRD_WILL_RE.finditer(s):
                 who = names.resolve(tm.group("name"))
-                if who and who != speaker:
-                    it = _Item(owner=who, task=_clean_clause(tm.group("clause")), segs=[i])
-                    it.due = find_due(it.task)
-                    if not _is_weak(it.task) and not _is_meta(it.task):
-                        add(it)
-            found = [c for c in found if c and not _is_meta(c)]
+                if not who or who == speaker:
+                    continue
+                tclause = _clean_clause(tm.group("clause"))
+                if _is_weak(tclause) and re.match(r"(?:take|handle|do|own|cover)\b", tclause):
+                    # "Maria will take it": the latest item moves to Maria
+                    prior = next(
+                        (it for it in reversed(items) if i - it.last_seg <= 6 and it.owner != who), None
+                    )
+                    if prior is not None:
+                        prior.owner = who
+                        prior.segs.append(i)
+                        prior.last_seg = i
+                    continue
+                it = _Item(owner=who, task=tclause, segs=[i])
+                it.due = find_due(it.task)
+                if not _is_weak(it.task) and not _is_meta(it.task) and not _POSTPONED_RE.search(it.task):
+                    add(it)
+            found = [c for c in found if c and not _is_meta(c) and not _POSTPONED_RE.search(c)]
             if not found:
                 continue
             clause = " and ".join(found)

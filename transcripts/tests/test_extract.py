@@ -62,6 +62,11 @@ class FixtureMeetingsTests(unittest.TestCase):
         imp = next(i for i in result["action_items"] if "import" in i["task"].lower())
         self.assertEqual(imp["owner"], "Maria Lopez")
 
+    def test_take_over_instead_and_other_phrasings(self) -> None:
+        result = self.check("portal_planning")
+        guide = next(i for i in result["action_items"] if "onboarding" in i["task"].lower())
+        self.assertEqual((guide["owner"], guide["due"]), ("Ben Okafor", "end of day Wednesday"))
+
     def test_small_talk_has_no_items(self) -> None:
         result = self.check("small_talk")
         self.assertEqual(result["decisions"], [])
@@ -128,6 +133,28 @@ class PhrasingTests(unittest.TestCase):
             ),
             [],
         )
+
+    def test_no_problem_is_an_acceptance(self) -> None:
+        (item,) = self.items(
+            ("Ann Lee", "Bo, can you order the replacement badges?"),
+            ("Bo Chan", "No problem, I'll order them this afternoon."),
+        )
+        self.assertEqual((item["owner"], item["due"]), ("Bo Chan", "this afternoon"))
+
+    def test_opinions_and_postponed_work_are_not_items(self) -> None:
+        self.assertEqual(
+            self.items(
+                ("Bo Chan", "I can confirm the numbers are right."),
+                ("Cy Moss", "I'll revisit the pricing page next quarter."),
+            ),
+            [],
+        )
+
+    def test_let_me_with_a_work_verb(self) -> None:
+        (item,) = self.items(
+            ("Cy Moss", "Let me check who is here. Let me draft the customer letter tonight.")
+        )
+        self.assertEqual((item["owner"], item["due"]), ("Cy Moss", "tonight"))
 
     def test_owner_outside_the_meeting_is_dropped(self) -> None:
         self.assertEqual(self.items(("Ann Lee", "Zed will send the contract to legal tomorrow.")), [])
