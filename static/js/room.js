@@ -115,7 +115,6 @@ async function prepareMedia() {
   showPreview();
   $("preview-note").textContent = notes.join(" ");
   if (phase === "lobby") status.show(audio || video ? "Ready to join." : "Ready to join without camera or microphone.");
-  if (notes.length) status.alert(notes.join(" "));
   updateControls();
 }
 
