@@ -39,6 +39,9 @@ MIN_VOICED = 0.25  # shorter blips (a cough, a click) are not sent at all
 MAX_UTTERANCE = 18.0  # a monologue is cut here into a final and a new utterance
 INTERIM_EVERY = 1.5  # seconds of audio between interim requests
 INTERIM_WINDOW = 8.0  # interim requests carry the last this-many seconds
+MIN_GAP = 0.01  # a jump in RTP timestamps this long (or longer) was silence ...
+MAX_GAP = 2.0  # ... up to this; longer jumps are a new clock, not a pause
+WATCHDOG_EVERY = 0.25
 SEND_RETRIES = 3
 SEND_TIMEOUT = 5.0
 CLOSE_TIMEOUT = 10.0  # close() waits at most this long for queued requests to go out
@@ -95,6 +98,10 @@ class AudioTap:
         self._utt_interims = 0
         self._counter = 0
 
+        self._next_rtp: int | None = None  # RTP timestamp right after the last decoded packet
+        self._last_feed = 0.0
+        self._watchdog: asyncio.Task[None] | None = None
+
         self._queue: asyncio.Queue[TranscribeRequest] = asyncio.Queue()
         self._interim_pending = 0
         self._task: asyncio.Task[None] | None = None
@@ -119,7 +126,16 @@ class AudioTap:
     def feed(self, payload: bytes, rtp_timestamp: int, arrival: float) -> None:
         if self._muted or self._closed or not payload:
             return
+        self._last_feed = time.monotonic()
+        if self._watchdog is None:
+            self._start_watchdog()
         now = self._clock(rtp_timestamp, arrival)
+        if self._next_rtp is not None:
+            # Packets missing (loss, or DTX sending nothing in silence): that time was silence,
+            # so the hangover still ends the utterance and durations stay right.
+            gap = (rtp_timestamp - self._next_rtp) & 0xFFFFFFFF
+            if MIN_GAP * RTP_CLOCK <= gap <= MAX_GAP * RTP_CLOCK:
+                self._fill_silence(gap / RTP_CLOCK, now)
         try:
             frames = self._decoder.decode(av.Packet(payload))
             pcm_parts: list[np.ndarray] = []
@@ -133,7 +149,29 @@ class AudioTap:
         if not pcm_parts:
             return
         pcm = pcm_parts[0] if len(pcm_parts) == 1 else np.concatenate(pcm_parts)
+        self._next_rtp = (rtp_timestamp + pcm.size * (RTP_CLOCK // RATE)) & 0xFFFFFFFF
         self._process(pcm, now)
+
+    def _fill_silence(self, seconds: float, now: float) -> None:
+        frame = int(0.02 * RATE)
+        frames = int(seconds * RATE) // frame
+        zeros = np.zeros(frame, dtype=np.int16)
+        for i in range(frames):
+            self._process(zeros, now - seconds + i * 0.02)
+
+    def _start_watchdog(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # fed outside an event loop (a script): no watchdog
+            return
+        self._watchdog = loop.create_task(self._watch(), name=f"caption-watchdog-{self.participant}")
+
+    async def _watch(self) -> None:
+        """Packets stopped altogether mid-utterance (track ended, network gone): end it anyway."""
+        while True:
+            await asyncio.sleep(WATCHDOG_EVERY)
+            if self._in_speech and time.monotonic() - self._last_feed > HANGOVER + WATCHDOG_EVERY:
+                self._end_utterance()
 
     def set_muted(self, muted: bool) -> None:
         if muted and not self._muted:
@@ -153,6 +191,11 @@ class AudioTap:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._task
                 self._task = None
+            if self._watchdog is not None:
+                self._watchdog.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._watchdog
+                self._watchdog = None
         return self.finals_sent
 
     # -- segmentation ---------------------------------------------------------------------------

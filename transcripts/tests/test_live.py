@@ -221,3 +221,29 @@ class LiveTapTestCase(SimpleTestCase):
         tap.feed(b"", 0, T0)
         await feed(tap, opus_packets(np.concatenate([self.speech, silence(1.0)])), first=20)
         self.assertEqual(await tap.close(), 1)
+
+    async def test_missing_packets_count_as_silence(self) -> None:
+        """DTX (or loss) sends nothing in a pause: the RTP timestamp gap still ends the utterance."""
+        sent = Sent()
+        tap = make_audio_tap(Ctx(sent))
+        packets = opus_packets(self.speech)
+        await feed(tap, packets)
+        # 1 s without packets, then the same speech again: RTP timestamps and arrival jump ahead.
+        await feed(tap, packets, first=len(packets) + 50)
+        self.assertEqual(await tap.close(), 2)
+        first, second = sent.finals
+        self.assertNotEqual(first["utterance"], second["utterance"])
+        restart = JOINED + (len(packets) + 50) * PACKET
+        self.assertAlmostEqual(second["start"], restart + onset(self.speech) - 0.2, delta=0.1)
+        self.assertLess(first["end"], JOINED + len(packets) * PACKET + 0.3)
+
+    async def test_utterance_ends_when_packets_stop(self) -> None:
+        sent = Sent()
+        tap = make_audio_tap(Ctx(sent))
+        await feed(tap, opus_packets(self.speech))  # then nothing at all: the track went away
+        for _ in range(40):
+            if sent.finals:
+                break
+            await asyncio.sleep(0.1)
+        self.assertEqual(len(sent.finals), 1)
+        self.assertEqual(await tap.close(), 1)

@@ -245,7 +245,9 @@ class RunTranscriberCommandTestCase(TransactionTestCase):
                     break
             self.assertIn("Transcriber ready", "".join(lines))
             proc.send_signal(signal.SIGTERM)
-            self.assertEqual(proc.wait(timeout=20), 0)
+            rest, _ = proc.communicate(timeout=WAIT)
+            self.assertEqual(proc.returncode, 0, "".join(lines) + rest)
+            self.assertIn("Transcriber stopped", rest)
         finally:
             if proc.poll() is None:
                 proc.kill()
