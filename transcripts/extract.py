@@ -316,7 +316,10 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                 continue
             clause = _clean_clause(m.group("clause"))
             if _is_meta(clause) or re.match(
-                r"(?:give us|tell us|walk us|share your|start|go first)\b", clause, re.I
+                r"(?:give us|tell us|tell me|remind (?:me|us)|explain|clarify|describe|show (?:me|us)|walk us|"
+                r"share your|start|go first|repeat|hear|see)\b",
+                clause,
+                re.I,
             ):
                 continue
             who = m.group("who")
@@ -403,7 +406,7 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
         if recap_from is not None and i >= recap_from:
             for s in sents:
                 m = re.match(
-                    r"^(?:and |then |also |so |finally,? )?(?P<who>[A-Z][a-z]+|I) (?P<verb>[a-z]+s|send|run|take|write|do|book|share|fix|update|own|draft|call)\b(?P<rest>[^.!?]*)",
+                    r"^(?:and |then |also |so |finally,? )?(?P<who>[A-Z][a-z]+|I) (?:(?P<to>to|will) )?(?P<verb>[a-z]+s|send|run|take|write|do|book|share|fix|update|own|draft|call|[a-z]+)\b(?P<rest>[^.!?]*)",
                     s.strip(),
                 )
                 if not m:
@@ -412,9 +415,19 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                 if who is None or m.group("verb") in ("is", "was", "has", "does", "says", "thinks", "seems"):
                     continue
                 verb = m.group("verb")
-                if m.group("who") != "I" and not verb.endswith("s"):
+                if (
+                    m.group("who") == "I"
+                    and not m.group("to")
+                    and verb not in ("send run take write do book share fix update own draft call".split())
+                ):
                     continue
-                base = re.sub(r"(?<=[^s])es$|(?<=ss)es$|s$", "", verb) if m.group("who") != "I" else verb
+                if m.group("who") != "I" and not m.group("to") and not verb.endswith("s"):
+                    continue
+                base = (
+                    verb
+                    if m.group("who") == "I" or m.group("to")
+                    else re.sub(r"(?<=[^s])es$|(?<=ss)es$|s$", "", verb)
+                )
                 clause = f"{base}{m.group('rest')}".strip()
                 due = find_due(clause)
                 # the owner may correct a recapped date right away: "Thursday, actually."
@@ -491,6 +504,16 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                         )
                     )
                     continue
+                # "We need someone to update the status page." "I'll do that." - the turn before says what
+                prev = segments[i - 1] if i > 0 and si == 0 else None
+                if prev is not None and prev["speaker"] != seg["speaker"] and not _DONE_RE.search(text):
+                    ptext = (_segment_sentences(prev)[-1:] or [""])[0]
+                    if len(content(ptext)) >= 2 and not _DONE_RE.search(ptext):
+                        seg_item = add(
+                            _Item(
+                                owner=speaker, task=clause, segs=[i - 1, i], due=due, extra=[f"re: {ptext}"]
+                            )
+                        )
                 continue
             # continuation of this speaker's item a moment ago ("Yes, I'll cover hotfixes too")
             prior = last_item_of(speaker, i, 3)
