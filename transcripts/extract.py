@@ -511,7 +511,11 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                     if len(content(ptext)) >= 2 and not _DONE_RE.search(ptext):
                         seg_item = add(
                             _Item(
-                                owner=speaker, task=clause, segs=[i - 1, i], due=due, extra=[f"re: {ptext}"]
+                                owner=speaker,
+                                task=clause,
+                                segs=[i - 1, i],
+                                due=due or find_due(ptext),
+                                extra=[f"re: {ptext}"],
                             )
                         )
                 continue

@@ -156,6 +156,26 @@ class PhrasingTests(unittest.TestCase):
         )
         self.assertEqual((item["owner"], item["due"]), ("Cy Moss", "tonight"))
 
+    def test_do_that_takes_its_task_from_the_turn_before(self) -> None:
+        (item,) = self.items(
+            ("Ann Lee", "We need someone to update the status page before Friday."),
+            ("Bo Chan", "I'll do that."),
+        )
+        self.assertEqual((item["owner"], item["due"]), ("Bo Chan", "Friday"))
+        self.assertIn("status page", item["task"])
+        self.assertEqual(item["segments"], [1, 2])
+
+    def test_questions_for_information_are_not_tasks(self) -> None:
+        self.assertEqual(
+            self.items(
+                ("Ann Lee", "Can you remind me what the budget was, Bo?"),
+                ("Bo Chan", "Sure, forty thousand."),
+                ("Ann Lee", "Cy, can you hear me?"),
+                ("Cy Moss", "Yes."),
+            ),
+            [],
+        )
+
     def test_owner_outside_the_meeting_is_dropped(self) -> None:
         self.assertEqual(self.items(("Ann Lee", "Zed will send the contract to legal tomorrow.")), [])
 
