@@ -176,6 +176,8 @@ class AudioTap:
     def set_muted(self, muted: bool) -> None:
         if muted and not self._muted:
             self._end_utterance()
+            self._pre_roll.clear()  # audio from before the mute must not open the next utterance
+            self._pre_roll_samples = 0
         self._muted = muted
 
     async def close(self) -> int:

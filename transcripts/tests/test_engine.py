@@ -93,3 +93,9 @@ class LiveDecodingTestCase(SimpleTestCase):
         self.assertGreater(len(audio), 30 * 16000)  # past LIVE_MAX_SECONDS: the ordinary path
         text = join_text(get_engine().transcribe_live(audio, final=True))
         self.assertLessEqual(wer(" ".join(reference(n) for n in names), text), 0.2, text)
+
+
+class EvaluateCaptionsCommandTestCase(SimpleTestCase):
+    def test_not_an_eval_set_is_a_clear_error(self) -> None:
+        with self.assertRaisesMessage(CommandError, "does not look like the eval set"):
+            call_command("evaluate_captions", str(FIXTURES), stdout=StringIO())
