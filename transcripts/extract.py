@@ -565,11 +565,18 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                 add(it)
 
         # 4. someone else turns it down right away: not an action item
-        if i + 1 < n and seg_item is not None and not seg_item.from_request:
-            nxt = segments[i + 1]
-            nspeaker = names.resolve(nxt["speaker"].split()[0]) or nxt["speaker"]
-            if nspeaker != speaker and _REJECT_NEXT_RE.search(nxt["text"].strip()):
-                items.remove(seg_item)
+        # (the next turn, or the one after when it is about the same thing)
+        if seg_item is not None and not seg_item.from_request:
+            for j in range(i + 1, min(n, i + 3)):
+                nxt = segments[j]
+                nspeaker = names.resolve(nxt["speaker"].split()[0]) or nxt["speaker"]
+                if nspeaker == speaker:
+                    break
+                same_topic = j == i + 1 or bool(content(nxt["text"]) & content(seg_item.text()))
+                if same_topic and _REJECT_NEXT_RE.search(nxt["text"].strip()):
+                    if seg_item in items:
+                        items.remove(seg_item)
+                    break
 
     out: list[ActionItem] = []
     for it in items:
@@ -600,8 +607,10 @@ def _merge_recap(items: list[_Item], owner: str, clause: str, due: str | None, s
         if not iw or not cw:
             continue
         overlap = len(cw & iw) / len(cw)
-        score = overlap + (0.5 if it.owner == owner else 0.0)
-        if overlap >= (0.25 if it.owner == owner else 0.6) and score > best_score:
+        same_due = bool(due and it.due and due.lower() == it.due.lower())
+        score = overlap + (0.5 if it.owner == owner else 0.0) + (0.3 if same_due else 0.0)
+        enough = overlap >= 0.25 or same_due if it.owner == owner else overlap >= 0.6
+        if enough and score > best_score:
             best, best_score = it, score
     if best is not None:
         best.owner = owner
