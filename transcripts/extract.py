@@ -762,7 +762,7 @@ def extract(segments: list[SegmentIn], participants: list[str]) -> Extraction:
     dec_texts = {d[0] for d in decisions}
     key = [k for k in key if k[0].split(": ", 1)[1] not in dec_texts]
     return {
-        "summary": " ".join(k[0] for k in key),
+        "summary": "\n".join(k[0] for k in key),  # one key sentence per line
         "summary_segments": [k[1] for k in key],
         "decisions": [d[0] for d in decisions],
         "decision_segments": [sorted(set(d[1])) for d in decisions],

@@ -327,7 +327,7 @@ def summarize(
             stats.notes.append(f"model skipped {stats.skipped_chunks} chunk(s): time budget")
         summary_parts += extra_sentences
     return {
-        "summary": " ".join(p for p in summary_parts if p).strip(),
+        "summary": "\n".join(p for p in summary_parts if p).strip(),
         "decisions": decisions,
         "action_items": items,
         "model_name": name or "extractor",
