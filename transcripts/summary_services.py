@@ -133,7 +133,9 @@ def fail_summary(*, summary_id: int, reason: str) -> None:
 
 
 def summary_markdown(summary: Summary) -> str:
-    return render_to_string("transcripts/summary.md", {"summary": summary, "meeting": summary.meeting})
+    lines = [line.strip() for line in summary.summary.splitlines() if line.strip()]
+    context = {"summary": summary, "meeting": summary.meeting, "summary_lines": lines}
+    return render_to_string("transcripts/summary.md", context)
 
 
 def email_summary(*, summary_id: int) -> bool:
