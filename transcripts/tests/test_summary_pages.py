@@ -119,3 +119,15 @@ class MeetingPageTests(BaseTestCase):
         body = r.content.decode()
         self.assertIn("- [ ] **Bob**: Book the venue (due: Monday)", body)
         self.assertIn("- Party moves to Friday", body)
+
+
+class SummaryAdminTests(BaseTestCase):
+    def test_changelist_with_filters_and_search(self) -> None:
+        meeting = make_meeting(self.room)
+        Summary.objects.create(meeting=meeting, status=Summary.Status.FAILED, error="Time limit exceeded")
+        self.alice.is_staff = self.alice.is_superuser = True
+        self.alice.save()
+        self.client.force_login(self.alice)
+        r = self.client.get("/admin/transcripts/summary/?status__exact=failed&q=Standup")
+        self.assertContains(r, "Failed")
+        self.assertContains(r, "1 summary")
