@@ -157,6 +157,12 @@ class MeetingControlsTestCase(BrowserTestCase):
         self.wait_video_playing(bob, "Alice")
         self.wait_video_playing(alice, "Bob")
         self.assertEqual(self.tile(alice, "Bob").count(), 1)
+        print(
+            self.timeline(bob),
+            bob.page.evaluate(
+                "() => [document.getElementById('status').textContent, document.getElementById('alert').textContent]"
+            ),
+        )  # TEMP
         self.wait_audio_flowing(alice, "Bob")
 
     def test_refused_at_the_handshake_says_why(self) -> None:
@@ -186,3 +192,56 @@ class NoMediaServerTestCase(BrowserTestCase):
         alice.page.get_by_role("button", name="Send").click()
         bob.page.locator("#chat-log").get_by_text("Can you hear me?").wait_for()
         self.assertIn("Alice", bob.page.locator("#participants").inner_text())
+
+
+class MediaServerRestartTestCase(BrowserTestCase):
+    def wait_video_after(self, person, name: str, event: str, timeout: float = 20) -> None:  # noqa: ANN001
+        """A new first frame of ``name``'s camera after the page logged ``event`` (no stale picture)."""
+        person.page.wait_for_function(
+            """([event, name]) => {
+              const m = window.__meet;
+              const p = m.participants.find((x) => x.name === name);
+              if (!p) return false;
+              const since = m.events.map((e) => event in e).lastIndexOf(true);
+              return since >= 0 && m.events.slice(since).some((e) => e.firstFrame === `${p.id}:camera`);
+            }""",
+            arg=[event, name],
+            polling=200,
+            timeout=timeout * 1000,
+        )
+        self.wait_video_playing(person, name)
+
+    def start_sfu(self, name: str) -> None:
+        type(self).sfu = self.start_worker(
+            name, ["runsfu"], {"SFU_HOST_ADDRESSES": "127.0.0.1"}, ready=r"\bready\b"
+        )
+        self.sfu.wait_ready(self.sfu_ready_timeout)
+
+    def test_meeting_survives_media_server_restarts(self) -> None:
+        alice = self.signed_in(self.alice)
+        bob = self.signed_in(self.bob)
+        self.enter(alice)
+        self.enter(bob)
+        self.wait_video_playing(bob, "Alice")
+        bob_id = bob.page.evaluate("() => window.__meet.self.id")
+
+        # Another worker is up: stopping the first moves the meeting there, sockets stay open.
+        first = self.sfu
+        assert first is not None
+        self.start_sfu("sfu-2")
+        self.assertEqual(first.stop(), 0)
+        self.wait_video_after(bob, "Alice", "mediaRestart")
+        self.wait_video_after(alice, "Bob", "mediaRestart")
+        self.assertEqual(bob.page.evaluate("() => window.__meet.self.id"), bob_id)
+
+        # No worker left: the page says so, chat still works, and it comes back on its own.
+        self.assertEqual(self.sfu.stop(), 0)
+        for person in (alice, bob):
+            person.page.locator("#alert", has_text="Chat still works").wait_for(timeout=15_000)
+        bob.page.get_by_label("Message").fill("Still here")
+        bob.page.get_by_role("button", name="Send").click()
+        alice.page.locator("#chat-log").get_by_text("Still here").wait_for()
+        self.start_sfu("sfu-3")
+        self.wait_video_after(bob, "Alice", "mediaUnavailable", timeout=30)
+        self.wait_video_after(alice, "Bob", "mediaUnavailable", timeout=30)
+        self.assertEqual(self.tile(alice, "Bob").count(), 1)

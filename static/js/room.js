@@ -30,6 +30,7 @@ let phase = "lobby"; // lobby | joining | joined | reconnecting | ended
 const participants = new Map(); // id -> ParticipantInfo
 let mediaRetries = 0; // rejoins after `media-unavailable`, reset once media flows
 let mediaRetryTimer = null;
+let iceServers = config.iceServers || [];
 
 const grid = new Grid($("grid"), {
   onNeedKeyframe: (id) => {
@@ -261,11 +262,11 @@ function showConnected() {
   status.show(`Connected. ${who}`, "ok");
 }
 
-async function startPeers(iceServers) {
+async function startPeers(servers) {
   closePeers();
-  publisher = new Publisher({ iceServers, send, onStateChange: (s) => onPeerState("publish", s) });
+  publisher = new Publisher({ iceServers: servers, send, onStateChange: (s) => onPeerState("publish", s) });
   subscriber = new Subscriber({
-    iceServers,
+    iceServers: servers,
     send,
     onStateChange: (s) => onPeerState("subscribe", s),
     onTracks: (list) => {
@@ -299,7 +300,7 @@ const handlers = {
     updateControls();
     showConnected();
     sendMediaState(); // also draws our own tile and the roster
-    const iceServers = msg.ice_servers && msg.ice_servers.length ? msg.ice_servers : config.iceServers || [];
+    iceServers = msg.ice_servers && msg.ice_servers.length ? msg.ice_servers : config.iceServers || [];
     try {
       await startPeers(iceServers);
     } catch (err) {
@@ -361,12 +362,27 @@ const handlers = {
     captions.show(msg);
   },
   error(msg) {
+    log({ error: msg.code });
     status.alert(msg.message || "The server refused a request.");
   },
+  async "media-restart"(msg) {
+    // The meeting moved to another SFU worker: same meeting, fresh peer connections.
+    log({ mediaRestart: true });
+    status.show(msg.message || "Reconnecting audio and video…", "warn");
+    closePeers();
+    grid.clearRemoteMedia();
+    try {
+      await startPeers(iceServers);
+    } catch (err) {
+      if (publisher) status.alert(`Could not restart audio and video: ${err.message || err}`);
+    }
+  },
   "media-unavailable"(msg) {
+    log({ mediaUnavailable: msg.message });
     // No media server for us right now: stop the peers (their ICE would only be refused) and
     // rejoin after a pause, a few times, in case a worker comes back. Chat keeps working.
     closePeers();
+    grid.clearRemoteMedia();
     const base = msg.message || "Audio and video are not available right now.";
     if (mediaRetries < 3) {
       mediaRetries += 1;
@@ -386,7 +402,8 @@ function onMessage(msg) {
   if (handler) Promise.resolve(handler(msg)).catch((err) => console.error(msg.type, err));
 }
 
-function onReconnecting({ message, delay }) {
+function onReconnecting({ code, message, delay }) {
+  log({ reconnecting: code, delay });
   phase = "reconnecting";
   teardownPeers();
   const seconds = Math.max(1, Math.round(delay / 1000));

@@ -219,6 +219,18 @@ export class Grid {
     this.layout();
   }
 
+  /** Keep everyone's tile (their name shows) but drop media from a closed connection. */
+  clearRemoteMedia() {
+    for (const tile of [...this.tiles.values()]) {
+      if (tile.id === "self") continue;
+      if (tile.kind === "screen") this.remove(tile.id, "screen");
+      else {
+        tile.setVideoTrack(null);
+        tile.setAudioTrack(null);
+      }
+    }
+  }
+
   clearRemote() {
     for (const tile of [...this.tiles.values()]) if (tile.id !== "self") this.remove(tile.id);
   }
