@@ -394,8 +394,8 @@ async def feed_via_sfu(
         await asyncio.sleep(0.1)
         for s in range(len(tracks)):
             pid = participants[s]
-            await peers.pop(pid).close()  # gone, like a closed tab: it answers no more offers
             await asyncio.wait_for(worker.handle({"type": "sfu.leave", "participant": pid}), 60)
+            await peers.pop(pid).close()  # gone: it answers no more offers
     finally:
         await asyncio.wait_for(worker.close("bench-over"), 30)
         for peer in peers.values():
