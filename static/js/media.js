@@ -83,8 +83,9 @@ function candidateJson(candidate) {
 /** The publish connection: our audio, camera and screen go to the SFU. */
 export class Publisher {
   constructor({ iceServers, send, onStateChange }) {
-    this.send = send;
     this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+    // A connection closed while an offer was being made must not talk to the server any more.
+    this.send = (message) => this.pc.signalingState !== "closed" && send(message);
     this.stream = new MediaStream();
     this.pc.addEventListener("icecandidate", (e) =>
       this.send({ type: "ice", pc: "publish", candidate: candidateJson(e.candidate) }),
@@ -135,12 +136,12 @@ export class Publisher {
 /** The subscribe connection: everyone else's media, described by the SFU's `tracks` map. */
 export class Subscriber {
   constructor({ iceServers, send, onTracks, onStateChange, onError }) {
-    this.send = send;
     this.onTracks = onTracks;
     this.onError = onError;
     this.tracks = {};
     this.queue = Promise.resolve();
     this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+    this.send = (message) => this.pc.signalingState !== "closed" && send(message);
     this.pc.addEventListener("icecandidate", (e) =>
       this.send({ type: "ice", pc: "subscribe", candidate: candidateJson(e.candidate) }),
     );
@@ -165,6 +166,7 @@ export class Subscriber {
         this.reconcile();
       })
       .catch((err) => {
+        if (this.pc.signalingState === "closed") return; // replaced meanwhile: nothing to report
         console.error("subscribe offer failed", err);
         this.onError(err);
       });

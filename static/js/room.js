@@ -363,6 +363,8 @@ const handlers = {
   },
   error(msg) {
     log({ error: msg.code });
+    // Media refused while we already know there is no media server: the earlier words stand.
+    if (msg.code === "media-unavailable" && !publisher) return;
     status.alert(msg.message || "The server refused a request.");
   },
   async "media-restart"(msg) {
