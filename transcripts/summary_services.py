@@ -7,11 +7,15 @@ import os
 import smtplib
 import time
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import send_mass_mail
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from accounts.models import User
 from rooms.models import Meeting
@@ -19,6 +23,15 @@ from transcripts.extract import SegmentIn
 from transcripts.models import Segment, Summary
 
 logger = logging.getLogger(__name__)
+
+# Worth a retry with backoff: the database or the broker went away for a moment.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    KombuOperationalError,
+)
 
 NOTHING_TO_SUMMARIZE = "Nothing to summarize: the transcript and the chat are empty."
 
@@ -102,7 +115,9 @@ def run_summary(*, summary_id: int) -> Summary:
     deadline = time.monotonic() + 0.6 * settings.SUMMARY_TIME_LIMIT_SECONDS
     try:
         result = summarize(segs, names, deadline=deadline)
-    except (MemoryError, FileNotFoundError, ValueError, RuntimeError) as exc:
+    except (*TRANSIENT_ERRORS, SoftTimeLimitExceeded):
+        raise  # the task retries, or records the time limit
+    except Exception as exc:  # a broken model file, a bug: say so on the page instead of RUNNING forever
         logger.exception("summary %s failed", summary_id)
         return _finish(summary, status=Summary.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:1000])
     summary = _finish(

@@ -7,23 +7,12 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
-from kombu.exceptions import OperationalError as KombuOperationalError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from transcripts import summary_services
 from transcripts.models import Summary
+from transcripts.summary_services import TRANSIENT_ERRORS
 
 logger = logging.getLogger(__name__)
-
-TRANSIENT_ERRORS = (
-    OperationalError,
-    InterfaceError,
-    RedisConnectionError,
-    RedisTimeoutError,
-    KombuOperationalError,
-)
 
 
 @shared_task(

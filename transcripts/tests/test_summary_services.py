@@ -88,6 +88,13 @@ class RunSummaryTests(BaseTestCase):
         summary_services.run_summary(summary_id=summary.id)
         self.assertEqual(Summary.objects.get().summary, "kept")
 
+    def test_unexpected_error_fails_with_a_reason(self) -> None:
+        summary = Summary.objects.create(meeting=make_meeting(self.room, fixture="clinic_handover"))
+        with mock.patch("transcripts.summarizer.extract", side_effect=KeyError("speaker")):
+            summary = summary_services.run_summary(summary_id=summary.id)
+        self.assertEqual(summary.status, Summary.Status.FAILED)
+        self.assertIn("KeyError", summary.error)
+
     def test_missing_model_fails_with_a_reason(self) -> None:
         meeting = make_meeting(self.room, fixture="clinic_handover")
         summary = Summary.objects.create(meeting=meeting)
