@@ -284,6 +284,8 @@ class SfuWorker:
             return
         if p.negotiating or not p.slots:
             return
+        if p.subscribe_pc is None or p.subscribe_pc.signalingState == "closed":
+            return
         p.pending = False
         p.negotiating = True
         pc = p.subscribe_pc
@@ -478,8 +480,12 @@ class SfuWorker:
                 await self._end_meeting(meeting)
         if renegotiate:
             for other in others:
-                if other.id in self.participants:
+                if other.id not in self.participants:
+                    continue
+                try:  # one peer that went away (closed its tab) must not stop the others
                     await self._negotiate(other)
+                except Exception:
+                    logger.warning("renegotiating participant %s failed", other.id, exc_info=True)
 
     async def _close_pcs(self, p: Participant) -> None:
         for pc in (p.publish_pc, p.subscribe_pc):

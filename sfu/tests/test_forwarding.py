@@ -143,6 +143,28 @@ class ForwardingTests(SimpleTestCase):
             await h.close()
 
 
+class ClosedPeerTests(SimpleTestCase):
+    async def test_leave_after_a_subscriber_closed_its_connections(self) -> None:
+        """A tab closed without a leave must not break the leave of someone else."""
+        h = Harness()
+        try:
+            await h.join(1)
+            gone = await h.join(2, publish=False)
+            stays = await h.join(3, publish=False)
+            await wait_for(lambda: stays.frames[(1, "video")] >= 3, 15, "video at the staying subscriber")
+            # Participant 2's aiortc side is closed on the SFU (as when its ICE/DTLS died).
+            await h.worker.participants[2].subscribe_pc.close()
+            offers = stays.offers
+            await h.worker.handle({"type": "sfu.leave", "participant": 1})
+            errors = [m for _, m in h.sent if m["type"] == "sfu.error"]
+            self.assertEqual(errors, [])
+            await wait_for(lambda: stays.offers > offers, 5, "the renegotiation of the staying subscriber")
+            self.assertIn(3, h.worker.participants)
+            del gone
+        finally:
+            await h.close()
+
+
 class BadInputTests(SimpleTestCase):
     async def test_bad_commands_get_errors_and_the_worker_keeps_working(self) -> None:
         h = Harness()
