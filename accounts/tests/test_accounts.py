@@ -1,6 +1,6 @@
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.test import TestCase
+from django.test import TestCase, override_settings
 
 from accounts import services
 from accounts.models import Membership, Organization, User
@@ -39,6 +39,12 @@ class SignupTestCase(TestCase):
         r = self.client.post("/accounts/login/", {"username": "eve", "password": "nope"})
         self.assertEqual(r.status_code, 200)
         self.assertContains(r, "correct username and password")
+
+    @override_settings(SITE_NAME="Acme Meet")
+    def test_login_page_shows_the_product_name(self) -> None:
+        self.assertContains(
+            self.client.get("/accounts/login/"), '<a class="brand" href="/">Acme Meet</a>', html=True
+        )
 
     def test_no_sso_buttons_without_configuration(self) -> None:
         r = self.client.get("/accounts/login/")
