@@ -379,6 +379,7 @@ export class Captions {
     this.keepMs = keepSeconds * 1000;
     this.maxLines = maxLines;
     this.lines = new Map(); // utterance -> {node, timer}
+    this.finished = new Set(); // utterances whose final arrived: a late interim must not reopen them
     let on = true;
     try {
       on = window.localStorage.getItem("captions") !== "off";
@@ -402,6 +403,11 @@ export class Captions {
 
   show(caption) {
     const text = String(caption.text || "").trim();
+    if (this.finished.has(caption.utterance)) return; // interim from a slower worker, after the final
+    if (caption.final) {
+      this.finished.add(caption.utterance);
+      if (this.finished.size > 200) this.finished.delete(this.finished.values().next().value);
+    }
     let line = this.lines.get(caption.utterance);
     if (!text) {
       if (line && caption.final) this.drop(caption.utterance);
