@@ -30,6 +30,8 @@ FORWARD_NS = [1, 4, 8, 16]
 RELAY_NS = [1, 4, 8]
 MEETING = 1
 PUBLISHER = 1
+# The publisher's pre-encoded VP8 loop, written once by the orchestrator (path passed by env).
+VIDEO_FILE = os.environ.get("SFU_BENCH_VIDEO", "")
 
 # ---------------------------------------------------------------------------- signaling
 # Newline-delimited JSON over a Unix socket: clients send sfu.* commands, the SFU process
@@ -178,17 +180,102 @@ def join(pid: int) -> dict[str, Any]:
     }
 
 
+def camera_like_frames(count: int, fps: int) -> Any:
+    """640x480 frames like a camera slowly panning over a textured scene, with something moving
+    in it: the kind of picture a relay's encoders work on (a flat gradient would flatter them)."""
+    import numpy as np
+    from av import VideoFrame
+
+    rng = np.random.default_rng(1)
+    scene = rng.integers(0, 256, (540, 720, 3), dtype=np.uint8)
+    for _ in range(2):  # soften the noise into texture
+        scene = ((scene.astype(np.uint16) + np.roll(scene, 1, 0) + np.roll(scene, 1, 1)) // 3).astype(
+            np.uint8
+        )
+    for i in range(count):
+        t = i / fps
+        x = int(40 + 40 * np.cos(2 * np.pi * t / 4))
+        y = int(30 + 30 * np.sin(2 * np.pi * t / 4))
+        picture = scene[y : y + 480, x : x + 640].copy()
+        bx = int((t * 160) % 560)
+        picture[200:280, bx : bx + 80] = (240, 200, 40)
+        yield VideoFrame.from_ndarray(picture, format="rgb24")
+
+
+def pre_encode_vp8(seconds: float = 4.0, fps: int = 30, bitrate: int = 1_400_000) -> list[bytes]:
+    """A loop of 640x480 VP8 frames, encoded once before the run (a keyframe every second), so the
+    publisher costs almost no CPU and the SFU under test gets the machine's cores."""
+    import av
+
+    codec = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height, codec.pix_fmt = 640, 480, "yuv420p"
+    codec.bit_rate = bitrate
+    codec.framerate = fps
+    codec.gop_size = fps
+    codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+    frames: list[bytes] = []
+    for frame in camera_like_frames(int(seconds * fps), fps):
+        for packet in codec.encode(frame.reformat(format="yuv420p")):
+            frames.append(bytes(packet))
+    for packet in codec.encode(None):
+        frames.append(bytes(packet))
+    return frames
+
+
+def save_frames(frames: list[bytes], path: str) -> None:
+    with open(path, "wb") as f:
+        for frame in frames:
+            f.write(len(frame).to_bytes(4, "big") + frame)
+
+
+def load_frames(path: str) -> list[bytes]:
+    data, frames, i = Path(path).read_bytes(), [], 0
+    while i < len(data):
+        size = int.from_bytes(data[i : i + 4], "big")
+        frames.append(data[i + 4 : i + 4 + size])
+        i += 4 + size
+    return frames
+
+
+def pre_encoded_track(frames: list[bytes], fps: int = 30) -> Any:
+    """A video track that yields encoded VP8 ``av.Packet``s: aiortc's sender packs them as they are."""
+    import fractions
+
+    import av
+    from aiortc.mediastreams import MediaStreamTrack
+
+    class PreEncodedVideoTrack(MediaStreamTrack):
+        kind = "video"
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.count = 0
+            self.start = time.time()
+
+        async def recv(self) -> Any:
+            self.count += 1
+            wait = self.start + self.count / fps - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            packet = av.Packet(frames[(self.count - 1) % len(frames)])
+            packet.pts = int(self.count * 90000 / fps)
+            packet.time_base = fractions.Fraction(1, 90000)
+            return packet
+
+    return PreEncodedVideoTrack()
+
+
 async def publisher_main(socket_path: str) -> None:
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
     from sfu import aiortc_hooks
-    from sfu.tests.peers import PatternVideoTrack
 
     aiortc_hooks.set_host_addresses(["127.0.0.1"])
+    frames = load_frames(VIDEO_FILE)
     reader, writer = await connect(socket_path)
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     pc.addTransceiver("audio", direction="sendonly")
-    pc.addTransceiver(PatternVideoTrack(640, 480, 30), direction="sendonly")
+    pc.addTransceiver(pre_encoded_track(frames), direction="sendonly")
     pc.addTransceiver("video", direction="sendonly")
     await write_json(writer, join(PUBLISHER))
     await pc.setLocalDescription(await pc.createOffer())
@@ -362,6 +449,14 @@ def orchestrate(quick: bool) -> None:
     print(f"load average before: {' '.join(load)} (machine shared with other work: figures are noisy)")
     print(f"CPU of the SFU process in % of one core, over {measure:.0f} s after {warmup:.0f} s warm-up")
     print("'at 30 fps' scales the CPU by 30/fps when a starved relay delivers fewer frames")
+    frames = pre_encode_vp8()
+    video = tempfile.mktemp(prefix="sfu-bench-", suffix=".vp8")
+    save_frames(frames, video)
+    os.environ["SFU_BENCH_VIDEO"] = video  # the publisher process sends this loop, encoded once
+    kbps = sum(map(len, frames)) * 8 / (len(frames) / 30) / 1000
+    print(
+        f"publisher: a camera-like scene, pre-encoded VP8 loop of {len(frames)} frames, {kbps:.0f} kbit/s, sent as it is"
+    )
     print()
     print(
         f"{'mode':<8} {'N':>3} {'SFU CPU %':>10} {'at 30 fps':>10} {'pkts/s/sub':>11} {'fps/sub':>8}"
