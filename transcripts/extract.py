@@ -117,8 +117,15 @@ _DUE_PATTERNS = [
 _DUE_RE = re.compile("|".join(f"(?:{p})" for p in _DUE_PATTERNS), re.I)
 
 
+_PAST_BEFORE_RE = re.compile(
+    r"\b(?:\w+ed|was|were|did|sent|went|came|made|got|took|said|began|ran|since)\s+(?:on\s+|by\s+|in\s+|at\s+)?$",
+    re.I,
+)
+
+
 def find_due(text: str) -> str | None:
-    m = _DUE_RE.search(text)
+    """The first date in the text that is not about the past ("the bug support reported on Monday")."""
+    m = next((m for m in _DUE_RE.finditer(text) if not _PAST_BEFORE_RE.search(text[: m.start()])), None)
     if not m:
         return None
     due = m.group(0).strip(" ,")
@@ -152,6 +159,10 @@ _REQUEST_RE = re.compile(
     r"\b(?:[Cc]an|[Cc]ould|[Ww]ill|[Ww]ould) (?P<who>you|somebody|someone|anyone|anybody|[A-Z][a-z]+) (?:please |also |maybe |just )*"
     r"(?P<clause>[a-z][^?]*)\?",
 )
+# "Can I leave the legal review with you, Ruth?" is a request too.
+_LEAVE_WITH_RE = re.compile(
+    r"\b(?:[Cc]an|[Cc]ould|[Mm]ay) I (?:leave|hand|give) (?:you )?(?P<clause>[a-z][^?]*?)(?: with you| to you| over to you)?(?:,? (?P<who>[A-Z][a-z]+))?\?"
+)
 _OPEN_Q_RE = re.compile(r"\bwho(?:'s| is| wants to| can| will| owns)\b", re.I)
 _ACCEPT_RE = re.compile(
     r"^(?:yes|yeah|yep|sure|of course|absolutely|definitely|will do|on it|ok(?:ay)?|happy to|no problem|can do|"
@@ -183,6 +194,10 @@ _ANAPHOR_RE = re.compile(
 
 
 def _clean_clause(clause: str) -> str:
+    # "do that, I know the redirects best": the task ends where a new subject starts
+    clause = re.split(
+        r",\s+(?=(?:I|I'm|I've|I'd|we|we're|you|he|she|they|it's|that's|because|since)\b)", clause
+    )[0]
     clause = clause.strip(" ,;:-")
     # a trailing tag question or filler is not part of the task
     clause = re.sub(
@@ -190,6 +205,15 @@ def _clean_clause(clause: str) -> str:
     )
     clause = re.sub(r"^(?:also|just|then|go ahead and|try to)\s+", "", clause, flags=re.I)
     return clause.strip(" ,;:-")
+
+
+def _base_verb(verb: str) -> str:
+    """'writes' -> 'write', 'pushes' -> 'push', 'goes' -> 'go' (recaps say what each person does)."""
+    if re.search(r"(?:ss|sh|ch|x|z|o)es$", verb):
+        return verb[:-2]
+    if verb.endswith("ies") and len(verb) > 4:
+        return verb[:-3] + "y"
+    return verb[:-1] if verb.endswith("s") and not verb.endswith("ss") else verb
 
 
 def _cap(text: str) -> str:
@@ -312,9 +336,14 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
         # 1. requests addressed to someone: an item only once the addressee accepts
         for si, s in enumerate(sents):
             m = _REQUEST_RE.search(s) or _PLEASE_RE.search(s)
-            if not m or re.match(r"(?:we|I)\b", m.group("who"), re.I):
+            lm = None if m else _LEAVE_WITH_RE.search(s)
+            if lm is None and (not m or re.match(r"(?:we|I)\b", m.group("who"), re.I)):
                 continue
-            clause = _clean_clause(m.group("clause"))
+            if lm is not None:
+                m = lm
+                clause = "own " + _clean_clause(lm.group("clause"))
+            else:
+                clause = _clean_clause(m.group("clause"))
             if _is_meta(clause) or re.match(
                 r"(?:give us|tell us|tell me|remind (?:me|us)|explain|clarify|describe|show (?:me|us)|walk us|"
                 r"share your|start|go first|repeat|hear|see)\b",
@@ -322,7 +351,7 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                 re.I,
             ):
                 continue
-            who = m.group("who")
+            who = m.group("who") or "you"
             addressee = names.resolve(who) if who[0].isupper() and who.lower() not in ("you",) else None
             if addressee is None and who.lower() == "you":
                 addressee = names.addressed(s, speaker) or names.addressed(" ".join(sents[:si]), speaker)
@@ -393,7 +422,14 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
             for rc in _COMMIT_RE.finditer(reply_text):
                 rclause = _clean_clause(rc.group("clause"))
                 if not _is_meta(rclause):
-                    it.due = find_due(rclause) or it.due
+                    rdue = find_due(rclause)
+                    # "today" asked, "this afternoon" answered: the same day, keep the asked one
+                    same_day = (
+                        rdue
+                        and it.due
+                        and re.match(r"(?:this (?:morning|afternoon|evening)|tonight)$", rdue, re.I)
+                    )
+                    it.due = it.due if same_day else (rdue or it.due)
                     if not _is_weak(rclause):
                         it.extra.append(rclause)
             ctx = _context_before(sents, si)
@@ -423,11 +459,7 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                     continue
                 if m.group("who") != "I" and not m.group("to") and not verb.endswith("s"):
                     continue
-                base = (
-                    verb
-                    if m.group("who") == "I" or m.group("to")
-                    else re.sub(r"(?<=[^s])es$|(?<=ss)es$|s$", "", verb)
-                )
+                base = verb if m.group("who") == "I" or m.group("to") else _base_verb(verb)
                 clause = f"{base}{m.group('rest')}".strip()
                 due = find_due(clause)
                 # the owner may correct a recapped date right away: "Thursday, actually."
@@ -440,7 +472,12 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                     rspeaker = names.resolve(rs["speaker"].split()[0]) or rs["speaker"]
                     if rspeaker == who and re.search(r"\bactually\b|^no\b", rs["text"], re.I):
                         due = find_due(rs["text"]) or due
-                _merge_recap(items, who, clause, due, i)
+                # "Marco gets the staging site by Thursday and writes the FAQ": two items of one person
+                first, *more = re.split(r"\s+and\s+(?=[a-z]+s\b)", clause) if not m.group("to") else [clause]
+                _merge_recap(items, who, first, due, i)
+                for part in more:
+                    part = _base_verb(part.split()[0]) + part[len(part.split()[0]) :]
+                    _merge_recap(items, who, part, find_due(part), i, create=False)
 
         # 3. first-person commitments by the speaker
         if i in used_reply:
@@ -484,7 +521,9 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
             if not found:
                 continue
             clause = " and ".join(found)
-            due = find_due(clause)
+            # "Today I'm going to look into ...": a date said before the commitment counts too
+            first = _COMMIT_RE.search(s) or _LET_ME_RE.search(s)
+            due = find_due(clause) or (find_due(s[: first.start()]) if first else None)
             if _is_weak(clause):
                 if seg_item is not None:  # "I can have both done by Wednesday."
                     seg_item.due = due or seg_item.due
@@ -599,7 +638,9 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
     return _dedupe(out)
 
 
-def _merge_recap(items: list[_Item], owner: str, clause: str, due: str | None, seg: int) -> None:
+def _merge_recap(
+    items: list[_Item], owner: str, clause: str, due: str | None, seg: int, *, create: bool = True
+) -> None:
     cw = content(clause)
     best, best_score = None, 0.0
     for it in items:
@@ -616,8 +657,10 @@ def _merge_recap(items: list[_Item], owner: str, clause: str, due: str | None, s
         best.owner = owner
         best.due = due or best.due
         best.segs.append(seg)
+        if len(cw - content(best.text())) >= 2:  # the recap names what "it" was
+            best.extra.append(clause)
         return
-    if len(cw) >= 2 and not _DONE_RE.search(clause):
+    if create and len(cw) >= 2 and not _DONE_RE.search(clause):
         items.append(_Item(owner=owner, task=clause, segs=[seg], due=due, last_seg=seg))
 
 

@@ -67,6 +67,11 @@ class FixtureMeetingsTests(unittest.TestCase):
         guide = next(i for i in result["action_items"] if "onboarding" in i["task"].lower())
         self.assertEqual((guide["owner"], guide["due"]), ("Ben Okafor", "end of day Wednesday"))
 
+    def test_leave_it_with_you_and_recap_correction(self) -> None:
+        result = self.check("website_relaunch")
+        legal = next(i for i in result["action_items"] if i["owner"] == "Ruth Adler")
+        self.assertIn("legal review", legal["task"])
+
     def test_small_talk_has_no_items(self) -> None:
         result = self.check("small_talk")
         self.assertEqual(result["decisions"], [])
@@ -199,6 +204,7 @@ class DueDateTests(unittest.TestCase):
             "we ship in the first quarter": None,
             "I'll call them tomorrow morning": "tomorrow morning",
             "have them by the twentieth": "the twentieth",
+            "look into the bug support reported on Monday": None,
         }
         for text, due in cases.items():
             self.assertEqual(find_due(text), due, text)
