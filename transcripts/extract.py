@@ -290,16 +290,18 @@ def _segment_sentences(seg: SegmentIn) -> list[str]:
     return sentences(seg["text"])
 
 
+# Context sentences must not bring in work that is done, rejected or postponed.
+_NOT_CONTEXT_RE = re.compile(
+    r"\b(?:finished|yesterday|last week|not|no|never|instead|rather|postpone\w*|revisit|next quarter|next year)\b|n't\b",
+    re.I,
+)
+
+
 def _context_before(sents: list[str], idx: int) -> str:
     """Up to two earlier sentences of the same turn that say what the task is about."""
     picked: list[str] = []
     for s in reversed(sents[max(0, idx - 2) : idx]):
-        if (
-            s.endswith("?")
-            or len(words(s)) < 4
-            or _DONE_RE.search(s)
-            or re.search(r"\b(?:finished|yesterday)\b", s, re.I)
-        ):
+        if s.endswith("?") or len(words(s)) < 4 or _DONE_RE.search(s) or _NOT_CONTEXT_RE.search(s):
             break
         if _COMMIT_RE.search(s) or _VOLUNTEER_RE.search(s):
             break
@@ -547,7 +549,11 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                 prev = segments[i - 1] if i > 0 and si == 0 else None
                 if prev is not None and prev["speaker"] != seg["speaker"] and not _DONE_RE.search(text):
                     ptext = (_segment_sentences(prev)[-1:] or [""])[0]
-                    if len(content(ptext)) >= 2 and not _DONE_RE.search(ptext):
+                    if (
+                        len(content(ptext)) >= 2
+                        and not _DONE_RE.search(ptext)
+                        and not _NOT_CONTEXT_RE.search(ptext)
+                    ):
                         seg_item = add(
                             _Item(
                                 owner=speaker,
