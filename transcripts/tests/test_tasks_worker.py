@@ -17,8 +17,9 @@ from django.db import connection
 from django.test import TransactionTestCase
 
 from conference.test import make_users
+from transcripts import services as transcript_services
 from transcripts import summary_services
-from transcripts.models import Summary
+from transcripts.models import Summary, Transcript
 from transcripts.tests.test_summary_helpers import make_meeting
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,7 +93,12 @@ class SummaryWorkerTests(WorkerTestCase):
     def test_meeting_end_stores_a_summary(self) -> None:
         log = self.start_worker("w-end")
         meeting = make_meeting(self.room, fixture="release_planning")
-        summary_services.queue_summary(meeting=meeting)  # what transcript completion calls
+        Transcript.objects.filter(meeting=meeting).update(status=Transcript.Status.LIVE)
+        # the meeting ends and the SFU's flush says every final was processed: the transcript
+        # completes and queues the summary (transcripts.services -> queue_summary)
+        transcript_services.mark_meeting_ended(meeting=meeting)
+        transcript_services.record_flush(meeting_id=meeting.id, finals=0)
+        self.assertEqual(Transcript.objects.get(meeting=meeting).status, Transcript.Status.COMPLETE)
         wait_for(
             lambda: (s := self.summary_of(meeting.id)) and s.status == Summary.Status.DONE, 180, "DONE", log
         )
