@@ -9,6 +9,7 @@ import time
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import send_mass_mail
 from django.db import InterfaceError, OperationalError, transaction
 from django.template.loader import render_to_string
@@ -54,6 +55,7 @@ def queue_summary(*, meeting: Meeting, requested_by: User | None = None, regener
                 return latest
         summary = Summary.objects.create(meeting=meeting, version=(latest.version + 1) if latest else 1)
         summary_id = summary.id
+        cache.delete(f"summary-starts:{summary_id}")  # ids of a rebuilt database may repeat
         logger.info(
             "summary %s (meeting %s v%s) queued by %s",
             summary_id,
@@ -84,6 +86,20 @@ def meeting_input(meeting: Meeting) -> tuple[list[SegmentIn], list[str]]:
     return segs, names
 
 
+MAX_STARTS = 8  # more than the task's retries on connection errors
+
+
+def _starts(summary_id: int) -> int:
+    """How many times a run of this summary was started (in the cache, Redis, for a day)."""
+    key = f"summary-starts:{summary_id}"
+    cache.add(key, 0, timeout=86400)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired in between
+        cache.set(key, 1, timeout=86400)
+        return 1
+
+
 def _test_delay() -> None:
     # Lets the crash test see the task RUNNING before it kills the worker (0 in production).
     delay = float(os.getenv("SUMMARY_TEST_DELAY_SECONDS", "0") or 0)
@@ -103,6 +119,12 @@ def run_summary(*, summary_id: int) -> Summary:
     with transaction.atomic():
         summary = Summary.objects.select_for_update().select_related("meeting__room").get(pk=summary_id)
         if summary.status in (Summary.Status.DONE, Summary.Status.EMPTY, Summary.Status.FAILED):
+            return summary
+        if summary.status == Summary.Status.RUNNING and _starts(summary_id) > MAX_STARTS:
+            # Each start died (out of memory?) or hit a connection error: stop the redelivery loop.
+            summary.status = Summary.Status.FAILED
+            summary.error = f"Gave up after {MAX_STARTS} attempts: the worker stopped while summarizing."
+            summary.save(update_fields=["status", "error", "updated_at"])
             return summary
         summary.status = Summary.Status.RUNNING
         summary.error = ""
@@ -136,6 +158,7 @@ def run_summary(*, summary_id: int) -> Summary:
 def _finish(row: Summary, **fields: object) -> Summary:
     with transaction.atomic():
         Summary.objects.filter(pk=row.pk).update(updated_at=timezone.now(), **fields)
+    cache.delete(f"summary-starts:{row.pk}")
     row.refresh_from_db()
     return row
 

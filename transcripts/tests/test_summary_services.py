@@ -6,6 +6,7 @@ import os
 from unittest import mock
 
 from django.core import mail
+from django.core.cache import cache
 
 from conference.test import BaseTestCase
 from transcripts import summary_services
@@ -78,9 +79,19 @@ class RunSummaryTests(BaseTestCase):
     def test_rerun_of_a_crashed_run_overwrites_the_same_row(self) -> None:
         meeting = make_meeting(self.room, fixture="clinic_handover")
         summary = Summary.objects.create(meeting=meeting, status=Summary.Status.RUNNING)
+        cache.delete(f"summary-starts:{summary.id}")
         summary_services.run_summary(summary_id=summary.id)
         self.assertEqual(Summary.objects.filter(meeting=meeting).count(), 1)
         self.assertEqual(Summary.objects.get().status, Summary.Status.DONE)
+
+    def test_a_run_that_keeps_dying_is_given_up(self) -> None:
+        meeting = make_meeting(self.room, fixture="clinic_handover")
+        summary = Summary.objects.create(meeting=meeting, status=Summary.Status.RUNNING)
+        cache.set(f"summary-starts:{summary.id}", summary_services.MAX_STARTS)
+        self.addCleanup(cache.delete, f"summary-starts:{summary.id}")
+        summary = summary_services.run_summary(summary_id=summary.id)
+        self.assertEqual(summary.status, Summary.Status.FAILED)
+        self.assertIn("Gave up after", summary.error)
 
     def test_finished_summary_is_not_run_again(self) -> None:
         meeting = make_meeting(self.room, fixture="clinic_handover")
