@@ -58,7 +58,7 @@ LIGHT_VERBS = set("do handle take have own cover sort manage deal work look".spl
 # "I'll ..." that is talk about the meeting itself, not work.
 META_VERBS = set(
     """be come talk say tell start go keep leave let see think hear list recap explain mention walk repeat
-    summarize hand pass admit stop wait check-in""".split()
+    summarize hand admit stop wait check-in""".split()
 )
 # "I can ..." that is an opinion, not an offer.
 CAN_META = set("confirm agree understand imagine live promise relate assure guess tell".split())
@@ -184,7 +184,13 @@ _REJECT_NEXT_RE = re.compile(
 )
 _VOLUNTEER_RE = re.compile(
     r"\bI(?:'ll| will| can|'m happy to|'d be happy to|'d like to) (?:take|do|own|handle|grab) (?:it|that|this|that one|this one|care of it)\b"
-    r"|\bI'm (?:taking|handling|doing) (?:it|that|this)\b|\bleave it with me\b",
+    r"|\bI'm (?:taking|handling|doing) (?:it|that|this)\b|\bleave it (?:with|to) me\b|\bthat's on me\b",
+    re.I,
+)
+# "I could pass her CV to Kevin." is an offer; it becomes an item when someone says "please do".
+_TENTATIVE_RE = re.compile(r"\bI (?:could|might|may) (?:also )?(?P<clause>[a-z][^.!?]*)", re.I)
+_TAKE_UP_RE = re.compile(
+    r"^(?:yes|yeah|please do|please|sure|good idea|great idea|do it|go for it|that would be (?:great|helpful|amazing))\b",
     re.I,
 )
 _RECAP_RE = re.compile(r"\b(?:recap|to summari[sz]e|action items|next steps|to wrap up|so to sum up)\b", re.I)
@@ -500,6 +506,9 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                 )
             ]
             found += [_clean_clause(m.group("clause")) for m in _LET_ME_RE.finditer(s)]
+            if i + 1 < n and segments[i + 1]["speaker"] != seg["speaker"]:
+                if _TAKE_UP_RE.search(segments[i + 1]["text"].strip()):
+                    found += [_clean_clause(m.group("clause")) for m in _TENTATIVE_RE.finditer(s)]
             for tm in _THIRD_WILL_RE.finditer(s):
                 who = names.resolve(tm.group("name"))
                 if not who or who == speaker:

@@ -181,6 +181,16 @@ class PhrasingTests(unittest.TestCase):
             [],
         )
 
+    def test_an_offer_someone_takes_up(self) -> None:
+        (item,) = self.items(
+            ("Bo Chan", "I could pass her CV to the data team."),
+            ("Ann Lee", "Please do, they are hiring."),
+            ("Cy Moss", "I could also rewrite the whole site in Rust."),
+            ("Ann Lee", "Let's not."),
+        )
+        self.assertEqual(item["owner"], "Bo Chan")
+        self.assertIn("CV", item["task"])
+
     def test_owner_outside_the_meeting_is_dropped(self) -> None:
         self.assertEqual(self.items(("Ann Lee", "Zed will send the contract to legal tomorrow.")), [])
 
