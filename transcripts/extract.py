@@ -700,7 +700,7 @@ def _dedupe(items: list[ActionItem]) -> list[ActionItem]:
 # --------------------------------------------------------------------------- decisions
 
 _DECISION_RE = re.compile(
-    r"\bdecision(?: is|:)|\bdecided\b|\bwe(?:'ll| will)? (?:go|stay|stick|keep|cut|launch|drop|move|freeze|pause)\b|"
+    r"\bdecision(?: is|:)|\bdecided\b|\bwe(?:'re| are) going (?:with|ahead with)\b|\bgoing forward with\b|\bwe(?:'ll| will)? (?:go|stay|stick|keep|cut|launch|drop|move|freeze|pause)\b|"
     r"\bwe'?re not (?:\w+ing)\b|\bwe are not \w+ing\b|\blet's (?!get\b|go through|move on|move to|start|keep this|hear|"
     r"walk|see|begin|talk|do that at|get this|take a|look|recap|wrap|continue|come back|jump|dive|check|discuss|"
     r"put a pin)\w+|\b(?:stays|waits until|is postponed|is not part of|we postpone|we'll postpone|it is\.$)|"
