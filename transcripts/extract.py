@@ -130,7 +130,9 @@ def find_due(text: str) -> str | None:
         return None
     due = m.group(0).strip(" ,")
     due = re.sub(r"'s$", "", due)
-    return due[0].upper() + due[1:] if due[0].islower() and re.match(_DAY, due, re.I) else due
+    if re.match(rf"(?:{_DAY}|{_MONTH})", due, re.I):
+        return due[0].upper() + due[1:]
+    return due[0].lower() + due[1:]  # "Today I'll ..." -> "today"
 
 
 # --------------------------------------------------------------------------- speech acts
@@ -818,7 +820,13 @@ def extract(segments: list[SegmentIn], participants: list[str]) -> Extraction:
     limit = max(7, min(18, round(n_sent * 0.18)))
     key = key_sentences(segments, exclude=set(), limit=limit)
     dec_texts = {d[0] for d in decisions}
-    key = [k for k in key if k[0].split(": ", 1)[1] not in dec_texts]
+    dec_words = [content(d) for d in dec_texts]
+    # a sentence already listed as a decision is not repeated in the summary
+    key = [
+        k
+        for k in key
+        if not any(dw and len(dw & content(k[0].split(": ", 1)[1])) >= 0.8 * len(dw) for dw in dec_words)
+    ]
     return {
         "summary": "\n".join(k[0] for k in key),  # one key sentence per line
         "summary_segments": [k[1] for k in key],
