@@ -95,10 +95,19 @@ DATABASES = {
         os.getenv("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=0
     )
 }
-if os.getenv("TEST_DATABASE_NAME"):  # lets several test runs share one PostgreSQL server
-    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+# The test database's name, always explicit: the live-server process of browser tests derives its
+# database from it. TEST_DATABASE_NAME lets several test runs share one PostgreSQL server.
+DATABASES["default"]["TEST"] = {
+    "NAME": os.getenv("TEST_DATABASE_NAME")
+    or (
+        str(BASE_DIR / "test_db.sqlite3")
+        if DATABASES["default"]["ENGINE"].endswith("sqlite3")
+        else f"test_{DATABASES['default']['NAME']}"
+    )
+}
+TEST_RUNNER = "conference.test_runner.TestRunner"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -157,7 +166,11 @@ CELERY_TASK_DEFAULT_QUEUE = f"{REDIS_PREFIX}-celery"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", "600")}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", "600"),
+    # Every broker key (queues, unacked lists) under the prefix, like the rest of our Redis use.
+    "global_keyprefix": f"{REDIS_PREFIX}:celery:",
+}
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "False")
 
 EMAIL_BACKEND = os.getenv("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -251,6 +264,10 @@ LLM_CONTEXT = envint("LLM_CONTEXT", "2048")
 LLM_THREADS = envint("LLM_THREADS", "2")
 LLM_MAX_TOKENS = envint("LLM_MAX_TOKENS", "256")
 SUMMARY_TIME_LIMIT_SECONDS = envint("SUMMARY_TIME_LIMIT_SECONDS", "300")
+# Seconds the model may spend on one summary; chunks left over keep the extractor's result.
+SUMMARY_MODEL_SECONDS = envfloat("SUMMARY_MODEL_SECONDS", "40")
+# False: the deterministic extractor alone (no model file needed).
+SUMMARY_USE_LLM = envbool("SUMMARY_USE_LLM", "True")
 
 LOGGING = {
     "version": 1,

@@ -106,15 +106,13 @@ def model_name() -> str:
 
 
 def model_budget_seconds() -> float:
-    # Seconds the model may spend on one summary (SUMMARY_MODEL_SECONDS); chunks left are skipped.
-    value = getattr(settings, "SUMMARY_MODEL_SECONDS", None) or os.getenv("SUMMARY_MODEL_SECONDS", "40") or 40
-    return float(value)
+    """Seconds the model may spend on one summary; chunks left are skipped."""
+    return float(settings.SUMMARY_MODEL_SECONDS)
 
 
 def llm_enabled() -> bool:
-    # SUMMARY_USE_LLM=0 runs the extractor alone (e.g. where the model is not installed).
-    value = os.getenv("SUMMARY_USE_LLM") or str(getattr(settings, "SUMMARY_USE_LLM", "1"))
-    return value.lower() not in ("0", "false", "no", "off")
+    """False runs the extractor alone (e.g. where the model is not installed)."""
+    return bool(settings.SUMMARY_USE_LLM)
 
 
 def get_engine() -> Any:

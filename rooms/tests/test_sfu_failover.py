@@ -26,8 +26,18 @@ class SfuFailoverTestCase(ConsumerTestCase):
         w.wait_ready(30)
         return w
 
-    async def meeting_worker(self, meeting_id: int) -> str:
-        return (await Meeting.objects.aget(pk=meeting_id)).sfu_worker
+    async def meeting_worker(self, meeting_id: int, expected: str = "") -> str:
+        """The meeting's worker, once placed (placement follows the `joined` reply)."""
+        deadline = asyncio.get_running_loop().time() + TIMEOUT
+        while True:
+            worker = (await Meeting.objects.aget(pk=meeting_id)).sfu_worker
+            if (
+                worker == expected
+                or (worker and not expected)
+                or asyncio.get_running_loop().time() > deadline
+            ):
+                return worker
+            await asyncio.sleep(0.05)
 
     @closing
     async def test_sigterm_moves_meeting_to_another_worker(self) -> None:
@@ -45,7 +55,7 @@ class SfuFailoverTestCase(ConsumerTestCase):
         for c in (alice, bob):
             restart = await self.receive_type(c, "media-restart")
             self.assertIn("restarting", restart["message"])
-        self.assertEqual(await self.meeting_worker(meeting_id), f"fb-{suffix}")
+        self.assertEqual(await self.meeting_worker(meeting_id, f"fb-{suffix}"), f"fb-{suffix}")
         # Still in the same meeting, and signaling still works.
         await alice.send_to(text_data=json.dumps({"type": "chat", "text": "still here"}))
         self.assertEqual((await self.receive_type(bob, "chat"))["message"]["text"], "still here")

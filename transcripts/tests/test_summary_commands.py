@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from io import StringIO
 from pathlib import Path
-from unittest import mock
 
 from django.core.management import CommandError, call_command
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, override_settings
 
 from transcripts.tests.test_summary_helpers import MEETINGS
 
@@ -28,7 +26,7 @@ print("distractors listed: 0"); print(f"score: {f1:.3f}")
 """
 
 
-@mock.patch.dict(os.environ, {"SUMMARY_USE_LLM": "0"})
+@override_settings(SUMMARY_USE_LLM=False)
 class SummarizeTranscriptCommandTests(SimpleTestCase):
     def test_prints_the_documented_shape(self) -> None:
         out = StringIO()
@@ -49,7 +47,7 @@ class SummarizeTranscriptCommandTests(SimpleTestCase):
             call_command("summarize_transcript", "/nonexistent.json")
 
 
-@mock.patch.dict(os.environ, {"SUMMARY_USE_LLM": "0"})
+@override_settings(SUMMARY_USE_LLM=False)
 class EvaluateSummariesCommandTests(SimpleTestCase):
     def make_set(self) -> Path:
         root = Path(tempfile.mkdtemp(prefix="evalset-"))

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from unittest import mock
 
 from django.core import mail
 from django.core.cache import cache
+from django.test import override_settings
 
 from conference.test import BaseTestCase
 from transcripts import summary_services
 from transcripts.models import Segment, Summary
 from transcripts.tests.test_summary_helpers import make_meeting
 
-NO_MODEL = mock.patch.dict(os.environ, {"SUMMARY_USE_LLM": "0"})
+NO_MODEL = override_settings(SUMMARY_USE_LLM=False)
 
 
 class QueueSummaryTests(BaseTestCase):
@@ -110,7 +110,7 @@ class RunSummaryTests(BaseTestCase):
         meeting = make_meeting(self.room, fixture="clinic_handover")
         summary = Summary.objects.create(meeting=meeting)
         with (
-            mock.patch.dict(os.environ, {"SUMMARY_USE_LLM": "1"}),
+            override_settings(SUMMARY_USE_LLM=True),
             self.settings(LLM_MODEL_PATH="/nonexistent/model.gguf"),
             mock.patch("transcripts.summarizer._engine", None),
         ):

@@ -223,7 +223,12 @@ class WorkerTestCase(TransactionTestCase):
 
 class RunTranscriberCommandTestCase(TransactionTestCase):
     def test_starts_and_stops_on_sigterm(self) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # A private prefix: the worker must not pick up other tests' requests.
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "REDIS_PREFIX": f"{settings.REDIS_PREFIX}-cmd-{os.getpid()}",
+        }
         proc = subprocess.Popen(
             [sys.executable, str(settings.BASE_DIR / "manage.py"), "runtranscriber"],
             cwd=settings.BASE_DIR,
