@@ -123,3 +123,11 @@ def _keep_one_owner(membership: Membership) -> None:
     )
     if owners.exclude(pk=membership.pk).count() == 0:
         raise ValidationError("An organization needs at least one owner.")
+
+
+@transaction.atomic
+def set_organization_settings(*, organization: Organization, by: User, email_summaries: bool) -> Organization:
+    _require_manager(organization, by)
+    organization.email_summaries = email_summaries
+    organization.save(update_fields=["email_summaries"])
+    return organization

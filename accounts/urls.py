@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/profile/", views.profile, name="profile"),
     path("organizations/new/", views.create_organization, name="create_organization"),
     path("organizations/<slug:slug>/", views.organization, name="organization"),
+    path("organizations/<slug:slug>/settings/", views.organization_settings, name="organization_settings"),
     path("organizations/<slug:slug>/members/<int:membership_id>/", views.member_update, name="member_update"),
     path("invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
 ]

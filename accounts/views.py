@@ -144,6 +144,19 @@ def member_update(request: HttpRequest, slug: str, membership_id: int) -> HttpRe
 
 
 @login_required
+@require_POST
+def organization_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    org = get_object_or_404(Organization, slug=slug)
+    if not _membership_or_403(request, org).is_manager:
+        raise PermissionDenied
+    services.set_organization_settings(
+        organization=org, by=request.user, email_summaries=request.POST.get("email_summaries") == "on"
+    )
+    messages.success(request, "Settings saved.")
+    return redirect("organization", slug=org.slug)
+
+
+@login_required
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     invitation = get_object_or_404(Invitation, token=token)
     if request.method == "POST":

@@ -136,3 +136,20 @@ class DashboardTestCase(BaseTestCase):
         self.assertContains(r, f"/meetings/{a.meeting_id}/transcript/")
         self.client.force_login(self.bob)
         self.assertNotContains(self.client.get(f"/organizations/{self.org.slug}/"), "Usage, last 30 days")
+
+
+class OrganizationSettingsTestCase(BaseTestCase):
+    def test_managers_turn_summary_emails_on_and_off(self) -> None:
+        url = f"/organizations/{self.org.slug}/settings/"
+        self.client.force_login(self.bob)
+        self.assertEqual(self.client.post(url, {"email_summaries": "on"}).status_code, 403)
+        self.client.force_login(self.alice)
+        self.assertContains(self.client.get(f"/organizations/{self.org.slug}/"), "E-mail each meeting")
+        self.assertRedirects(
+            self.client.post(url, {"email_summaries": "on"}), f"/organizations/{self.org.slug}/"
+        )
+        self.org.refresh_from_db()
+        self.assertTrue(self.org.email_summaries)
+        self.client.post(url, {})
+        self.org.refresh_from_db()
+        self.assertFalse(self.org.email_summaries)
