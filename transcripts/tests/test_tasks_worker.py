@@ -45,7 +45,11 @@ class WorkerTestCase(TransactionTestCase):
         make_users(self)
         self.queue = settings.CELERY_TASK_DEFAULT_QUEUE
         self.redis = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-        self.redis.delete(self.queue)  # nothing left over from an earlier run
+        # The broker's keys carry our prefix: the queue, and kombu's unacked bookkeeping.
+        prefix = settings.CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"]
+        self.broker_keys = [prefix + self.queue, prefix + "unacked", prefix + "unacked_index"]
+        # Nothing left over from earlier tests: meetings that ended there queued summaries too.
+        self.redis.delete(*self.broker_keys)
         self.workers: list[subprocess.Popen[bytes]] = []
         self.tmp = Path(tempfile.mkdtemp(prefix="summary-worker-"))
 
@@ -54,7 +58,7 @@ class WorkerTestCase(TransactionTestCase):
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait(timeout=10)
-        self.redis.delete(self.queue)
+        self.redis.delete(*self.broker_keys)
         super().tearDown()
 
     def start_worker(self, name: str, **env: str) -> Path:
@@ -116,7 +120,7 @@ class SummaryWorkerTests(WorkerTestCase):
         )
         time.sleep(2)  # no retry loop: still one row, still EMPTY, queue drained
         self.assertEqual(list(Summary.objects.values_list("status", flat=True)), [Summary.Status.EMPTY])
-        self.assertEqual(self.redis.llen(self.queue), 0)
+        self.assertEqual(self.redis.llen(self.broker_keys[0]), 0)
         self.assertEqual(log.read_text().count("succeeded"), 1)
 
     def test_worker_killed_mid_task_is_run_again_once(self) -> None:
