@@ -104,7 +104,7 @@ _DUE_PATTERNS = [
     rf"(?:the )?week of (?:{_MONTH} {_ORD}|the {_ORD}(?: of {_MONTH})?|{_DAY})",
     rf"(?:(?:next|this) )?{_DAY}(?:'s)?(?:,? (?:the )?{_ORD}{_NOT_DATE_NOUN}(?: of {_MONTH})?|,? {_MONTH} {_ORD})?(?: (?:morning|afternoon|evening|noon|night))?",
     rf"{_MONTH} {_ORD}",
-    rf"the {_ORD}{_NOT_DATE_NOUN}(?: of {_MONTH})?",
+    rf"the (?!(?:first|second|third|last)\s+(?!of\b)[a-z])\b{_ORD}{_NOT_DATE_NOUN}(?: of {_MONTH})?",
     rf"(?:the )?end of (?:the )?day (?:on )?(?:(?:next|this) )?{_DAY}",
     r"(?:the )?end of (?:the )?(?:day|week|month|quarter|year|sprint)",
     r"\beod\b",
@@ -112,13 +112,17 @@ _DUE_PATTERNS = [
     r"this (?:morning|afternoon|evening|week)",
     r"next (?:week|month|sprint)",
     r"(?:the )?close of business|\bcob\b",
-    r"(?:in )?(?:two|three|a couple of) (?:days|weeks)",
+    r"(?:in|within) (?:two|three|a couple of) (?:days|weeks)",
 ]
 _DUE_RE = re.compile("|".join(f"(?:{p})" for p in _DUE_PATTERNS), re.I)
 
 
 _PAST_BEFORE_RE = re.compile(
-    r"\b(?:\w+ed|was|were|did|sent|went|came|made|got|took|said|began|ran|since)\s+(?:on\s+|by\s+|in\s+|at\s+)?$",
+    r"\b(?:was|were|did|sent|went|came|made|got|took|said|began|ran|since)\s+(?:on\s+|by\s+|in\s+|at\s+)?$"
+    # "signed by Wednesday" is a deadline, "reported on Monday" is the past
+    r"|\b\w+ed\s+(?:on\s+|in\s+|at\s+)?$"
+    # "I'm on leave from Monday": when something starts, not a deadline
+    r"|\b(?:from|starting|after)\s+(?:next\s+|this\s+)?$",
     re.I,
 )
 
@@ -161,18 +165,26 @@ _REQUEST_RE = re.compile(
     r"\b(?:[Cc]an|[Cc]ould|[Ww]ill|[Ww]ould) (?P<who>you|somebody|someone|anyone|anybody|[A-Z][a-z]+) (?:please |also |maybe |just )*"
     r"(?P<clause>[a-z][^?]*)\?",
 )
+# "Any chance you could add an alert?", "Sam, you'll send the minutes?" - asked the other way round
+_YOU_REQUEST_RE = re.compile(
+    r"\b(?P<who>you)(?:'ll| will| could| can)(?! not\b)(?: (?:please|also|maybe|just))* (?P<clause>[a-z][^?]*)\?"
+)
+# "Lena, I need the forecast update by Thursday, please." - a request by name
+_NEED_RE = re.compile(
+    r"^(?:and |so |then |okay,? )?(?P<who>[A-Z][a-z]+), (?:I|we)(?: really| also)? need (?:you to )?(?P<clause>[a-z][^.!?]*)"
+)
 # "Can I leave the legal review with you, Ruth?" is a request too.
 _LEAVE_WITH_RE = re.compile(
     r"\b(?:[Cc]an|[Cc]ould|[Mm]ay) I (?:leave|hand|give) (?:you )?(?P<clause>[a-z][^?]*?)(?: with you| to you| over to you)?(?:,? (?P<who>[A-Z][a-z]+))?\?"
 )
 _OPEN_Q_RE = re.compile(r"\bwho(?:'s| is| wants to| can| will| owns)\b", re.I)
 _ACCEPT_RE = re.compile(
-    r"^(?:yes|yeah|yep|sure|of course|absolutely|definitely|will do|on it|ok(?:ay)?|happy to|no problem|can do|"
-    r"consider it done|i can|i'll|i will|i'm on it|i'm happy|sounds good)\b",
+    r"^(?:yes|yeah|yep|yup|sure|of course|absolutely|definitely|certainly|gladly|will do|on it|ok(?:ay)?|happy to|"
+    r"no problem|can do|you bet|for sure|consider it done|i can|i'll|i will|i'm on it|i'm happy|sounds good)\b",
     re.I,
 )
 _DECLINE_RE = re.compile(
-    r"\b(?:I'd rather not|I can't|I cannot|I won't|not this (?:time|week)|I don't have (?:the )?time|"
+    r"\b(?:I'd rather not|I (?:really |just |honestly |simply )?(?:can't|cannot|won't)|not this (?:time|week)|I don't have (?:the )?time|"
     r"I'm (?:too )?(?:swamped|stretched|overloaded)|no,? I)\b|^no\b(?!,? (?:problem|worries|rush)\b)",
     re.I,
 )
@@ -186,7 +198,8 @@ _REJECT_NEXT_RE = re.compile(
 )
 _VOLUNTEER_RE = re.compile(
     r"\bI(?:'ll| will| can|'m happy to|'d be happy to|'d like to) (?:take|do|own|handle|grab) (?:it|that|this|that one|this one|care of it)\b"
-    r"|\bI'm (?:taking|handling|doing) (?:it|that|this)\b|\bleave it (?:with|to) me\b|\bthat's on me\b",
+    r"|\bI'm (?:taking|handling|doing) (?:it|that|this)\b|\bleave it (?:with|to) me\b|\bthat's on me\b"
+    r"|\blet me (?:take|do|handle|grab|own) (?:it|that|this|that one|this one)\b",
     re.I,
 )
 # "I could pass her CV to Kevin." is an offer; it becomes an item when someone says "please do".
@@ -196,6 +209,9 @@ _TAKE_UP_RE = re.compile(
     re.I,
 )
 _RECAP_RE = re.compile(r"\b(?:recap|to summari[sz]e|action items|next steps|to wrap up|so to sum up)\b", re.I)
+_CORRECTION_RE = re.compile(
+    r"\b(?:actually|sorry|I said|I told you wrong|correction|I meant|make that|scratch that)\b", re.I
+)
 _ANAPHOR_RE = re.compile(
     r"^(?:\w+\s+){0,2}(?:it|that|this|those|them|these|both|all of them|that one|this one)\b", re.I
 )
@@ -204,14 +220,17 @@ _ANAPHOR_RE = re.compile(
 def _clean_clause(clause: str) -> str:
     # "do that, I know the redirects best": the task ends where a new subject starts
     clause = re.split(
-        r",\s+(?=(?:I|I'm|I've|I'd|we|we're|you|he|she|they|it's|that's|because|since)\b)", clause
+        r",\s+(?=(?:I|I'm|I've|I'd|we|we're|you|he|she|they|it's|that's|because|since|but)\b)"
+        r"|,?\s+but\s+(?=(?:I|I'm|I've|I'd|we|we're|they|it's)\b)",
+        clause,
     )[0]
     clause = clause.strip(" ,;:-")
     # a trailing tag question or filler is not part of the task
     clause = re.sub(
         r",?\s*(?:okay|right|alright|too|as well|then|if that works|I think)\s*$", "", clause, flags=re.I
     )
-    clause = re.sub(r"^(?:also|just|then|go ahead and|try to)\s+", "", clause, flags=re.I)
+    clause = re.sub(r"^(?:also|just|then|go ahead and|try to|mind)\s+", "", clause, flags=re.I)
+    clause = re.sub(r",?\s*please$", "", clause, flags=re.I)
     return clause.strip(" ,;:-")
 
 
@@ -241,7 +260,39 @@ def _is_meta(clause: str) -> bool:
         return True
     if first[0] in META_VERBS:
         return True
+    if re.search(r"\b(?:call|bring) (?:the|this) meeting to order\b|\badjourn\b", clause, re.I):
+        return True
     return bool(re.match(r"(?:look|come back|get back) to (?:that|this|it)\b", clause, re.I))
+
+
+def _only_light(clause: str) -> bool:
+    """ "take that", "do it": no verb of its own (unlike "mentor them", which only lacks its object)."""
+    ws = words(clause)
+    return not ws or ws[0] in LIGHT_VERBS or ws[0] in STOP
+
+
+_INTENT_RE = re.compile(
+    r"\bI (?:was|am|'m) (?:going|gonna|planning|meaning|meant|supposed) to (?P<c>[^.!?]+)|\bI was gonna (?P<c2>[^.!?]+)",
+    re.I,
+)
+
+
+def _intended(text: str) -> str | None:
+    """ "I was going to reach out to the parents, but ...": the work someone hands over."""
+    m = _INTENT_RE.search(text)
+    if not m:
+        return None
+    return _clean_clause(m.group("c") or m.group("c2")) or None
+
+
+def find_dues(text: str) -> list[str]:
+    """Every date in the text that is not about the past, in order."""
+    out = []
+    for m in _DUE_RE.finditer(text):
+        if _PAST_BEFORE_RE.search(text[: m.start()]):
+            continue
+        out.append(find_due(m.group(0)) or m.group(0))
+    return out
 
 
 # --------------------------------------------------------------------------- items
@@ -345,7 +396,12 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
 
         # 1. requests addressed to someone: an item only once the addressee accepts
         for si, s in enumerate(sents):
-            m = _REQUEST_RE.search(s) or _PLEASE_RE.search(s)
+            m = (
+                _REQUEST_RE.search(s)
+                or _PLEASE_RE.search(s)
+                or _NEED_RE.search(s)
+                or _YOU_REQUEST_RE.search(s)
+            )
             lm = None if m else _LEAVE_WITH_RE.search(s)
             if lm is None and (not m or re.match(r"(?:we|I)\b", m.group("who"), re.I)):
                 continue
@@ -371,8 +427,14 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
             open_request = who.lower() in ("somebody", "someone", "anyone", "anybody")
             if addressee is None and not open_request:
                 continue
-            handover = bool(re.search(r"\binstead\b|\btake (?:\w+ )?over\b", s, re.I)) or _is_weak(clause)
+            weak = _is_weak(clause)
+            # "can you mentor them?": a real verb, the object said just before
+            ctx = _context_before(sents, si)
+            if weak and not _only_light(clause) and ctx:
+                weak = False
+            handover = bool(re.search(r"\binstead\b|\btake (?:\w+ )?over\b", s, re.I)) or weak
             owner, reply_segs, reply_text = None, [], ""
+            declined = False
             for j in range(i + 1, min(n, i + 4)):
                 rs = segments[j]
                 rspeaker = names.resolve(rs["speaker"].split()[0]) or rs["speaker"]
@@ -384,19 +446,18 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                 if _DONE_RE.search(rtext.split(".")[0]) and rspeaker == addressee:
                     break
                 if _DECLINE_RE.search(rtext) and not _VOLUNTEER_RE.search(rtext):
-                    if rspeaker == addressee or open_request:
-                        continue  # a colleague may still take it
-                    continue
+                    declined = declined or rspeaker == addressee
+                    continue  # a colleague may still take it
                 if (rspeaker == addressee or (open_request or owner is None and j > i + 1)) and (
                     _ACCEPT_RE.search(rtext) or _VOLUNTEER_RE.search(rtext) or _COMMIT_RE.search(rtext)
                 ):
-                    if rspeaker != addressee and not _VOLUNTEER_RE.search(rtext):
+                    if rspeaker != addressee and not (_VOLUNTEER_RE.search(rtext) or declined):
                         continue
                     owner, reply_segs, reply_text = rspeaker, [j], rtext
                     break
             if owner is None:
                 continue
-            if handover and _is_weak(clause):
+            if handover and weak:
                 # "actually, Maria, can you take that instead?" moves the latest item to Maria
                 prior = next(
                     (it for it in reversed(items) if i - it.last_seg <= 6 and it.owner != owner), None
@@ -407,7 +468,7 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                     prior.last_seg = max(prior.segs)
                     used_reply.update(reply_segs)
                     continue
-            if _is_weak(clause):
+            if weak:
                 continue
             if handover:
                 # "Tom, can you take over the vendor review instead?" moves that item to Tom
@@ -442,7 +503,9 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                     it.due = it.due if same_day else (rdue or it.due)
                     if not _is_weak(rclause):
                         it.extra.append(rclause)
-            ctx = _context_before(sents, si)
+            if it.due is None:
+                # "Sure, give me until the twentieth." / "Certainly. We'll have those by March 14."
+                it.due = next((d for rsent in sentences(reply_text)[:2] if (d := find_due(rsent))), None)
             if ctx and len(content(clause)) < 4:
                 it.extra.append(f"re: {ctx}")
             add(it)
@@ -489,6 +552,19 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                     part = _base_verb(part.split()[0]) + part[len(part.split()[0]) :]
                     _merge_recap(items, who, part, find_due(part), i, create=False)
 
+        # 2b. "Uh, Friday for the runbook actually, I'm out Thursday." - an owner corrects a date
+        if recap_from is not None and i > recap_from and _CORRECTION_RE.search(text):
+            dues = find_dues(text)
+            mine = [it for it in items if it.owner == speaker]
+            said = [it for it in mine if it.due and it.due.lower() in text.lower()]
+            about = said or [it for it in mine if len(content(text) & content(it.text())) >= 1]
+            if dues and len(about) == 1:
+                old = (about[0].due or "").lower()
+                new = next((d for d in dues if d.lower() != old), None)
+                if new:
+                    about[0].due = new
+                    about[0].segs.append(i)
+
         # 3. first-person commitments by the speaker
         if i in used_reply:
             continue
@@ -532,11 +608,16 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                     add(it)
             found = [c for c in found if c and not _is_meta(c) and not _POSTPONED_RE.search(c)]
             if not found:
+                # "I'll rerun the tests. Hopefully by Friday." - the date comes a sentence later
+                if seg_item is not None and seg_item.due is None and len(words(s)) <= 10:
+                    seg_item.due = find_due(s)
                 continue
             clause = " and ".join(found)
             # "Today I'm going to look into ...": a date said before the commitment counts too
             first = _COMMIT_RE.search(s) or _LET_ME_RE.search(s)
-            due = find_due(clause) or (find_due(s[: first.start()]) if first else None)
+            due = find_due(clause) or (
+                find_due(s[first.start() :]) or find_due(s[: first.start()]) if first else None
+            )
             if _is_weak(clause):
                 if seg_item is not None:  # "I can have both done by Wednesday."
                     seg_item.due = due or seg_item.due
@@ -565,13 +646,14 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                         and not _DONE_RE.search(ptext)
                         and not _NOT_CONTEXT_RE.search(ptext)
                     ):
+                        meant = _intended(ptext)  # "I was going to send X" "I'll take that off your plate"
                         seg_item = add(
                             _Item(
                                 owner=speaker,
-                                task=clause,
+                                task=meant or clause,
                                 segs=[i - 1, i],
                                 due=due or find_due(ptext),
-                                extra=[f"re: {ptext}"],
+                                extra=[] if meant else [f"re: {ptext}"],
                             )
                         )
                 continue
@@ -638,7 +720,8 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
     for it in items:
         if it.volunteered and not it.task:
             # a volunteer with no concrete follow-up: keep the topic that was said
-            it.task = it.extra.pop(0)[4:] if it.extra else ""
+            topic = it.extra.pop(0)[4:] if it.extra else ""
+            it.task = _intended(topic) or topic
         task = it.text()
         if not task or len(content(task)) < 2:
             continue

@@ -203,6 +203,89 @@ class PhrasingTests(unittest.TestCase):
         self.assertEqual(len(items), 1)
         self.assertEqual(items[0]["segments"], [1, 3])
 
+    def test_request_asked_the_other_way_round(self) -> None:
+        (item,) = self.items(
+            ("Ann Lee", "Bo, any chance you could add an alert on replication lag?"),
+            ("Bo Chan", "Yep, sure. I'll get that in, um, probably by Wednesday."),
+        )
+        self.assertEqual((item["owner"], item["due"]), ("Bo Chan", "Wednesday"))
+        self.assertIn("replication lag", item["task"])
+
+    def test_you_will_question_and_i_need_are_requests(self) -> None:
+        items = self.items(
+            ("Ann Lee", "Okay. Cy, you'll circulate the minutes?"),
+            ("Cy Moss", "Yes, I'll get the minutes out by Monday."),
+            ("Ann Lee", "Bo, I need the forecast update for the board deck, please."),
+            ("Bo Chan", "Sure."),
+        )
+        self.assertEqual([(i["owner"], i["due"]) for i in items], [("Cy Moss", "Monday"), ("Bo Chan", None)])
+        self.assertIn("minutes", items[0]["task"])
+        self.assertIn("forecast", items[1]["task"])
+
+    def test_date_in_the_acceptance(self) -> None:
+        (item,) = self.items(
+            ("Ann Lee", "Bo, could you bring back costs for both bus options?"),
+            ("Bo Chan", "Certainly. We'll have those numbers by March fourteenth."),
+        )
+        self.assertEqual((item["owner"], item["due"]), ("Bo Chan", "March fourteenth"))
+
+    def test_declined_request_taken_by_a_colleague(self) -> None:
+        (item,) = self.items(
+            ("Ann Lee", "And their champion went quiet. Bo, can you call her this week?"),
+            ("Bo Chan", "I'd rather not, honestly, Cy knows her better."),
+            ("Cy Moss", "Yeah, I'll call her."),
+        )
+        self.assertEqual((item["owner"], item["due"]), ("Cy Moss", "this week"))
+        self.assertIn("call", item["task"].lower())
+
+    def test_request_with_a_pronoun_keeps_what_it_refers_to(self) -> None:
+        (item,) = self.items(
+            (
+                "Ann Lee",
+                "One more thing, we've got a summer intern starting in June. Bo, can you mentor them?",
+            ),
+            ("Bo Chan", "I really can't take that on right now."),
+            ("Cy Moss", "I'll mentor them, it's fine."),
+        )
+        self.assertEqual(item["owner"], "Cy Moss")
+        self.assertIn("intern", item["task"])
+
+    def test_let_me_do_that_takes_over_what_someone_meant_to_do(self) -> None:
+        (item,) = self.items(
+            (
+                "Bo Chan",
+                "I was going to reach out to the parent association about a survey, but I'm swamped.",
+            ),
+            ("Cy Moss", "Bo, you've got a lot, let me do that."),
+            ("Bo Chan", "Great, thanks, it's yours."),
+        )
+        self.assertEqual(item["owner"], "Cy Moss")
+        self.assertEqual(item["task"], "Reach out to the parent association about a survey")
+
+    def test_running_the_meeting_is_not_work(self) -> None:
+        self.assertEqual(self.items(("Ann Lee", "Okay, I'll call the meeting to order.")), [])
+
+    def test_date_said_after_the_commitment(self) -> None:
+        items = self.items(
+            (
+                "Bo Chan",
+                "I'll rerun the ablations with ten seeds. Um, hopefully by Friday, if the cluster behaves.",
+            ),
+            ("Cy Moss", "Then I'll do the competitor audit, I'll have it to you by the end of the month."),
+        )
+        self.assertEqual([i["due"] for i in items], ["Friday", "the end of the month"])
+
+    def test_owner_corrects_a_date_after_the_recap(self) -> None:
+        items = self.items(
+            ("Bo Chan", "I'll rewrite the failover runbook by Thursday."),
+            ("Cy Moss", "I'll draft three mood boards for the first review on the ninth."),
+            ("Ann Lee", "Okay, I'll write the customer report."),
+            ("Ann Lee", "Quick recap. Bo, runbook Thursday. Cy, mood boards on the ninth."),
+            ("Bo Chan", "Uh, Friday for the runbook actually, I'm out Thursday."),
+            ("Cy Moss", "The eleventh, sorry, I told you wrong. The ninth is a holiday."),
+        )
+        self.assertEqual([i["due"] for i in items], ["Friday", "the eleventh", None])
+
 
 class DueDateTests(unittest.TestCase):
     def test_dates(self) -> None:
@@ -215,6 +298,9 @@ class DueDateTests(unittest.TestCase):
             "I'll call them tomorrow morning": "tomorrow morning",
             "have them by the twentieth": "the twentieth",
             "look into the bug support reported on Monday": None,
+            "get the contract countersigned by Wednesday": "Wednesday",
+            "I'm on leave from Monday": None,
+            "mood boards for the first review on the ninth": "the ninth",
         }
         for text, due in cases.items():
             self.assertEqual(find_due(text), due, text)
