@@ -102,13 +102,13 @@ _ORD = rf"(?:(?:twenty|thirty)[ -]{_ORD_WORD}|{_ORD_WORD}|\d{{1,2}}(?:st|nd|rd|t
 _NOT_DATE_NOUN = r"(?!\s+(?:quarter|round|time|wave|step|version|thing|group|item|half|one|call|draft|pass|place|week|month|year|day|two|three|person|people)\b)"
 _DUE_PATTERNS = [
     rf"(?:the )?week of (?:{_MONTH} {_ORD}|the {_ORD}(?: of {_MONTH})?|{_DAY})",
-    rf"(?:(?:next|this) )?{_DAY}(?:'s)?(?:,? (?:the )?{_ORD}{_NOT_DATE_NOUN}(?: of {_MONTH})?|,? {_MONTH} {_ORD})?(?: (?:morning|afternoon|evening|noon|night))?",
+    rf"(?:(?:next|this) )?{_DAY}(?:'s)?(?:,? (?:the )?{_ORD}{_NOT_DATE_NOUN}(?: of {_MONTH})?|,? {_MONTH} {_ORD})?(?: (?:morning|afternoon|evening|noon|midday|lunchtime|night))?",
     rf"{_MONTH} {_ORD}",
     rf"the (?!(?:first|second|third|last)\s+(?!of\b)[a-z])\b{_ORD}{_NOT_DATE_NOUN}(?: of {_MONTH})?",
     rf"(?:the )?end of (?:the )?day (?:on )?(?:(?:next|this) )?{_DAY}",
     r"(?:the )?end of (?:the )?(?:day|week|month|quarter|year|sprint)",
     r"\beod\b",
-    r"(?:tomorrow|today|tonight)(?: morning| afternoon| evening| night)?",
+    r"(?:tomorrow|today|tonight)(?: morning| afternoon| evening| night| noon| midday| lunchtime)?",
     r"this (?:morning|afternoon|evening|week)",
     r"next (?:week|month|sprint)",
     r"(?:the )?close of business|\bcob\b",
@@ -143,8 +143,14 @@ def find_due(text: str) -> str | None:
 
 _COMMIT_RE = re.compile(
     r"\b(?:I(?:'ll| will| shall)(?! be able)|I'm (?:going to|gonna)|I(?: can|'m happy to|'d be happy to)(?!'t| not))"
-    r"\s+(?:also\s+|just\s+|then\s+|still\s+|definitely\s+|personally\s+)*(?P<clause>[a-z][^.!?]*)",
+    r"\s+(?:also\s+|just\s+|then\s+|still\s+|definitely\s+|personally\s+)*"
+    # "I'll try the press office and I'll file the draft": two commitments, not one
+    r"(?P<clause>[a-z](?:(?!\bI(?:'ll| will|'m going to|'m gonna)\b)[^.!?])*)",
     re.I,
+)
+# "Put me down for renewing the lease." / "Sign me up for the Saturday shift."
+_SIGN_ME_RE = re.compile(
+    r"\b(?:put me down|sign me up|count me in|pencil me in) for (?P<clause>[a-z][^.!?]*)", re.I
 )
 _TAKING_RE = re.compile(
     r"\bI'm (?:taking|handling|doing|on) (?:it|that|this)\b|\bleave it with me\b|^on it\b", re.I
@@ -167,7 +173,7 @@ _REQUEST_RE = re.compile(
 )
 # "Any chance you could add an alert?", "Sam, you'll send the minutes?" - asked the other way round
 _YOU_REQUEST_RE = re.compile(
-    r"\b(?P<who>you)(?:'ll| will| could| can)(?! not\b)(?: (?:please|also|maybe|just))* (?P<clause>[a-z][^?]*)\?"
+    r"\b(?P<who>you)(?:'ll| will| could| can|(?:'re| are)? (?:okay|ok|alright|good|able|free|happy) to)(?! not\b)(?: (?:please|also|maybe|just))* (?P<clause>[a-z][^?]*)\?"
 )
 # "Lena, I need the forecast update by Thursday, please." - a request by name
 _NEED_RE = re.compile(
@@ -179,7 +185,8 @@ _LEAVE_WITH_RE = re.compile(
 )
 _OPEN_Q_RE = re.compile(r"\bwho(?:'s| is| wants to| can| will| owns)\b", re.I)
 _ACCEPT_RE = re.compile(
-    r"^(?:yes|yeah|yep|yup|sure|of course|absolutely|definitely|certainly|gladly|will do|on it|ok(?:ay)?|happy to|"
+    r"^(?:(?:mm+|hmm+|um+|uh+|oh|ah|well|erm),?\s+)*"
+    r"(?:yes|yeah|yep|yup|sure|fine|alright|all right|go on then|why not|of course|absolutely|definitely|certainly|gladly|will do|on it|ok(?:ay)?|happy to|"
     r"no problem|can do|you bet|for sure|consider it done|i can|i'll|i will|i'm on it|i'm happy|sounds good)\b",
     re.I,
 )
@@ -231,6 +238,7 @@ def _clean_clause(clause: str) -> str:
     )
     clause = re.sub(r"^(?:also|just|then|go ahead and|try to|mind)\s+", "", clause, flags=re.I)
     clause = re.sub(r",?\s*please$", "", clause, flags=re.I)
+    clause = re.sub(r"(?:,?\s+(?:and|or|um+|uh+|er))+,?$", "", clause, flags=re.I)
     return clause.strip(" ,;:-")
 
 
@@ -351,7 +359,7 @@ def _segment_sentences(seg: SegmentIn) -> list[str]:
 
 # Context sentences must not bring in work that is done, rejected or postponed.
 _NOT_CONTEXT_RE = re.compile(
-    r"\b(?:finished|yesterday|last week|not|no|never|instead|rather|postpone\w*|revisit|next quarter|next year)\b|n't\b",
+    r"\b(?:finished|yesterday|last week|not|no|never|instead|rather|forget|scrap|postpone\w*|revisit|next quarter|next year)\b|n't\b",
     re.I,
 )
 
@@ -430,6 +438,9 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
             weak = _is_weak(clause)
             # "can you mentor them?": a real verb, the object said just before
             ctx = _context_before(sents, si)
+            before = re.sub(r"^(?:\w+,\s*)?(?:[A-Z][a-z]+,\s*)?", "", s[: m.start()]).strip(" ,")
+            if weak and len(content(before)) >= 2 and not _NOT_CONTEXT_RE.search(before):
+                ctx = f"{before}; {ctx}" if ctx else before
             if weak and not _only_light(clause) and ctx:
                 weak = False
             handover = bool(re.search(r"\binstead\b|\btake (?:\w+ )?over\b", s, re.I)) or weak
@@ -573,20 +584,33 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
         ) and not _DONE_RE.search(text)
         seg_item: _Item | None = None
         for si, s in enumerate(sents):
-            if s.endswith("?") or _DONE_RE.search(s):
+            taken_up = (
+                i + 1 < n
+                and segments[i + 1]["speaker"] != seg["speaker"]
+                and bool(_TAKE_UP_RE.search(segments[i + 1]["text"].strip()))
+            )
+            # "I could clean it up?" "Yes please." - an offer asked as a question
+            offer_q = s.endswith("?") and taken_up and _TENTATIVE_RE.search(s) is not None
+            if (s.endswith("?") and not offer_q) or _DONE_RE.search(s):
                 continue
-            found = [
-                _clean_clause(m.group("clause"))
+            found_at = [
+                (m.start(), _clean_clause(m.group("clause")))
                 for m in _COMMIT_RE.finditer(s)
                 if not (
                     re.match(r"I can\b", m.group(0), re.I)
                     and words(m.group("clause"))[:1] in ([w] for w in CAN_META)
                 )
             ]
-            found += [_clean_clause(m.group("clause")) for m in _LET_ME_RE.finditer(s)]
-            if i + 1 < n and segments[i + 1]["speaker"] != seg["speaker"]:
-                if _TAKE_UP_RE.search(segments[i + 1]["text"].strip()):
-                    found += [_clean_clause(m.group("clause")) for m in _TENTATIVE_RE.finditer(s)]
+            found_at += [
+                (m.start(), _clean_clause(m.group("clause").rstrip("?"))) for m in _LET_ME_RE.finditer(s)
+            ]
+            found_at += [(m.start(), _clean_clause(m.group("clause"))) for m in _SIGN_ME_RE.finditer(s)]
+            if taken_up:
+                found_at += [
+                    (m.start(), _clean_clause(m.group("clause").rstrip("?")))
+                    for m in _TENTATIVE_RE.finditer(s)
+                ]
+            found = [c for _, c in sorted(found_at, key=lambda f: f[0])]
             for tm in _THIRD_WILL_RE.finditer(s):
                 who = names.resolve(tm.group("name"))
                 if not who or who == speaker:
@@ -614,7 +638,7 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                 continue
             clause = " and ".join(found)
             # "Today I'm going to look into ...": a date said before the commitment counts too
-            first = _COMMIT_RE.search(s) or _LET_ME_RE.search(s)
+            first = _COMMIT_RE.search(s) or _LET_ME_RE.search(s) or _SIGN_ME_RE.search(s)
             due = find_due(clause) or (
                 find_due(s[first.start() :]) or find_due(s[: first.start()]) if first else None
             )
@@ -700,6 +724,9 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                 it = _Item(
                     owner=speaker, task="", segs=[i], volunteered=True, extra=[f"re: {topic.rstrip('.?')}"]
                 )
+                # "I'm on it, should have a fix up by tomorrow midday."
+                vm = _VOLUNTEER_RE.search(text) or _TAKING_RE.search(text)
+                it.due = find_due(text[vm.end() :]) if vm else None
                 add(it)
 
         # 4. someone else turns it down right away: not an action item
@@ -717,15 +744,17 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                     break
 
     out: list[ActionItem] = []
+    short: list[_Item] = []
     for it in items:
         if it.volunteered and not it.task:
             # a volunteer with no concrete follow-up: keep the topic that was said
             topic = it.extra.pop(0)[4:] if it.extra else ""
             it.task = _intended(topic) or topic
         task = it.text()
-        if not task or len(content(task)) < 2:
+        if it.owner not in names.full or not task:
             continue
-        if it.owner not in names.full:
+        if len(content(task)) < 2:
+            short.append(it)
             continue
         out.append(
             {
@@ -735,7 +764,15 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                 "segments": [segments[k]["id"] for k in sorted(set(it.segs))],
             }
         )
-    return _dedupe(out)
+    kept = _dedupe(out)
+    # "Then I can have the graphic by Friday." too short to be a task, but it dates the owner's task
+    for it in short:
+        cw = content(it.text())
+        same = [k for k in kept if k["owner"] == it.owner and cw and cw <= content(k["task"])]
+        if len(same) == 1 and it.due and not same[0]["due"]:
+            same[0]["due"] = it.due
+            same[0]["segments"] = sorted(set(same[0]["segments"]) | {segments[k]["id"] for k in it.segs})
+    return kept
 
 
 def _merge_recap(

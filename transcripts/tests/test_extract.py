@@ -286,6 +286,61 @@ class PhrasingTests(unittest.TestCase):
         )
         self.assertEqual([i["due"] for i in items], ["Friday", "the eleventh", None])
 
+    def test_you_okay_to_and_a_hesitant_yes(self) -> None:
+        (item,) = self.items(
+            ("Ann Lee", "Cy, you okay to chase the church group and get a firm number?"),
+            ("Cy Moss", "Mm, fine, yeah. I'll ring their coordinator, um, Thursday probably."),
+        )
+        self.assertEqual((item["owner"], item["due"]), ("Cy Moss", "Thursday"))
+        self.assertIn("church group", item["task"])
+
+    def test_put_me_down_for(self) -> None:
+        (item,) = self.items(
+            ("Ann Lee", "Buying a van? Forget buying one then."),
+            ("Bo Chan", "Put me down for renewing the lease, I'll sort it before it runs out."),
+        )
+        self.assertEqual(item["owner"], "Bo Chan")
+        self.assertIn("lease", item["task"])
+        self.assertNotIn("buying", item["task"])
+
+    def test_two_commitments_in_one_sentence(self) -> None:
+        (item,) = self.items(
+            (
+                "Bo Chan",
+                "I'll try the press office again and, um, I'll file the draft Thursday noon either way.",
+            )
+        )
+        self.assertEqual(item["due"], "Thursday noon")
+        self.assertIn("press office", item["task"])
+        self.assertIn("file the draft", item["task"])
+
+    def test_offer_asked_as_a_question_and_taken_up(self) -> None:
+        (item,) = self.items(
+            ("Cy Moss", "One thing, the audit folder from last year is a mess. I could clean it up?"),
+            ("Ann Lee", "Yes please, that'd be amazing."),
+        )
+        self.assertEqual(item["owner"], "Cy Moss")
+        self.assertIn("audit folder", item["task"])
+
+    def test_request_object_before_the_question_and_a_later_date(self) -> None:
+        items = self.items(
+            ("Ann Lee", "Great. Bo, the data graphic, the rates over ten years, can you build that?"),
+            ("Bo Chan", "Uh, yes, but I need the numbers from Cy first."),
+            ("Cy Moss", "I'll send you the spreadsheet after this call."),
+            ("Bo Chan", "Then I can have the graphic by Friday morning."),
+        )
+        self.assertEqual(
+            [(i["owner"], i["due"]) for i in items], [("Bo Chan", "Friday morning"), ("Cy Moss", None)]
+        )
+        self.assertIn("data graphic", items[0]["task"])
+
+    def test_on_it_with_a_date(self) -> None:
+        (item,) = self.items(
+            ("Ann Lee", "The four failures are all the Android login crash after the token refresh."),
+            ("Bo Chan", "I'm on it, should have a fix up by tomorrow midday."),
+        )
+        self.assertEqual((item["owner"], item["due"]), ("Bo Chan", "tomorrow midday"))
+
 
 class DueDateTests(unittest.TestCase):
     def test_dates(self) -> None:
