@@ -822,12 +822,20 @@ def _dedupe(items: list[ActionItem]) -> list[ActionItem]:
 # --------------------------------------------------------------------------- decisions
 
 _DECISION_RE = re.compile(
-    r"\bdecision(?: is|:)|\bdecided\b|\bwe(?:'re| are) going (?:with|ahead with)\b|\bgoing forward with\b|\bwe(?:'ll| will)? (?:go|stay|stick|keep|cut|launch|drop|move|freeze|pause)\b|"
-    r"\bwe'?re not (?:\w+ing)\b|\bwe are not \w+ing\b|\blet's (?!get\b|go through|move on|move to|start|keep this|hear|"
+    r"\bdecision(?: is|:)|\bdecided\b|\bwe(?:'re| are) going (?:with|ahead with)\b|\bgoing forward with\b|\bwe(?:'ll| will)? (?:go|stay|stick|keep|cut|launch|drop|move|freeze|pause|hold|skip|table|park)\b|\b(?:is|are|be) (?:tabled|shelved|deferred|parked|on hold)\b|\bnot going to (?:pursue|do)\b|"
+    r"\bwe'?re not (?:\w+ing)\b|\bwe are not \w+ing\b|\blet's (?!get\b|go through|move on|move to|start|keep this|keep it (?:quick|short|brief|moving)|hear|"
     r"walk|see|begin|talk|do that at|get this|take a|look|recap|wrap|continue|come back|jump|dive|check|discuss|"
     r"put a pin)\w+|\b(?:stays|waits until|is postponed|is not part of|we postpone|we'll postpone|it is\.$)|"
     r"^(?:okay|ok|so|then|agreed|fine|right)?,? ?no (?!problem|worries|need to worry)[a-z]+ [a-z]+|\bagreed,|"
     r"\bI want a (?:freeze|stop|cap|limit)\b|\bwe won't\b|\bis enough\b",
+    re.I,
+)
+
+
+# "Let's put both cases in the FAQ": a note to write down, not a decision
+_NOTE_RE = re.compile(
+    r"\blet's (?:put|add|note|write|capture|track|log|park) (?:\w+ ){0,4}?(?:in|on|to|into) (?:the |our |a )?"
+    r"(?:list|faq|doc|document|notes|agenda|backlog|ticket|board|tracker|parking lot|wiki)\b",
     re.I,
 )
 
@@ -837,9 +845,14 @@ def extract_decisions(segments: list[SegmentIn]) -> list[tuple[str, list[int]]]:
     for i, seg in enumerate(segments):
         sents = _segment_sentences(seg)
         # "... one month of credit is fair." "Agreed." - a proposal someone else agrees to
-        if i > 0 and re.match(
-            r"^(?:okay, |yes, )?(?:agreed|deal|works for me|fine by me)\b", seg["text"].strip(), re.I
-        ):
+        agree = re.match(
+            r"^(?:okay, |yes, )?(?:agreed|deal|works for me|fine by me)\b(?P<comma>,?)",
+            seg["text"].strip(),
+            re.I,
+        )
+        # "Agreed, no press release." says the decision itself; the turn before only gave the reasons
+        says_it = agree is not None and agree.group("comma") and len(content(seg["text"][agree.end() :])) >= 2
+        if i > 0 and agree and not says_it:
             prev = segments[i - 1]
             if prev["speaker"] != seg["speaker"]:
                 last = _segment_sentences(prev)[-1:] or [""]
@@ -860,6 +873,8 @@ def extract_decisions(segments: list[SegmentIn]) -> list[tuple[str, list[int]]]:
                 continue
             if len(content(s)) < 2:
                 continue
+            if _NOTE_RE.search(s):
+                continue
             text = re.sub(r"^(?:okay|ok|so|then|fine|right|good|great|yes|agreed)[,.]?\s+", "", s, flags=re.I)
             text = re.sub(r"^decision:\s*", "", text, flags=re.I)
             found.append((_cap(text), [seg["id"]]))
@@ -872,7 +887,24 @@ def extract_decisions(segments: list[SegmentIn]) -> list[tuple[str, list[int]]]:
             dup[1].extend(ids)
         else:
             out.append((text, ids))
-    return out
+    # "No dark mode, no referral program and no press release": a later summary line that says
+    # several earlier decisions again replaces them
+    merged: list[tuple[str, list[int]]] = []
+    for k, (text, ids) in enumerate(out):
+        cw = content(text)
+        wider = next(
+            (
+                o
+                for o in out[k + 1 :]
+                if cw and len(content(o[0])) > len(cw) and len(cw & content(o[0])) / len(cw) >= 0.75
+            ),
+            None,
+        )
+        if wider is not None:
+            wider[1].extend(ids)
+        else:
+            merged.append((text, ids))
+    return merged
 
 
 # --------------------------------------------------------------------------- summary
@@ -901,7 +933,7 @@ def key_sentences(segments: list[SegmentIn], exclude: set[str], limit: int) -> l
         cw = content(s)
         if (
             s.endswith("?")
-            or len(words(s)) < 7
+            or len(words(s)) < 6
             or _FILLER_RE.match(s)
             or len(cw) < 4
             or s in exclude
