@@ -106,7 +106,7 @@ _DUE_PATTERNS = [
     rf"{_MONTH} {_ORD}",
     rf"the (?!(?:first|second|third|last)\s+(?!of\b)[a-z])\b{_ORD}{_NOT_DATE_NOUN}(?: of {_MONTH})?",
     rf"(?:the )?end of (?:the )?day (?:on )?(?:(?:next|this) )?{_DAY}",
-    r"(?:the )?end of (?:the )?(?:day|week|month|quarter|year|sprint)",
+    r"(?:the )?end of (?:the |next |this )?(?:day|week|month|quarter|year|sprint)",
     r"\beod\b",
     r"(?:tomorrow|today|tonight)(?: morning| afternoon| evening| night| noon| midday| lunchtime)?",
     r"this (?:morning|afternoon|evening|week)",
@@ -565,13 +565,24 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
 
         # 2b. "Uh, Friday for the runbook actually, I'm out Thursday." - an owner corrects a date
         if recap_from is not None and i > recap_from and _CORRECTION_RE.search(text):
-            dues = find_dues(text)
+            # the first date said is the new one, unless it is the one taken back ("not Thursday")
+            dues = [
+                d
+                for d in find_dues(text)
+                if not re.search(
+                    rf"\b(?:not|I said|instead of|rather than)\s+(?:on\s+|by\s+)?{re.escape(d)}", text, re.I
+                )
+            ]
             mine = [it for it in items if it.owner == speaker]
             said = [it for it in mine if it.due and it.due.lower() in text.lower()]
             about = said or [it for it in mine if len(content(text) & content(it.text())) >= 1]
+            if not about:
+                # "Thursday, actually." - the owner's item the recap named last
+                recapped = [it for it in mine if max(it.segs) >= recap_from]
+                about = [max(recapped, key=lambda it: max(it.segs))] if recapped else []
             if dues and len(about) == 1:
                 old = (about[0].due or "").lower()
-                new = next((d for d in dues if d.lower() != old), None)
+                new = dues[0] if dues[0].lower() != old else None
                 if new:
                     about[0].due = new
                     about[0].segs.append(i)

@@ -341,6 +341,17 @@ class PhrasingTests(unittest.TestCase):
         )
         self.assertEqual((item["owner"], item["due"]), ("Bo Chan", "tomorrow midday"))
 
+    def test_a_recap_date_taken_back_or_confirmed(self) -> None:
+        items = self.items(
+            ("Ann Lee", "The drive is in three weeks and we have thirty volunteers."),
+            ("Bo Chan", "I'll chase the church group for a firm number on Thursday."),
+            ("Cy Moss", "I'll share the blog post draft on Friday."),
+            ("Ann Lee", "To wrap up. Bo chases the church group Thursday. Cy shares the draft on Friday."),
+            ("Bo Chan", "Not Thursday for the church, sorry, Friday. Their office is closed Thursday."),
+            ("Cy Moss", "Thursday, actually. Tomorrow."),
+        )
+        self.assertEqual([i["due"] for i in items], ["Friday", "Thursday"])
+
 
 class DueDateTests(unittest.TestCase):
     def test_dates(self) -> None:
@@ -356,6 +367,7 @@ class DueDateTests(unittest.TestCase):
             "get the contract countersigned by Wednesday": "Wednesday",
             "I'm on leave from Monday": None,
             "mood boards for the first review on the ninth": "the ninth",
+            "realistically end of next week": "end of next week",
         }
         for text, due in cases.items():
             self.assertEqual(find_due(text), due, text)
