@@ -142,7 +142,7 @@ def find_due(text: str) -> str | None:
 # --------------------------------------------------------------------------- speech acts
 
 _COMMIT_RE = re.compile(
-    r"\b(?:I(?:'ll| will| shall)(?! be able)|I'm (?:going to|gonna)|I(?: can|'m happy to|'d be happy to)(?!'t| not))"
+    r"\b(?:I(?:'ll| will| shall)(?! be able)|I should be able to|I'm (?:going to|gonna)|I(?: can|'m happy to|'d be happy to)(?!'t| not))"
     r"\s+(?:also\s+|just\s+|then\s+|still\s+|definitely\s+|personally\s+)*"
     # "I'll try the press office and I'll file the draft": two commitments, not one
     r"(?P<clause>[a-z](?:(?!\bI(?:'ll| will|'m going to|'m gonna)\b)[^.!?])*)",
@@ -173,7 +173,7 @@ _REQUEST_RE = re.compile(
 )
 # "Any chance you could add an alert?", "Sam, you'll send the minutes?" - asked the other way round
 _YOU_REQUEST_RE = re.compile(
-    r"\b(?P<who>you)(?:'ll| will| could| can|(?:'re| are)? (?:okay|ok|alright|good|able|free|happy) to)(?! not\b)(?: (?:please|also|maybe|just))* (?P<clause>[a-z][^?]*)\?"
+    r"\b(?P<who>you)(?:'ll| will| could| can|(?:'re| are)? (?:okay|ok|alright|good|able|free|happy) to| to)(?! not\b)(?: (?:please|also|maybe|just))* (?P<clause>[a-z][^?]*)\?"
 )
 # "Lena, I need the forecast update by Thursday, please." - a request by name
 _NEED_RE = re.compile(
@@ -206,7 +206,8 @@ _REJECT_NEXT_RE = re.compile(
 _VOLUNTEER_RE = re.compile(
     r"\bI(?:'ll| will| can|'m happy to|'d be happy to|'d like to) (?:take|do|own|handle|grab) (?:it|that|this|that one|this one|care of it)\b"
     r"|\bI'm (?:taking|handling|doing) (?:it|that|this)\b|\bleave it (?:with|to) me\b|\bthat's on me\b"
-    r"|\blet me (?:take|do|handle|grab|own) (?:it|that|this|that one|this one)\b",
+    r"|\blet me (?:take|do|handle|grab|own) (?:it|that|this|that one|this one)\b"
+    r"|\b(?:that|this|that one|this one)(?:'s| is) mine\b",
     re.I,
 )
 # "I could pass her CV to Kevin." is an offer; it becomes an item when someone says "please do".
@@ -237,6 +238,7 @@ def _clean_clause(clause: str) -> str:
         r",?\s*(?:okay|right|alright|too|as well|then|if that works|I think)\s*$", "", clause, flags=re.I
     )
     clause = re.sub(r"^(?:also|just|then|go ahead and|try to|mind)\s+", "", clause, flags=re.I)
+    clause = re.sub(r"^(?:start|begin)\s+(?=[a-z]+ing\b)", "", clause, flags=re.I)  # "start calling them"
     clause = re.sub(r",?\s*please$", "", clause, flags=re.I)
     clause = re.sub(r"(?:,?\s+(?:and|or|um+|uh+|er))+,?$", "", clause, flags=re.I)
     return clause.strip(" ,;:-")
@@ -418,6 +420,7 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                 clause = "own " + _clean_clause(lm.group("clause"))
             else:
                 clause = _clean_clause(m.group("clause"))
+                clause = re.sub(r"^(?:be able to|be okay to|be ok to)\s+", "", clause, flags=re.I)
             if _is_meta(clause) or re.match(
                 r"(?:give us|tell us|tell me|remind (?:me|us)|explain|clarify|describe|show (?:me|us)|walk us|"
                 r"share your|start|go first|repeat|hear|see)\b",
@@ -439,9 +442,10 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
             # "can you mentor them?": a real verb, the object said just before
             ctx = _context_before(sents, si)
             before = re.sub(r"^(?:\w+,\s*)?(?:[A-Z][a-z]+,\s*)?", "", s[: m.start()]).strip(" ,")
-            if weak and len(content(before)) >= 2 and not _NOT_CONTEXT_RE.search(before):
+            said_before = weak and len(content(before)) >= 2 and not _NOT_CONTEXT_RE.search(before)
+            if said_before:
                 ctx = f"{before}; {ctx}" if ctx else before
-            if weak and not _only_light(clause) and ctx:
+            if weak and (said_before or not _only_light(clause) and ctx):
                 weak = False
             handover = bool(re.search(r"\binstead\b|\btake (?:\w+ )?over\b", s, re.I)) or weak
             owner, reply_segs, reply_text = None, [], ""
@@ -479,9 +483,23 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                     prior.last_seg = max(prior.segs)
                     used_reply.update(reply_segs)
                     continue
+            if weak and re.match(r"(?:\w+,? )?(?:when|what|how|where|why|which)\b", s, re.I):
+                continue  # "When could you have them done?" asks for a date, not for work
             if weak:
-                continue
-            if handover:
+                # "Amir, any chance you could take it?" about a task named a turn or two before
+                topic = next(
+                    (
+                        t
+                        for k in range(i - 1, max(-1, i - 3), -1)
+                        for t in reversed(_segment_sentences(segments[k]))
+                        if len(content(t)) >= 3 and not _DONE_RE.search(t) and not _NOT_CONTEXT_RE.search(t)
+                    ),
+                    None,
+                )
+                if topic is None:
+                    continue
+                ctx = topic.rstrip(".?")
+            if handover and not weak:
                 # "Tom, can you take over the vendor review instead?" moves that item to Tom
                 cw = content(clause)
                 prior = max(
@@ -657,6 +675,12 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
                 if seg_item is not None:  # "I can have both done by Wednesday."
                     seg_item.due = due or seg_item.due
                     continue
+                recent = last_item_of(speaker, i, 3)
+                if due and recent is not None and recent.due is None and si == 0:
+                    # "When could you have them done?" "I'll have them all updated by Friday."
+                    recent.due = due
+                    recent.segs.append(i)
+                    continue
                 # "I can do that tomorrow morning": the task is the sentence before
                 ante = sents[si - 1] if si > 0 else ""
                 ante_m = re.search(r"\bI (?:want|need|have|plan|'d like|would like) to (?P<c>[^.!?]+)", ante)
@@ -783,6 +807,19 @@ def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[Ac
         if len(same) == 1 and it.due and not same[0]["due"]:
             same[0]["due"] = it.due
             same[0]["segments"] = sorted(set(same[0]["segments"]) | {segments[k]["id"] for k in it.segs})
+        elif not same and it.due and cw and not it.from_request and not _is_weak(it.task):
+            # "I'll get the inspector out Wednesday.": a dated promise is a task even when short
+            first = min(segments[k]["id"] for k in it.segs)
+            at = next((n for n, k in enumerate(kept) if min(k["segments"]) > first), len(kept))
+            kept.insert(
+                at,
+                {
+                    "owner": it.owner,
+                    "task": it.text()[:300],
+                    "due": it.due,
+                    "segments": [segments[k]["id"] for k in sorted(set(it.segs))],
+                },
+            )
     return kept
 
 

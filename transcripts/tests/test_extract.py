@@ -352,6 +352,59 @@ class PhrasingTests(unittest.TestCase):
         )
         self.assertEqual([i["due"] for i in items], ["Friday", "Thursday"])
 
+    def test_would_you_be_able_to_and_can_i_ask_you_to(self) -> None:
+        items = self.items(
+            ("Ann Lee", "Bo, would you be able to send a note to staff about the VPN?"),
+            ("Bo Chan", "Yeah, no problem. I'll get a message out this afternoon."),
+            ("Ann Lee", "Cy, can I ask you to call the supplier and push the delivery a week?"),
+            ("Cy Moss", "Yep, leave it with me. I'll call them first thing tomorrow."),
+        )
+        self.assertEqual(
+            [(i["owner"], i["due"]) for i in items], [("Bo Chan", "this afternoon"), ("Cy Moss", "tomorrow")]
+        )
+        self.assertIn("send a note to staff", items[0]["task"].lower())
+        self.assertIn("supplier", items[1]["task"])
+
+    def test_handed_over_task_named_in_an_earlier_turn(self) -> None:
+        (item,) = self.items(
+            ("Ann Lee", "Um, the backup restore test, Bo, that was yours, right?"),
+            ("Bo Chan", "It was, but I won't get to it. Cy, any chance you could take it?"),
+            ("Cy Moss", "Yeah, sure, I'll take it. I'll do it Thursday."),
+        )
+        self.assertEqual((item["owner"], item["due"]), ("Cy Moss", "Thursday"))
+        self.assertIn("restore test", item["task"])
+
+    def test_object_before_can_you_do_it_and_a_colleague_steps_in(self) -> None:
+        (item,) = self.items(
+            ("Ann Lee", "Great. Bo, the audit of the controlled drugs register, can you do it?"),
+            ("Bo Chan", "Honestly I can't this week, I'm covering reception."),
+            ("Cy Moss", "I'll do it, I did the last one."),
+        )
+        self.assertEqual(item["owner"], "Cy Moss")
+        self.assertIn("drugs register", item["task"])
+
+    def test_when_could_you_asks_for_a_date(self) -> None:
+        (item,) = self.items(
+            ("Bo Chan", "I'll update the twenty four help center articles."),
+            ("Ann Lee", "That would be amazing. When could you have them done?"),
+            ("Bo Chan", "I'll have all of them updated by Friday the tenth."),
+        )
+        self.assertEqual((item["owner"], item["due"]), ("Bo Chan", "Friday the tenth"))
+
+    def test_hedged_and_short_dated_commitments(self) -> None:
+        items = self.items(
+            ("Bo Chan", "We can, yeah. It's a config push. I should be able to do that by tomorrow evening."),
+            ("Cy Moss", "That's mine. I'll get the inspector out Wednesday."),
+            ("Ann Lee", "Will do, I'll start calling the patients after the morning rush."),
+        )
+        self.assertEqual(
+            [(i["owner"], i["due"]) for i in items],
+            [("Bo Chan", "tomorrow evening"), ("Cy Moss", "Wednesday"), ("Ann Lee", None)],
+        )
+        self.assertIn("config push", items[0]["task"])
+        self.assertIn("inspector", items[1]["task"])
+        self.assertTrue(items[2]["task"].startswith("Calling the patients"), items[2])
+
 
 class DueDateTests(unittest.TestCase):
     def test_dates(self) -> None:
