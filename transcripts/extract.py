@@ -161,7 +161,8 @@ _PLEASE_RE = re.compile(r"^(?:and |so |then )?(?P<who>[A-Z][a-z]+), please (?P<c
 # "Let me take the vendor review." (work verbs only: "let me check who's here" is not a task)
 _LET_ME_RE = re.compile(
     r"\b[Ll]et me (?P<clause>(?:take|handle|own|send|write|draft|book|schedule|follow up|update|fix|set up|prepare|"
-    r"call|email|contact|reach out|ping|organize|put together|look into|investigate|order)\b[^.!?]*)"
+    r"call|email|contact|reach out|ping|organize|put together|look into|investigate|order|run|pull|review|chase|"
+    r"ring|sort out|figure out|work out|dig into|find|build|test|draft|raise|file)\b[^.!?]*)"
 )
 # Postponed: not an action item of this meeting.
 _POSTPONED_RE = re.compile(

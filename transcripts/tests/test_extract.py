@@ -405,6 +405,17 @@ class PhrasingTests(unittest.TestCase):
         self.assertIn("inspector", items[1]["task"])
         self.assertTrue(items[2]["task"].startswith("Calling the patients"), items[2])
 
+    def test_let_me_run_the_numbers(self) -> None:
+        (item,) = self.items(
+            ("Ann Lee", "Could we go to eight hundred for the equipment allowance?"),
+            (
+                "Bo Chan",
+                "Finance would need to sign off. Let me run the numbers with them, I'll come back next week.",
+            ),
+        )
+        self.assertEqual(item["owner"], "Bo Chan")
+        self.assertIn("run the numbers", item["task"].lower())
+
 
 class DueDateTests(unittest.TestCase):
     def test_dates(self) -> None:
