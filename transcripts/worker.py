@@ -7,7 +7,6 @@ carries its whole audio window, so a worker keeps no state between requests.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from typing import Any
@@ -17,6 +16,7 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 from django.db import OperationalError, close_old_connections
 
 from conference.protocol import TRANSCRIBE_CHANNEL, CaptionEvent, room_group
+from conference.workers import cancel_and_wait
 from transcripts import services
 from transcripts.engine import Engine, join_text, pcm16_to_float
 
@@ -89,12 +89,7 @@ class Transcriber:
                 except Exception:
                     logger.exception("Transcription request failed: %s", _describe(message))
         finally:
-            stopper.cancel()
-            for task in (receive, stopper):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await task
+            await cancel_and_wait([receive, stopper])
 
     async def handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")

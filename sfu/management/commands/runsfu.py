@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from conference import protocol
+from conference.workers import cancel_and_wait, run_worker
 from sfu.registry import Heartbeat
 from sfu.taps import AudioTapFactory
 from sfu.worker import SfuWorker
@@ -45,7 +46,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         worker_id = options["worker_id"] or default_worker_id()
-        asyncio.run(run(worker_id))
+        run_worker(run(worker_id))
 
 
 async def run(worker_id: str) -> None:
@@ -86,13 +87,7 @@ async def run(worker_id: str) -> None:
     try:
         await asyncio.wait({receiver, stopper}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (receiver, stopper):
-            task.cancel()
-        for task in (receiver, stopper):
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await cancel_and_wait([receiver, stopper])
         try:
             await asyncio.wait_for(worker.close("server-shutdown"), SHUTDOWN_TIMEOUT)
         except Exception:

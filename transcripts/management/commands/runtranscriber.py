@@ -9,6 +9,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from conference.workers import run_worker
+
 logger = logging.getLogger("transcripts.worker")
 
 
@@ -28,7 +30,7 @@ class Command(BaseCommand):
             engine = get_engine()
         except RuntimeError as exc:
             raise CommandError(str(exc)) from exc
-        asyncio.run(self._run(Transcriber(engine, max_interim_age=options["max_interim_age"])))
+        run_worker(self._run(Transcriber(engine, max_interim_age=options["max_interim_age"])))
 
     async def _run(self, transcriber: Any) -> None:
         stop = asyncio.Event()
