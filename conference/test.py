@@ -10,6 +10,15 @@ from rooms import services as room_services
 from rooms.models import Room
 
 
+def reset_channel_layers() -> None:
+    """Forget the cached channel layers. A channels-redis layer holds asyncio locks bound to the
+    event loop that first used it: each async test runs its own loop, and the browser tests' live
+    server is a forked process, so each needs layers of its own."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+
+
 def make_users(test: object) -> None:
     """alice owns "Alice's organization" and its room; bob is a member; charlie is an outsider."""
     t = test

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from conference.test import make_users
+from conference.test import make_users, reset_channel_layers
 from rooms.models import Participant, Room
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -180,6 +180,7 @@ class BrowserTestCase(ChannelsLiveServerTestCase):
         # Playwright's sync API runs an event loop in this thread; the ORM calls in the tests
         # are still plain synchronous code.
         os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        reset_channel_layers()  # the forked Daphne must not inherit layers bound to our event loops
         super().setUpClass()  # Daphne (forked) before any browser or worker thread exists
         try:
             if cls.start_sfu:

@@ -14,14 +14,15 @@ from django.test import Client, TransactionTestCase, override_settings
 
 from conference import protocol
 from conference.asgi import application
-from conference.test import make_users
+from conference.test import make_users, reset_channel_layers
 from rooms.models import ChatMessage, Participant, Room
 
-TIMEOUT = 5
+TIMEOUT = 10  # generous: the suite shares 2 cores with browsers and workers
 
 
 class ConsumerTestCase(TransactionTestCase):
     def setUp(self) -> None:
+        reset_channel_layers()
         make_users(self)
         self.communicators: list[WebsocketCommunicator] = []
 

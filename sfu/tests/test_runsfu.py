@@ -18,6 +18,7 @@ from django.conf import settings
 from django.test import SimpleTestCase
 
 from conference import protocol
+from conference.test import reset_channel_layers
 from sfu import registry
 from sfu.tests.peers import PatternVideoTrack
 
@@ -25,6 +26,9 @@ BASE_DIR = Path(settings.BASE_DIR)
 
 
 class RunSfuTests(SimpleTestCase):
+    def setUp(self) -> None:
+        reset_channel_layers()
+
     def start_worker(self, worker_id: str) -> tuple[subprocess.Popen[bytes], Path]:
         log = Path(tempfile.mkstemp(prefix="runsfu-", suffix=".log")[1])
         env = {**os.environ, "SFU_HOST_ADDRESSES": "127.0.0.1", "SFU_HEARTBEAT_SECONDS": "0.5"}
