@@ -135,6 +135,11 @@ async def sfu_main(socket_path: str, mode: str) -> None:
         from sfu import aiortc_hooks
 
         aiortc_hooks.set_host_addresses(["127.0.0.1"])
+        # Re-encode at the publisher's bitrate, so both modes deliver the same stream size
+        # (aiortc's encoders would start at 500 kbit/s and ramp up with REMB).
+        from aiortc.codecs import vpx
+
+        vpx.DEFAULT_BITRATE = vpx.MIN_BITRATE = min(stream_bitrate(load_frames(VIDEO_FILE)), vpx.MAX_BITRATE)
         worker = RelayWorker(send)
 
     async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -235,6 +240,10 @@ def load_frames(path: str) -> list[bytes]:
         frames.append(data[i + 4 : i + 4 + size])
         i += 4 + size
     return frames
+
+
+def stream_bitrate(frames: list[bytes], fps: int = 30) -> int:
+    return int(sum(map(len, frames)) * 8 * fps / len(frames))
 
 
 def pre_encoded_track(frames: list[bytes], fps: int = 30) -> Any:
