@@ -1,6 +1,6 @@
 """Summary speed and memory on the long dev meeting (launch_readiness.json, ~30 min of talk).
 
-    .venv/bin/python bench/summary.py [TRANSCRIPT.json]
+    .venv/bin/python bench/summary.py [TRANSCRIPT.json | EVAL_DIR]
 
 Prints the seconds to summarize it end to end through the summarizer service (the function
 run_summary calls, model and extractor, with the production settings), the model's prompt and
@@ -82,6 +82,8 @@ def raw_rates(llm: Any, chunk_texts: list[str], max_tokens: int, grammar: bool) 
 
 def main() -> None:
     path = sys.argv[1] if len(sys.argv) > 1 else str(DEFAULT)
+    if Path(path).is_dir():  # an evaluation set such as ../shared/eval-dev: its long meeting
+        path = str(Path(path) / "meetings" / "launch_readiness.json")
     rounds = int(os.getenv("BENCH_ROUNDS", "3"))
     segments, participants = load_transcript(path)
     print(f"transcript: {path} ({len(segments)} segments, {len(participants)} participants)")
