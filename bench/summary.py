@@ -44,17 +44,10 @@ DEFAULT = ROOT.parent / "shared" / "eval-dev" / "meetings" / "launch_readiness.j
 
 
 def open_raw(path: str) -> Any:
-    from llama_cpp import Llama
+    """A second llama.cpp instance with the same settings, for the raw speed comparison."""
+    from transcripts.summarizer import load_model
 
-    llm = Llama(
-        model_path=path,
-        n_ctx=settings.LLM_CONTEXT,
-        n_threads=settings.LLM_THREADS,
-        n_batch=512,
-        verbose=False,
-    )
-    llm.create_chat_completion(messages=[{"role": "user", "content": "Hi"}], max_tokens=4, temperature=0.0)
-    return llm
+    return load_model(path)
 
 
 def raw_rates(llm: Any, chunk_texts: list[str], max_tokens: int, grammar: bool) -> tuple[float, float]:

@@ -115,30 +115,32 @@ def llm_enabled() -> bool:
     return bool(settings.SUMMARY_USE_LLM)
 
 
+def load_model(path: str) -> Any:
+    """A llama.cpp model with our settings, warmed up."""
+    from llama_cpp import Llama
+
+    if not path or not os.path.exists(path):
+        raise FileNotFoundError(f"LLM model file not found: {path!r} (set LLM_MODEL_PATH)")
+    llm = Llama(
+        model_path=path,
+        n_ctx=settings.LLM_CONTEXT,
+        n_threads=settings.LLM_THREADS,
+        n_batch=512,
+        verbose=False,
+    )
+    # The first call in a process is several times slower: pay for it here, not in a summary.
+    llm.create_chat_completion(messages=[{"role": "user", "content": "Hi"}], max_tokens=4, temperature=0.0)
+    return llm
+
+
 def get_engine() -> Any:
     """The model, loaded once per process (a Celery worker keeps it between tasks)."""
     global _engine
     with _engine_lock:
         if _engine is None:
-            from llama_cpp import Llama
-
-            path = settings.LLM_MODEL_PATH
-            if not path or not os.path.exists(path):
-                raise FileNotFoundError(f"LLM model file not found: {path!r} (set LLM_MODEL_PATH)")
             t0 = time.monotonic()
-            llm = Llama(
-                model_path=path,
-                n_ctx=settings.LLM_CONTEXT,
-                n_threads=settings.LLM_THREADS,
-                n_batch=512,
-                verbose=False,
-            )
-            # The first call in a process is several times slower: pay for it here, not in a summary.
-            llm.create_chat_completion(
-                messages=[{"role": "user", "content": "Hi"}], max_tokens=4, temperature=0.0
-            )
-            log.info("loaded %s in %.1f s", os.path.basename(path), time.monotonic() - t0)
-            _engine = llm
+            _engine = load_model(settings.LLM_MODEL_PATH)
+            log.info("loaded %s in %.1f s", model_name(), time.monotonic() - t0)
             atexit.register(_close_engine)
         return _engine
 

@@ -5,26 +5,21 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from rooms.models import Meeting
-from rooms.selectors import can_view_meeting, is_org_manager, is_room_host
-from transcripts import summary_services
+from rooms.selectors import is_room_host
+from transcripts import selectors, summary_services
 from transcripts.models import Summary
 
 
 def _meeting_for(request: HttpRequest, meeting_id: int) -> Meeting:
-    meeting = get_object_or_404(Meeting.objects.select_related("room__organization"), pk=meeting_id)
-    if not can_view_meeting(request.user, meeting):
-        raise PermissionDenied(
-            "Only the meeting's participants and the organization's admins see its summary."
-        )
-    return meeting
+    return selectors.viewable_meeting(request, meeting_id, "summary")
 
 
 def can_summarize(user: object, meeting: Meeting) -> bool:
-    return is_room_host(user, meeting.room) or is_org_manager(user, meeting.room.organization_id)  # type: ignore[arg-type]
+    return is_room_host(user, meeting.room)  # type: ignore[arg-type]  # creator, org owners/admins
 
 
 def latest_summary(meeting: Meeting) -> Summary | None:

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
 from rooms.models import Meeting
-from rooms.selectors import can_view_meeting
 from transcripts import formats, selectors
 from transcripts.models import Transcript
 
@@ -14,12 +12,7 @@ MAX_QUERY = 200
 
 
 def _meeting_for(request: HttpRequest, meeting_id: int) -> Meeting:
-    meeting = get_object_or_404(Meeting.objects.select_related("room"), pk=meeting_id)
-    if not can_view_meeting(request.user, meeting):
-        raise PermissionDenied(
-            "Only the meeting's participants and the organization's admins see its transcript."
-        )
-    return meeting
+    return selectors.viewable_meeting(request, meeting_id, "transcript")
 
 
 @login_required
