@@ -462,10 +462,11 @@ def orchestrate(quick: bool) -> None:
     video = tempfile.mktemp(prefix="sfu-bench-", suffix=".vp8")
     save_frames(frames, video)
     os.environ["SFU_BENCH_VIDEO"] = video  # the publisher process sends this loop, encoded once
-    kbps = sum(map(len, frames)) * 8 / (len(frames) / 30) / 1000
+    kbps = stream_bitrate(frames) / 1000
     print(
         f"publisher: a camera-like scene, pre-encoded VP8 loop of {len(frames)} frames, {kbps:.0f} kbit/s, sent as it is"
     )
+    print("relay: decodes it once and re-encodes it for each subscriber at that bitrate")
     print()
     print(
         f"{'mode':<8} {'N':>3} {'SFU CPU %':>10} {'at 30 fps':>10} {'pkts/s/sub':>11} {'fps/sub':>8}"
