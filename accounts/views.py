@@ -19,6 +19,7 @@ from django_ratelimit.decorators import ratelimit
 from accounts import services
 from accounts.forms import InviteForm, OrganizationForm, ProfileForm, SignupForm
 from accounts.models import Invitation, Membership, Organization
+from conference.errors import error_text
 from rooms import selectors
 
 
@@ -101,7 +102,7 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
                     invited_by=request.user,
                 )
             except (PermissionDenied, ValidationError) as e:
-                messages.error(request, str(e.args[0] if e.args else e))
+                messages.error(request, error_text(e))
             else:
                 messages.success(request, f"Invitation sent to {inv.email}.")
                 return redirect("organization", slug=org.slug)
@@ -137,7 +138,7 @@ def member_update(request: HttpRequest, slug: str, membership_id: int) -> HttpRe
             services.set_member_role(membership=target, role=request.POST.get("role", ""), by=request.user)
             messages.success(request, f"{target.user.name} is now {target.get_role_display().lower()}.")
     except (PermissionDenied, ValidationError) as e:
-        messages.error(request, str(e.args[0] if e.args else e))
+        messages.error(request, error_text(e))
     if target.user_id == request.user.id and request.POST.get("action") == "remove":
         return redirect("home")
     return redirect("organization", slug=org.slug)

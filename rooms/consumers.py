@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from conference import protocol
+from conference.errors import error_text
 from rooms import selectors, services
 from rooms.models import Participant, Room
 from rooms.validation import ProtocolError, TokenBucket, parse_client_message
@@ -89,12 +90,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         except ProtocolError as e:
             await self.send_error(e.code, e.message)
         except (ValidationError, PermissionDenied) as e:
-            text = (
-                e.messages[0]
-                if isinstance(e, ValidationError)
-                else (str(e) or "You are not allowed to do that.")
-            )
-            await self.send_error("not-allowed" if isinstance(e, PermissionDenied) else "invalid", text)
+            code = "not-allowed" if isinstance(e, PermissionDenied) else "invalid"
+            await self.send_error(code, error_text(e))
 
     async def dispatch_client(self, message: dict[str, Any]) -> None:
         kind = message["type"]

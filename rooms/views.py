@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django_ratelimit.decorators import ratelimit
 
+from conference.errors import error_text
 from rooms import selectors, services
 from rooms.forms import GuestForm, RoomForm
 from rooms.models import Room
@@ -39,7 +40,7 @@ def create_room(request: HttpRequest) -> HttpResponse:
                 created_by=request.user,
             )
         except (PermissionDenied, ValidationError) as e:
-            form.add_error(None, str(e.args[0] if e.args else e))
+            form.add_error(None, error_text(e))
         else:
             return redirect(room.get_absolute_url())
     return render(request, "rooms/home.html", {"form": form, "rooms": selectors.rooms_for_user(request.user)})
