@@ -1,0 +1,128 @@
+"""Browser -> room consumer: JSON text frames the page sends (validated by rooms.validation).
+
+The page builds these in JavaScript; the builders serve Python peers (tests, benches).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NotRequired, TypedDict
+
+from conference.protocol.common import IceCandidate, PcName
+
+__all__ = [
+    "ModerateAction",
+    "ClientJoin",
+    "ClientPublishOffer",
+    "ClientSubscribeAnswer",
+    "ClientIce",
+    "ClientChat",
+    "ClientMediaState",
+    "ClientModerate",
+    "ClientLeave",
+    "ClientKeyframe",
+    "client_join",
+    "client_publish_offer",
+    "client_subscribe_answer",
+    "client_ice",
+    "client_chat",
+    "client_media_state",
+    "client_moderate",
+    "client_leave",
+    "client_keyframe",
+]
+
+ModerateAction = Literal["mute", "remove", "lock", "unlock"]
+
+
+class ClientJoin(TypedDict):
+    type: Literal["join"]
+
+
+class ClientPublishOffer(TypedDict):
+    """Offer for the browser's publish connection (its audio, video and screen transceivers)."""
+
+    type: Literal["publish-offer"]
+    sdp: str
+
+
+class ClientSubscribeAnswer(TypedDict):
+    """Answer to the SFU's offer on the subscribe connection."""
+
+    type: Literal["subscribe-answer"]
+    sdp: str
+
+
+class ClientIce(TypedDict):
+    type: Literal["ice"]
+    pc: PcName
+    candidate: IceCandidate | None  # None: end of candidates
+
+
+class ClientChat(TypedDict):
+    type: Literal["chat"]
+    text: str
+
+
+class ClientMediaState(TypedDict):
+    """The sender's own media state, shown to everyone (mute icons, tile without video)."""
+
+    type: Literal["media-state"]
+    audio: bool
+    video: bool
+    screen: bool
+
+
+class ClientModerate(TypedDict):
+    type: Literal["moderate"]
+    action: ModerateAction
+    participant: NotRequired[int]  # target, for mute/remove
+
+
+class ClientLeave(TypedDict):
+    type: Literal["leave"]
+
+
+class ClientKeyframe(TypedDict):
+    """Ask for a keyframe of one publisher's video (e.g. a tile became visible)."""
+
+    type: Literal["keyframe"]
+    participant: int
+
+
+def client_join() -> ClientJoin:
+    return {"type": "join"}
+
+
+def client_publish_offer(*, sdp: str) -> ClientPublishOffer:
+    return {"type": "publish-offer", "sdp": sdp}
+
+
+def client_subscribe_answer(*, sdp: str) -> ClientSubscribeAnswer:
+    return {"type": "subscribe-answer", "sdp": sdp}
+
+
+def client_ice(*, pc: PcName, candidate: IceCandidate | None) -> ClientIce:
+    return {"type": "ice", "pc": pc, "candidate": candidate}
+
+
+def client_chat(*, text: str) -> ClientChat:
+    return {"type": "chat", "text": text}
+
+
+def client_media_state(*, audio: bool, video: bool, screen: bool) -> ClientMediaState:
+    return {"type": "media-state", "audio": audio, "video": video, "screen": screen}
+
+
+def client_moderate(*, action: ModerateAction, participant: int | None = None) -> ClientModerate:
+    message: ClientModerate = {"type": "moderate", "action": action}
+    if participant is not None:
+        message["participant"] = participant
+    return message
+
+
+def client_leave() -> ClientLeave:
+    return {"type": "leave"}
+
+
+def client_keyframe(*, participant: int) -> ClientKeyframe:
+    return {"type": "keyframe", "participant": participant}

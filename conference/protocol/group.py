@@ -1,0 +1,151 @@
+"""Group events to room_group(room_id), one per room consumer (built by rooms.services, and by
+the transcription workers for captions). Consumers turn them into Server* frames through
+conference.protocol.relay."""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+from conference.protocol.common import ChatInfo, ParticipantInfo
+from conference.protocol.server import LeftReason
+
+__all__ = [
+    "RoomParticipantJoined",
+    "RoomParticipantLeft",
+    "RoomChat",
+    "RoomMediaState",
+    "RoomState",
+    "RoomMute",
+    "RoomRemove",
+    "CaptionEvent",
+    "RoomEvent",
+    "room_participant_joined",
+    "room_participant_left",
+    "room_chat",
+    "room_media_state",
+    "room_state",
+    "room_mute",
+    "room_remove",
+    "room_caption",
+]
+
+
+class RoomParticipantJoined(TypedDict):
+    type: Literal["room.participant_joined"]
+    participant: ParticipantInfo
+
+
+class RoomParticipantLeft(TypedDict):
+    type: Literal["room.participant_left"]
+    participant: int
+    reason: LeftReason
+
+
+class RoomChat(TypedDict):
+    type: Literal["room.chat"]
+    message: ChatInfo
+
+
+class RoomMediaState(TypedDict):
+    type: Literal["room.media_state"]
+    participant: int
+    audio: bool
+    video: bool
+    screen: bool
+
+
+class RoomState(TypedDict):
+    """The room was locked or unlocked."""
+
+    type: Literal["room.state"]
+    locked: bool
+
+
+class RoomMute(TypedDict):
+    """A host muted ``target``; only the target's consumer tells its browser."""
+
+    type: Literal["room.mute"]
+    target: int
+    by: str  # the host's display name
+
+
+class RoomRemove(TypedDict):
+    """A host removed ``target`` (the leave is already recorded); its consumer closes."""
+
+    type: Literal["room.remove"]
+    target: int
+    by: str
+
+
+class CaptionEvent(TypedDict):
+    """Sent by a transcription worker; consumers forward it as ServerCaption."""
+
+    type: Literal["room.caption"]
+    participant: int
+    speaker: str
+    text: str
+    final: bool
+    utterance: str
+    start: float
+    end: float
+
+
+RoomEvent = (
+    RoomParticipantJoined
+    | RoomParticipantLeft
+    | RoomChat
+    | RoomMediaState
+    | RoomState
+    | RoomMute
+    | RoomRemove
+    | CaptionEvent
+)
+
+
+def room_participant_joined(*, participant: ParticipantInfo) -> RoomParticipantJoined:
+    return {"type": "room.participant_joined", "participant": participant}
+
+
+def room_participant_left(*, participant: int, reason: LeftReason) -> RoomParticipantLeft:
+    return {"type": "room.participant_left", "participant": participant, "reason": reason}
+
+
+def room_chat(*, message: ChatInfo) -> RoomChat:
+    return {"type": "room.chat", "message": message}
+
+
+def room_media_state(*, participant: int, audio: bool, video: bool, screen: bool) -> RoomMediaState:
+    return {
+        "type": "room.media_state",
+        "participant": participant,
+        "audio": audio,
+        "video": video,
+        "screen": screen,
+    }
+
+
+def room_state(*, locked: bool) -> RoomState:
+    return {"type": "room.state", "locked": locked}
+
+
+def room_mute(*, target: int, by: str) -> RoomMute:
+    return {"type": "room.mute", "target": target, "by": by}
+
+
+def room_remove(*, target: int, by: str) -> RoomRemove:
+    return {"type": "room.remove", "target": target, "by": by}
+
+
+def room_caption(
+    *, participant: int, speaker: str, text: str, final: bool, utterance: str, start: float, end: float
+) -> CaptionEvent:
+    return {
+        "type": "room.caption",
+        "participant": participant,
+        "speaker": speaker,
+        "text": text,
+        "final": final,
+        "utterance": utterance,
+        "start": start,
+        "end": end,
+    }

@@ -1,0 +1,99 @@
+"""What a room consumer forwards to its browser: channel-layer event type -> builder.
+
+``RELAY[event["type"]](event, me)`` is the browser frame for a group event or an SFU reply, or
+None when the event is not for this browser (``me``: the consumer's participant id, None before
+the join). Events that change the consumer's own state are its methods (``CONSUMER_ACTIONS``);
+any other event type is dropped, never forwarded as it came.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from conference.protocol import server as s
+from conference.protocol.group import (
+    CaptionEvent,
+    RoomChat,
+    RoomMediaState,
+    RoomMute,
+    RoomParticipantJoined,
+    RoomParticipantLeft,
+    RoomState,
+)
+from conference.protocol.sfu import SfuErrorReply, SfuPublishAnswerReply, SfuSubscribeOfferReply
+
+Me = int | None
+
+
+def _participant_joined(e: RoomParticipantJoined, me: Me) -> s.ServerParticipantJoined | None:
+    if e["participant"]["id"] == me:
+        return None  # the joiner learns about itself from `joined`
+    return s.server_participant_joined(participant=e["participant"])
+
+
+def _participant_left(e: RoomParticipantLeft, me: Me) -> s.ServerParticipantLeft | None:
+    if e["participant"] == me:
+        return None
+    return s.server_participant_left(participant=e["participant"], reason=e["reason"])
+
+
+def _chat(e: RoomChat, me: Me) -> s.ServerChat:
+    return s.server_chat(message=e["message"])
+
+
+def _media_state(e: RoomMediaState, me: Me) -> s.ServerMediaState:
+    return s.server_media_state(
+        participant=e["participant"], audio=e["audio"], video=e["video"], screen=e["screen"]
+    )
+
+
+def _room_state(e: RoomState, me: Me) -> s.ServerRoomState:
+    return s.server_room_state(locked=e["locked"])
+
+
+def _caption(e: CaptionEvent, me: Me) -> s.ServerCaption:
+    return s.server_caption(
+        participant=e["participant"],
+        speaker=e["speaker"],
+        text=e["text"],
+        final=e["final"],
+        utterance=e["utterance"],
+        start=e["start"],
+        end=e["end"],
+    )
+
+
+def _mute(e: RoomMute, me: Me) -> s.ServerMutedByHost | None:
+    return s.server_muted_by_host(by=e["by"]) if e["target"] == me else None
+
+
+def _publish_answer(e: SfuPublishAnswerReply, me: Me) -> s.ServerPublishAnswer:
+    return s.server_publish_answer(sdp=e["sdp"])
+
+
+def _subscribe_offer(e: SfuSubscribeOfferReply, me: Me) -> s.ServerSubscribeOffer:
+    return s.server_subscribe_offer(sdp=e["sdp"], tracks=e["tracks"])
+
+
+def _sfu_error(e: SfuErrorReply, me: Me) -> s.ServerError:
+    return s.server_error(
+        code=e.get("code", "media-error"), message=e.get("message", "The media server refused that.")
+    )
+
+
+RELAY: dict[str, Callable[[Any, Me], s.ServerMessage | None]] = {
+    "room.participant_joined": _participant_joined,
+    "room.participant_left": _participant_left,
+    "room.chat": _chat,
+    "room.media_state": _media_state,
+    "room.state": _room_state,
+    "room.caption": _caption,
+    "room.mute": _mute,
+    "sfu.publish_answer": _publish_answer,
+    "sfu.subscribe_offer": _subscribe_offer,
+    "sfu.error": _sfu_error,
+}
+
+# Handled by RoomConsumer methods (room_remove, sfu_closed): they close or move the connection.
+CONSUMER_ACTIONS = frozenset({"room.remove", "sfu.closed"})

@@ -1,0 +1,306 @@
+"""Room consumer -> browser: JSON text frames the page handles, and the WebSocket close codes."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+from django.conf import settings
+
+from conference.protocol.common import ChatInfo, IceCandidate, ParticipantInfo, PcName, TrackInfo
+
+__all__ = [
+    "LeftReason",
+    "ServerJoined",
+    "ServerParticipantJoined",
+    "ServerParticipantLeft",
+    "ServerMediaState",
+    "ServerPublishAnswer",
+    "ServerSubscribeOffer",
+    "ServerIce",
+    "ServerChat",
+    "ServerRoomState",
+    "ServerMutedByHost",
+    "ServerCaption",
+    "ServerError",
+    "ServerSfuUnavailable",
+    "ServerMediaRestart",
+    "ServerMessage",
+    "server_joined",
+    "server_participant_joined",
+    "server_participant_left",
+    "server_media_state",
+    "server_publish_answer",
+    "server_subscribe_offer",
+    "server_ice",
+    "server_chat",
+    "server_room_state",
+    "server_muted_by_host",
+    "server_caption",
+    "server_error",
+    "server_media_unavailable",
+    "server_media_restart",
+    "CLOSE_NOT_ALLOWED",
+    "CLOSE_NOT_FOUND",
+    "CLOSE_LOCKED",
+    "CLOSE_REMOVED",
+    "CLOSE_FLOOD",
+    "CLOSE_SERVER_SHUTDOWN",
+    "CLOSE_REASONS",
+    "FINAL_CLOSE_CODES",
+    "client_config",
+]
+
+LeftReason = Literal["left", "removed", "disconnected"]
+
+
+class ServerJoined(TypedDict):
+    """The join is recorded and the meeting placed on a media server (or found none).
+
+    ``media``: True when the meeting has an SFU worker: start the peer connections (publish offer).
+    False: chat only; ``media_message`` says why in words, and no peer connection would be
+    answered. Sent once the placement is done, so no ``media-unavailable`` follows a join.
+    """
+
+    type: Literal["joined"]
+    participant: ParticipantInfo  # you
+    participants: list[ParticipantInfo]  # everyone else already in the meeting
+    chat: list[ChatInfo]
+    locked: bool
+    ice_servers: list[dict[str, Any]]
+    media: bool
+    media_message: str  # "" when media is True
+
+
+class ServerParticipantJoined(TypedDict):
+    type: Literal["participant-joined"]
+    participant: ParticipantInfo
+
+
+class ServerParticipantLeft(TypedDict):
+    type: Literal["participant-left"]
+    participant: int
+    reason: LeftReason
+
+
+class ServerMediaState(TypedDict):
+    type: Literal["media-state"]
+    participant: int
+    audio: bool
+    video: bool
+    screen: bool
+
+
+class ServerPublishAnswer(TypedDict):
+    type: Literal["publish-answer"]
+    sdp: str
+
+
+class ServerSubscribeOffer(TypedDict):
+    """SFU-initiated offer for the subscribe connection; ``tracks`` maps each mid to its source."""
+
+    type: Literal["subscribe-offer"]
+    sdp: str
+    tracks: dict[str, TrackInfo]
+
+
+class ServerIce(TypedDict):
+    type: Literal["ice"]
+    pc: PcName
+    candidate: IceCandidate | None
+
+
+class ServerChat(TypedDict):
+    type: Literal["chat"]
+    message: ChatInfo
+
+
+class ServerRoomState(TypedDict):
+    type: Literal["room-state"]
+    locked: bool
+
+
+class ServerMutedByHost(TypedDict):
+    type: Literal["muted-by-host"]
+    by: str
+
+
+class ServerCaption(TypedDict):
+    type: Literal["caption"]
+    participant: int
+    speaker: str
+    text: str
+    final: bool
+    utterance: str  # id: interim captions of one utterance replace each other
+    start: float  # seconds from meeting start
+    end: float
+
+
+class ServerError(TypedDict):
+    """Something the browser sent was refused; the connection stays open unless ``fatal``."""
+
+    type: Literal["error"]
+    code: str  # machine-readable: bad-json, unknown-type, invalid, too-large, rate-limited, ...
+    message: str  # words a person understands
+    fatal: bool
+
+
+class ServerSfuUnavailable(TypedDict):
+    """The media connection was lost after the join (the meeting's worker closed it, or no
+    other worker took the meeting over). Chat keeps working."""
+
+    type: Literal["media-unavailable"]
+    message: str
+
+
+class ServerMediaRestart(TypedDict):
+    """The meeting moved to another SFU worker: close both peer connections and start again
+    (a new publish offer; a new subscribe offer will follow)."""
+
+    type: Literal["media-restart"]
+    message: str
+
+
+ServerMessage = (
+    ServerJoined
+    | ServerParticipantJoined
+    | ServerParticipantLeft
+    | ServerMediaState
+    | ServerPublishAnswer
+    | ServerSubscribeOffer
+    | ServerIce
+    | ServerChat
+    | ServerRoomState
+    | ServerMutedByHost
+    | ServerCaption
+    | ServerError
+    | ServerSfuUnavailable
+    | ServerMediaRestart
+)
+
+
+def server_joined(
+    *,
+    participant: ParticipantInfo,
+    participants: list[ParticipantInfo],
+    chat: list[ChatInfo],
+    locked: bool,
+    ice_servers: list[dict[str, Any]],
+    media_message: str = "",
+) -> ServerJoined:
+    """``media_message``: why there is no media ("" when the meeting has a media server)."""
+    return {
+        "type": "joined",
+        "participant": participant,
+        "participants": participants,
+        "chat": chat,
+        "locked": locked,
+        "ice_servers": ice_servers,
+        "media": not media_message,
+        "media_message": media_message,
+    }
+
+
+def server_participant_joined(*, participant: ParticipantInfo) -> ServerParticipantJoined:
+    return {"type": "participant-joined", "participant": participant}
+
+
+def server_participant_left(*, participant: int, reason: LeftReason) -> ServerParticipantLeft:
+    return {"type": "participant-left", "participant": participant, "reason": reason}
+
+
+def server_media_state(*, participant: int, audio: bool, video: bool, screen: bool) -> ServerMediaState:
+    return {
+        "type": "media-state",
+        "participant": participant,
+        "audio": audio,
+        "video": video,
+        "screen": screen,
+    }
+
+
+def server_publish_answer(*, sdp: str) -> ServerPublishAnswer:
+    return {"type": "publish-answer", "sdp": sdp}
+
+
+def server_subscribe_offer(*, sdp: str, tracks: dict[str, TrackInfo]) -> ServerSubscribeOffer:
+    return {"type": "subscribe-offer", "sdp": sdp, "tracks": tracks}
+
+
+def server_ice(*, pc: PcName, candidate: IceCandidate | None) -> ServerIce:
+    return {"type": "ice", "pc": pc, "candidate": candidate}
+
+
+def server_chat(*, message: ChatInfo) -> ServerChat:
+    return {"type": "chat", "message": message}
+
+
+def server_room_state(*, locked: bool) -> ServerRoomState:
+    return {"type": "room-state", "locked": locked}
+
+
+def server_muted_by_host(*, by: str) -> ServerMutedByHost:
+    return {"type": "muted-by-host", "by": by}
+
+
+def server_caption(
+    *, participant: int, speaker: str, text: str, final: bool, utterance: str, start: float, end: float
+) -> ServerCaption:
+    return {
+        "type": "caption",
+        "participant": participant,
+        "speaker": speaker,
+        "text": text,
+        "final": final,
+        "utterance": utterance,
+        "start": start,
+        "end": end,
+    }
+
+
+def server_error(*, code: str, message: str, fatal: bool = False) -> ServerError:
+    return {"type": "error", "code": code, "message": message, "fatal": fatal}
+
+
+def server_media_unavailable(*, message: str) -> ServerSfuUnavailable:
+    return {"type": "media-unavailable", "message": message}
+
+
+def server_media_restart(*, message: str) -> ServerMediaRestart:
+    return {"type": "media-restart", "message": message}
+
+
+# WebSocket close codes (4000-4999 are for applications).
+CLOSE_NOT_ALLOWED = 4003
+CLOSE_NOT_FOUND = 4004
+CLOSE_LOCKED = 4005
+CLOSE_REMOVED = 4006
+CLOSE_FLOOD = 4008
+CLOSE_SERVER_SHUTDOWN = 4010
+
+# What the page tells a person when the socket closes with a code.
+CLOSE_REASONS: dict[int, str] = {
+    CLOSE_NOT_ALLOWED: "You are not allowed to join this room.",
+    CLOSE_NOT_FOUND: "This room does not exist any more.",
+    CLOSE_LOCKED: "The room is locked. Ask the host to unlock it, then try again.",
+    CLOSE_REMOVED: "The host removed you from the meeting.",
+    CLOSE_FLOOD: "Too many messages were sent too quickly, so the server closed the connection.",
+    CLOSE_SERVER_SHUTDOWN: "The server is restarting.",
+}
+
+# Codes after which the page reconnecting on its own would be wrong or pointless.
+FINAL_CLOSE_CODES: tuple[int, ...] = (
+    CLOSE_NOT_ALLOWED,
+    CLOSE_NOT_FOUND,
+    CLOSE_LOCKED,
+    CLOSE_REMOVED,
+    CLOSE_FLOOD,
+)
+
+
+def client_config() -> dict[str, Any]:
+    """The protocol facts the room page needs (its config's ``protocol`` key)."""
+    return {
+        "closeReasons": {str(code): words for code, words in CLOSE_REASONS.items()},
+        "finalCloseCodes": list(FINAL_CLOSE_CODES),
+        "maxMessageBytes": settings.WS_MAX_MESSAGE_BYTES,
+    }

@@ -1,0 +1,206 @@
+"""Room consumer <-> SFU worker over the channel layer, and the workers' Redis heartbeat.
+
+Commands go to the worker's channel ``sfu_channel(worker_id)``; replies go to the consumer's own
+channel name (``SfuJoin.reply_channel``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NotRequired, TypedDict
+
+from conference.protocol.common import IceCandidate, MediaKind, PcName, TrackInfo
+
+__all__ = [
+    "SfuHeartbeat",
+    "sfu_heartbeat",
+    "SfuJoin",
+    "SfuPublishOffer",
+    "SfuSubscribeAnswer",
+    "SfuIce",
+    "SfuSetMuted",
+    "SfuKeyframe",
+    "SfuLeave",
+    "sfu_join",
+    "sfu_publish_offer",
+    "sfu_subscribe_answer",
+    "sfu_ice",
+    "sfu_set_muted",
+    "sfu_keyframe",
+    "sfu_leave",
+    "SfuPublishAnswerReply",
+    "SfuSubscribeOfferReply",
+    "SfuErrorReply",
+    "SfuClosedReply",
+    "SfuReply",
+    "sfu_publish_answer",
+    "sfu_subscribe_offer",
+    "sfu_error",
+    "sfu_closed",
+]
+
+
+class SfuHeartbeat(TypedDict):
+    """JSON under SFU_HEARTBEAT_KEY + worker id, refreshed while the worker lives."""
+
+    worker_id: str
+    load: int  # participants currently on the worker
+    started_at: float
+    full: NotRequired[bool]  # takes no new meetings (placement skips it); False when absent
+
+
+def sfu_heartbeat(*, worker_id: str, load: int, started_at: float, full: bool = False) -> SfuHeartbeat:
+    return {"worker_id": worker_id, "load": load, "started_at": started_at, "full": full}
+
+
+# ---------------------------------------------------------------------------
+# Consumer -> SFU worker (to sfu_channel(worker_id))
+# ---------------------------------------------------------------------------
+
+
+class SfuJoin(TypedDict):
+    type: Literal["sfu.join"]
+    meeting: int  # everyone in the same meeting is forwarded to everyone else
+    room: int  # room id, for room_group() (captions)
+    meeting_started_at: float  # epoch seconds; caption times are relative to it
+    captions: bool  # tap this participant's audio for captions
+    participant: int
+    name: str
+    reply_channel: str  # consumer's channel name: answers/offers/events for this participant
+
+
+class SfuPublishOffer(TypedDict):
+    type: Literal["sfu.publish_offer"]
+    participant: int
+    sdp: str
+
+
+class SfuSubscribeAnswer(TypedDict):
+    type: Literal["sfu.subscribe_answer"]
+    participant: int
+    sdp: str
+
+
+class SfuIce(TypedDict):
+    type: Literal["sfu.ice"]
+    participant: int
+    pc: PcName
+    candidate: IceCandidate | None
+
+
+class SfuSetMuted(TypedDict):
+    """Stop (or resume) forwarding one participant's media of a kind, e.g. a host's mute."""
+
+    type: Literal["sfu.set_muted"]
+    participant: int
+    kind: MediaKind
+    muted: bool
+
+
+class SfuKeyframe(TypedDict):
+    type: Literal["sfu.keyframe"]
+    participant: int  # publisher whose video should send a keyframe
+
+
+class SfuLeave(TypedDict):
+    type: Literal["sfu.leave"]
+    participant: int
+
+
+def sfu_join(
+    *,
+    meeting: int,
+    room: int,
+    meeting_started_at: float,
+    captions: bool,
+    participant: int,
+    name: str,
+    reply_channel: str,
+) -> SfuJoin:
+    return {
+        "type": "sfu.join",
+        "meeting": meeting,
+        "room": room,
+        "meeting_started_at": meeting_started_at,
+        "captions": captions,
+        "participant": participant,
+        "name": name,
+        "reply_channel": reply_channel,
+    }
+
+
+def sfu_publish_offer(*, participant: int, sdp: str) -> SfuPublishOffer:
+    return {"type": "sfu.publish_offer", "participant": participant, "sdp": sdp}
+
+
+def sfu_subscribe_answer(*, participant: int, sdp: str) -> SfuSubscribeAnswer:
+    return {"type": "sfu.subscribe_answer", "participant": participant, "sdp": sdp}
+
+
+def sfu_ice(*, participant: int, pc: PcName, candidate: IceCandidate | None) -> SfuIce:
+    return {"type": "sfu.ice", "participant": participant, "pc": pc, "candidate": candidate}
+
+
+def sfu_set_muted(*, participant: int, kind: MediaKind, muted: bool) -> SfuSetMuted:
+    return {"type": "sfu.set_muted", "participant": participant, "kind": kind, "muted": muted}
+
+
+def sfu_keyframe(*, participant: int) -> SfuKeyframe:
+    return {"type": "sfu.keyframe", "participant": participant}
+
+
+def sfu_leave(*, participant: int) -> SfuLeave:
+    return {"type": "sfu.leave", "participant": participant}
+
+
+# ---------------------------------------------------------------------------
+# SFU worker -> consumer (to SfuJoin.reply_channel)
+# ---------------------------------------------------------------------------
+
+
+class SfuPublishAnswerReply(TypedDict):
+    type: Literal["sfu.publish_answer"]
+    participant: int
+    sdp: str
+
+
+class SfuSubscribeOfferReply(TypedDict):
+    type: Literal["sfu.subscribe_offer"]
+    participant: int
+    sdp: str
+    tracks: dict[str, TrackInfo]
+
+
+class SfuErrorReply(TypedDict):
+    type: Literal["sfu.error"]
+    participant: int
+    code: str  # bad-sdp, unknown-participant, ...
+    message: str
+
+
+class SfuClosedReply(TypedDict):
+    """The worker is shutting down (SIGTERM) or dropped this participant."""
+
+    type: Literal["sfu.closed"]
+    participant: int
+    reason: str  # "server-shutdown": the consumer moves the meeting to another worker
+
+
+SfuReply = SfuPublishAnswerReply | SfuSubscribeOfferReply | SfuErrorReply | SfuClosedReply
+
+
+def sfu_publish_answer(*, participant: int, sdp: str) -> SfuPublishAnswerReply:
+    return {"type": "sfu.publish_answer", "participant": participant, "sdp": sdp}
+
+
+def sfu_subscribe_offer(
+    *, participant: int, sdp: str, tracks: dict[str, TrackInfo]
+) -> SfuSubscribeOfferReply:
+    return {"type": "sfu.subscribe_offer", "participant": participant, "sdp": sdp, "tracks": tracks}
+
+
+def sfu_error(*, participant: int, code: str, message: str) -> SfuErrorReply:
+    return {"type": "sfu.error", "participant": participant, "code": code, "message": message}
+
+
+def sfu_closed(*, participant: int, reason: str) -> SfuClosedReply:
+    return {"type": "sfu.closed", "participant": participant, "reason": reason}

@@ -1,0 +1,71 @@
+"""SFU worker -> transcription workers (TRANSCRIBE_CHANNEL); captions go on as group events
+(conference.protocol.group.CaptionEvent)."""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+__all__ = [
+    "TranscribeRequest",
+    "TranscribeFlush",
+    "transcribe_request",
+    "transcribe_flush",
+]
+
+
+class TranscribeRequest(TypedDict):
+    """Speech of one utterance so far. Stateless for the worker: the whole window travels."""
+
+    type: Literal["transcribe.request"]
+    meeting: int
+    room: int  # room id, for room_group()
+    participant: int
+    speaker: str
+    utterance: str  # unique id of the utterance
+    final: bool  # False: interim (may be skipped when stale); True: store it
+    start: float  # utterance start, seconds from meeting start
+    end: float
+    sent_at: float  # time.time() when sent, to drop stale interim requests
+    pcm: bytes  # 16 kHz mono signed 16-bit little-endian
+
+
+class TranscribeFlush(TypedDict):
+    """Sent by the SFU after the last participant of a meeting left and every tap sent its
+    final request. Workers compete for requests, so the flush says how many finals to wait for:
+    the transcript is complete once ``finals`` final requests of the meeting were processed."""
+
+    type: Literal["transcribe.flush"]
+    meeting: int
+    finals: int
+
+
+def transcribe_request(
+    *,
+    meeting: int,
+    room: int,
+    participant: int,
+    speaker: str,
+    utterance: str,
+    final: bool,
+    start: float,
+    end: float,
+    sent_at: float,
+    pcm: bytes,
+) -> TranscribeRequest:
+    return {
+        "type": "transcribe.request",
+        "meeting": meeting,
+        "room": room,
+        "participant": participant,
+        "speaker": speaker,
+        "utterance": utterance,
+        "final": final,
+        "start": start,
+        "end": end,
+        "sent_at": sent_at,
+        "pcm": pcm,
+    }
+
+
+def transcribe_flush(*, meeting: int, finals: int) -> TranscribeFlush:
+    return {"type": "transcribe.flush", "meeting": meeting, "finals": finals}
