@@ -1,35 +1,69 @@
-"""SFU workers announce themselves in Redis; the room consumer places meetings with these reads.
+"""Which SFU worker a meeting's media goes to: one rule, read from the workers' Redis heartbeats.
 
 Key: ``{REDIS_PREFIX}:sfu:worker:<id>`` -> JSON SfuHeartbeat, expiring after SFU_WORKER_TTL_SECONDS
-unless refreshed (every SFU_HEARTBEAT_SECONDS): a worker that dies disappears by itself.
+unless refreshed (sfu.heartbeat.Heartbeat, every SFU_HEARTBEAT_SECONDS): a worker that dies
+disappears by itself.
+
+The rule (``choose_worker``): keep the meeting's current worker while it is alive and not being
+avoided; else the least-loaded live worker that is not full, ties broken by the earliest
+``started_at``, then by ``worker_id``. Storing the choice is the caller's (rooms.services
+.place_meeting: the first writer wins, so every participant of a meeting lands on one worker).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
-import time
-from collections.abc import Callable
+import types
+from typing import Any
 
-import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
 from conference import protocol
 
-logger = logging.getLogger(__name__)
+# One client (one connection pool) per event loop: a pool's connections belong to the loop that
+# opened them. Tests and async_to_sync run several loops in one process, so pools are keyed by loop
+# and closed when their loop closes.
+_clients: dict[tuple[asyncio.AbstractEventLoop, str], aioredis.Redis] = {}
+
+
+def redis_client() -> aioredis.Redis:
+    """The pooled async Redis client of the running event loop (do not close it)."""
+    loop = asyncio.get_running_loop()
+    key = (loop, settings.REDIS_URL)
+    client = _clients.get(key)
+    if client is None:
+        if not any(k[0] is loop for k in _clients):
+            _close_with_loop(loop)
+        client = _clients[key] = aioredis.Redis.from_url(settings.REDIS_URL)
+    return client
+
+
+def _close_with_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Disconnect the loop's pools just before the loop closes (as channels_redis does)."""
+    original = loop.close
+
+    def close(self: asyncio.AbstractEventLoop, *args: Any, **kwargs: Any) -> None:
+        for key in [k for k in _clients if k[0] is loop]:
+            client = _clients.pop(key)
+            if not loop.is_running():
+                try:
+                    loop.run_until_complete(asyncio.wait_for(client.aclose(), 3))
+                except Exception:  # closing is best effort; the loop closes regardless
+                    pass
+        self.close = original  # type: ignore[method-assign]
+        original(*args, **kwargs)
+
+    loop.close = types.MethodType(close, loop)  # type: ignore[method-assign]
 
 
 def heartbeat_key(worker_id: str) -> str:
     return f"{settings.REDIS_PREFIX}:{protocol.SFU_HEARTBEAT_KEY}{worker_id}"
 
 
-def _pattern() -> str:
-    return heartbeat_key("*")
-
-
-def _decode(raw: bytes | str | None) -> protocol.SfuHeartbeat | None:
+def decode(raw: bytes | str | None) -> protocol.SfuHeartbeat | None:
+    """A heartbeat from its JSON, or None when it is missing or malformed."""
     if raw is None:
         return None
     try:
@@ -38,113 +72,37 @@ def _decode(raw: bytes | str | None) -> protocol.SfuHeartbeat | None:
             "worker_id": str(data["worker_id"]),
             "load": int(data["load"]),
             "started_at": float(data["started_at"]),
+            "full": bool(data.get("full", False)),
         }
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
-
-
-def _least_loaded(workers: list[protocol.SfuHeartbeat]) -> str | None:
-    if not workers:
-        return None
-    return min(workers, key=lambda w: (w["load"], w["started_at"], w["worker_id"]))["worker_id"]
-
-
-def async_client() -> aioredis.Redis:
-    return aioredis.from_url(settings.REDIS_URL)
-
-
-# ----------------------------------------------------------------------------- async
-
-
-async def write_heartbeat(client: aioredis.Redis, beat: protocol.SfuHeartbeat) -> None:
-    ttl_ms = max(1, int(settings.SFU_WORKER_TTL_SECONDS * 1000))
-    await client.set(heartbeat_key(beat["worker_id"]), json.dumps(beat), px=ttl_ms)
-
-
-async def delete_heartbeat(client: aioredis.Redis, worker_id: str) -> None:
-    await client.delete(heartbeat_key(worker_id))
 
 
 async def live_workers() -> list[protocol.SfuHeartbeat]:
-    client = async_client()
-    try:
-        keys = [key async for key in client.scan_iter(match=_pattern(), count=100)]
-        values = await client.mget(keys) if keys else []
-    finally:
-        await client.aclose()
-    return [beat for beat in map(_decode, values) if beat is not None]
+    """Every worker with a valid, unexpired heartbeat."""
+    client = redis_client()
+    keys = [key async for key in client.scan_iter(match=heartbeat_key("*"), count=100)]
+    values = await client.mget(keys) if keys else []
+    return [beat for beat in map(decode, values) if beat is not None]
 
 
 async def is_alive(worker_id: str) -> bool:
-    client = async_client()
-    try:
-        return bool(await client.exists(heartbeat_key(worker_id)))
-    finally:
-        await client.aclose()
+    return bool(await redis_client().exists(heartbeat_key(worker_id)))
 
 
-async def pick_worker() -> str | None:
-    """The least loaded live worker, or None when no worker is alive."""
-    return _least_loaded(await live_workers())
+def least_loaded(workers: list[protocol.SfuHeartbeat], *, avoid: str = "") -> str | None:
+    """The tie-break: load, then started_at, then worker_id; full and avoided workers are skipped."""
+    candidates = [w for w in workers if w["worker_id"] != avoid and not w.get("full", False)]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda w: (w["load"], w["started_at"], w["worker_id"]))["worker_id"]
 
 
-class Heartbeat:
-    """Refreshes one worker's key every SFU_HEARTBEAT_SECONDS; owns its task."""
+async def choose_worker(*, current: str = "", avoid: str = "") -> str | None:
+    """The worker for a meeting now on ``current`` ("" when unplaced), or None when none is usable.
 
-    def __init__(self, worker_id: str, load: Callable[[], int]) -> None:
-        self.worker_id = worker_id
-        self.load = load
-        self.started_at = time.time()
-        self._client = async_client()
-        self._task: asyncio.Task[None] | None = None
-
-    def beat(self) -> protocol.SfuHeartbeat:
-        return {"worker_id": self.worker_id, "load": self.load(), "started_at": self.started_at}
-
-    async def start(self) -> None:
-        await write_heartbeat(self._client, self.beat())  # visible before the first command
-        self._task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(settings.SFU_HEARTBEAT_SECONDS)
-            try:
-                await asyncio.wait_for(write_heartbeat(self._client, self.beat()), 5)
-            except Exception:
-                logger.warning("SFU heartbeat to Redis failed", exc_info=True)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-        try:
-            await asyncio.wait_for(delete_heartbeat(self._client, self.worker_id), 5)
-        finally:
-            await self._client.aclose()
-
-
-# ------------------------------------------------------------------------------ sync
-
-
-def sync_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
-
-
-def live_workers_sync() -> list[protocol.SfuHeartbeat]:
-    with sync_client() as client:
-        keys = list(client.scan_iter(match=_pattern(), count=100))
-        values = client.mget(keys) if keys else []
-    return [beat for beat in map(_decode, values) if beat is not None]
-
-
-def is_alive_sync(worker_id: str) -> bool:
-    with sync_client() as client:
-        return bool(client.exists(heartbeat_key(worker_id)))
-
-
-def pick_worker_sync() -> str | None:
-    return _least_loaded(live_workers_sync())
+    ``avoid``: a worker that is shutting down (its heartbeat may still be visible).
+    """
+    if current and current != avoid and await is_alive(current):
+        return current
+    return least_loaded(await live_workers(), avoid=avoid)

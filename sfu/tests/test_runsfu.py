@@ -19,7 +19,7 @@ from django.test import SimpleTestCase
 
 from conference import protocol
 from conference.test import reset_channel_layers
-from sfu import registry
+from sfu import placement
 from sfu.tests.peers import PatternVideoTrack
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -56,8 +56,8 @@ class RunSfuTests(SimpleTestCase):
         reply = await layer.new_channel("sfutest.")
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         try:
-            self.assertTrue(await registry.is_alive(worker_id))
-            self.assertIn(worker_id, [w["worker_id"] for w in await registry.live_workers()])
+            self.assertTrue(await placement.is_alive(worker_id))
+            self.assertIn(worker_id, [w["worker_id"] for w in await placement.live_workers()])
             target = protocol.sfu_channel(worker_id)
             await layer.send(
                 target,
@@ -94,18 +94,17 @@ class RunSfuTests(SimpleTestCase):
                 await asyncio.sleep(0.05)
             deadline = time.monotonic() + 5
             while not any(
-                w["worker_id"] == worker_id and w["load"] == 1 for w in await registry.live_workers()
+                w["worker_id"] == worker_id and w["load"] == 1 for w in await placement.live_workers()
             ):
                 self.assertLess(time.monotonic(), deadline, "the heartbeat never showed load 1")
                 await asyncio.sleep(0.1)
-            self.assertIsNotNone(await registry.pick_worker())
+            self.assertIsNotNone(await placement.choose_worker())
 
             proc.send_signal(signal.SIGTERM)
             closed = await asyncio.wait_for(layer.receive(reply), 10)
             self.assertEqual(closed, {"type": "sfu.closed", "participant": 5, "reason": "server-shutdown"})
             code = await asyncio.to_thread(proc.wait, 10)
             self.assertEqual(code, 0, log.read_text(errors="replace"))
-            self.assertFalse(await registry.is_alive(worker_id))
-            self.assertFalse(registry.is_alive_sync(worker_id))
+            self.assertFalse(await placement.is_alive(worker_id))
         finally:
             await pc.close()

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand
 
 from conference import protocol
 from conference.workers import cancel_and_wait, run_worker
-from sfu.registry import Heartbeat
+from sfu.heartbeat import Heartbeat
 from sfu.taps import AudioTapFactory
 from sfu.worker import SfuWorker
 
