@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -21,8 +22,11 @@ from conference.errors import error_text
 from rooms import selectors, services
 from rooms.models import Participant, Room
 from rooms.validation import ProtocolError, TokenBucket, parse_client_message
+from sfu import placement
 
 log = logging.getLogger(__name__)
+
+NO_MEDIA_SERVER = "No media server is running; chat works, audio and video do not."
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -44,11 +48,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             session.get("guest_name", "") if not getattr(user, "is_authenticated", False) else ""
         )
         self.guest_key = session.get("guest_key", "")
-        room = await database_sync_to_async(Room.objects.filter(slug=slug).first)()
-        allowed = room is not None and await database_sync_to_async(selectors.can_enter_room)(
-            user, room, guest_name=self.guest_name
-        )
-        if not allowed:
+        room = await database_sync_to_async(selectors.room_to_enter)(slug, user, guest_name=self.guest_name)
+        if room is None:
             # Refused at the handshake: nothing recorded, nothing joined.
             await self.close()
             return
@@ -98,47 +99,29 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if kind == "join":
             await self.on_join()
             return
-        if self.participant is None:
+        p = self.participant
+        if p is None:
             raise ProtocolError("not-joined", "Join the meeting first.")
         if kind == "publish-offer":
-            await self.to_sfu(
-                {"type": "sfu.publish_offer", "participant": self.participant.id, "sdp": message["sdp"]}
-            )
+            await self.to_sfu(protocol.sfu_publish_offer(participant=p.id, sdp=message["sdp"]))
         elif kind == "subscribe-answer":
-            await self.to_sfu(
-                {"type": "sfu.subscribe_answer", "participant": self.participant.id, "sdp": message["sdp"]}
-            )
+            await self.to_sfu(protocol.sfu_subscribe_answer(participant=p.id, sdp=message["sdp"]))
         elif kind == "ice":
             await self.to_sfu(
-                {
-                    "type": "sfu.ice",
-                    "participant": self.participant.id,
-                    "pc": message["pc"],
-                    "candidate": message["candidate"],
-                }
+                protocol.sfu_ice(participant=p.id, pc=message["pc"], candidate=message["candidate"])
             )
         elif kind == "chat":
-            await database_sync_to_async(services.post_chat)(
-                participant=self.participant, text=message["text"]
-            )
+            await database_sync_to_async(services.post_chat)(participant=p, text=message["text"])
         elif kind == "media-state":
-            p = self.participant
             await database_sync_to_async(services.set_media_state)(
                 participant=p, audio=message["audio"], video=message["video"], screen=message["screen"]
             )
-            await self.to_sfu(
-                {
-                    "type": "sfu.set_muted",
-                    "participant": p.id,
-                    "kind": "audio",
-                    "muted": not message["audio"],
-                },
-                quiet=True,
-            )
+            muted = protocol.sfu_set_muted(participant=p.id, kind="audio", muted=not message["audio"])
+            await self.to_sfu(muted, quiet=True)
         elif kind == "moderate":
             await self.on_moderate(message)
         elif kind == "keyframe":
-            await self.to_sfu({"type": "sfu.keyframe", "participant": message["participant"]}, quiet=True)
+            await self.to_sfu(protocol.sfu_keyframe(participant=message["participant"]), quiet=True)
         elif kind == "leave":
             await self._leave("left")
             await self.close(code=1000)
@@ -168,70 +151,52 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         self.participant = participant
         await self.channel_layer.group_add(protocol.room_group(self.room.id), self.channel_name)
-        others, chat, locked = await database_sync_to_async(self._join_snapshot)(participant)
-        joined: protocol.ServerJoined = {
-            "type": "joined",
-            "participant": services.participant_info(participant),
-            "participants": others,
-            "chat": chat,
-            "locked": locked,
-            "ice_servers": settings.SFU_ICE_SERVERS,
-        }
+        snapshot = await database_sync_to_async(selectors.join_snapshot)(
+            participant, chat_limit=settings.CHAT_HISTORY
+        )
+        # Placed first, so `joined` says whether there is media and nothing contradicts it later.
+        placed = await self.join_sfu()
+        joined = protocol.server_joined(
+            participant=selectors.participant_info(participant),
+            participants=snapshot.others,
+            chat=snapshot.chat,
+            locked=snapshot.locked,
+            ice_servers=settings.SFU_ICE_SERVERS,
+            media_message="" if placed else NO_MEDIA_SERVER,
+        )
         await self.send_json(joined)
-        await self.join_sfu()
 
-    def _join_snapshot(self, participant: Participant) -> tuple[list, list, bool]:
-        meeting = participant.meeting
-        others = [
-            services.participant_info(p)
-            for p in selectors.present_participants(meeting).exclude(pk=participant.pk)
-        ]
-        chat = [services.chat_info(m) for m in selectors.chat_history(meeting, settings.CHAT_HISTORY)]
-        locked = Room.objects.values_list("locked", flat=True).get(pk=self.room.pk)
-        return others, chat, locked
-
-    async def join_sfu(self, avoid: str = "") -> None:
+    async def join_sfu(self, avoid: str = "") -> bool:
         """Place the meeting on a live SFU worker (first placement wins) and join it there.
 
-        ``avoid``: a worker that is shutting down (its heartbeat may still be visible).
+        ``avoid``: a worker that is shutting down (its heartbeat may still be visible). Returns
+        False when no worker is usable (``self.sfu_worker`` is then "").
         """
-        from sfu import registry
-
         p = self.participant
         assert p is not None
-        meeting = await database_sync_to_async(lambda: type(p.meeting).objects.get(pk=p.meeting_id))()
+        meeting = await database_sync_to_async(selectors.meeting_of)(p)
         current = meeting.sfu_worker
-        if current and current != avoid and await registry.is_alive(current):
-            worker: str | None = current
-        else:
-            live = [w for w in await registry.live_workers() if w["worker_id"] != avoid]
-            worker = min(live, key=lambda w: (w["load"], w["worker_id"]))["worker_id"] if live else None
-        if worker is None:
-            self.sfu_worker = ""
-            unavailable: protocol.ServerSfuUnavailable = {
-                "type": "media-unavailable",
-                "message": "No media server is running; chat works, audio and video do not.",
-            }
-            await self.send_json(unavailable)
-            return
-        if worker != current:
+        worker = await placement.choose_worker(current=current, avoid=avoid)
+        if worker is not None and worker != current:
             worker = await database_sync_to_async(services.place_meeting)(
                 meeting=meeting, worker_id=worker, replacing=current
             )
-        self.sfu_worker = worker
-        join: protocol.SfuJoin = {
-            "type": "sfu.join",
-            "meeting": meeting.id,
-            "room": self.room.id,
-            "meeting_started_at": meeting.started_at.timestamp(),
-            "captions": settings.CAPTIONS_ENABLED,
-            "participant": p.id,
-            "name": p.display_name,
-            "reply_channel": self.channel_name,
-        }
+        self.sfu_worker = worker or ""
+        if not self.sfu_worker:
+            return False
+        join = protocol.sfu_join(
+            meeting=meeting.id,
+            room=self.room.id,
+            meeting_started_at=meeting.started_at.timestamp(),
+            captions=settings.CAPTIONS_ENABLED,
+            participant=p.id,
+            name=p.display_name,
+            reply_channel=self.channel_name,
+        )
         await self.to_sfu(join)
+        return True
 
-    async def _leave(self, reason: str) -> None:
+    async def _leave(self, reason: protocol.LeftReason) -> None:
         p, self.participant = self.participant, None
         if p is None:
             return
@@ -239,10 +204,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         # Record the leave (and the meeting's end) before the SFU hears of it: the SFU's transcript
         # flush then always finds the meeting ended.
         await database_sync_to_async(services.leave_meeting)(participant=p, reason=reason)
-        if self.sfu_worker:
-            await self.channel_layer.send(
-                protocol.sfu_channel(self.sfu_worker), {"type": "sfu.leave", "participant": p.id}
-            )
+        await self.to_sfu(protocol.sfu_leave(participant=p.id), quiet=True)
 
     async def on_moderate(self, message: dict[str, Any]) -> None:
         p = self.participant
@@ -256,107 +218,72 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 room=self.room, locked=action == "lock", by=user
             )
             return
-        target = await database_sync_to_async(Participant.objects.filter(pk=message["participant"]).first)()
+        target = await database_sync_to_async(selectors.participant_by_id)(message["participant"])
         if target is None:
             raise ValidationError("That participant is not in the meeting.")
         if action == "mute":
             await database_sync_to_async(services.mute_participant)(host=p, target=target)
             await self.to_sfu(
-                {"type": "sfu.set_muted", "participant": target.id, "kind": "audio", "muted": True},
-                quiet=True,
+                protocol.sfu_set_muted(participant=target.id, kind="audio", muted=True), quiet=True
             )
         else:
             await database_sync_to_async(services.remove_participant)(host=p, target=target)
-            if self.sfu_worker:
-                await self.channel_layer.send(
-                    protocol.sfu_channel(self.sfu_worker), {"type": "sfu.leave", "participant": target.id}
-                )
+            await self.to_sfu(protocol.sfu_leave(participant=target.id), quiet=True)
 
     # --- helpers ------------------------------------------------------------------------------
 
-    async def to_sfu(self, message: dict[str, Any], quiet: bool = False) -> None:
+    async def to_sfu(self, message: Mapping[str, Any], quiet: bool = False) -> None:
+        """Send a command to the meeting's SFU worker; without one, refuse (or, ``quiet``, skip)."""
         if not self.sfu_worker:
             if not quiet:
                 raise ProtocolError(
                     "media-unavailable", "No media server is available for this meeting right now."
                 )
             return
-        await self.channel_layer.send(protocol.sfu_channel(self.sfu_worker), message)
+        await self.channel_layer.send(protocol.sfu_channel(self.sfu_worker), dict(message))
 
-    async def send_json(self, message: Any) -> None:
+    async def send_json(self, message: Mapping[str, Any]) -> None:
         await self.send(text_data=json.dumps(message))
 
     async def send_error(self, code: str, message: str, fatal: bool = False) -> None:
-        error: protocol.ServerError = {"type": "error", "code": code, "message": message, "fatal": fatal}
-        await self.send_json(error)
+        await self.send_json(protocol.server_error(code=code, message=message, fatal=fatal))
 
-    def _is_me(self, participant_id: int) -> bool:
-        return self.participant is not None and self.participant.id == participant_id
+    # --- room group events and SFU replies ----------------------------------------------------
 
-    # --- room group events --------------------------------------------------------------------
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channel-layer events: relayed to the browser through protocol.RELAY (the only path),
+        or handled by a method below (protocol.CONSUMER_ACTIONS); anything else is dropped."""
+        kind = message.get("type", "")
+        relay = protocol.RELAY.get(kind)
+        if relay is not None:
+            frame = relay(message, self.participant.id if self.participant else None)
+            if frame is not None:
+                await self.send_json(frame)
+        elif kind.startswith("websocket.") or kind in protocol.CONSUMER_ACTIONS:
+            await super().dispatch(message)
+        else:
+            log.warning("Dropped a channel-layer event of unknown type %r", kind[:60])
 
-    async def room_participant_joined(self, event: dict[str, Any]) -> None:
-        if not self._is_me(event["participant"]["id"]):
-            await self.send_json({"type": "participant-joined", "participant": event["participant"]})
-
-    async def room_participant_left(self, event: dict[str, Any]) -> None:
-        if not self._is_me(event["participant"]):
-            await self.send_json(
-                {"type": "participant-left", "participant": event["participant"], "reason": event["reason"]}
-            )
-
-    async def room_chat(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "chat", "message": event["message"]})
-
-    async def room_media_state(self, event: dict[str, Any]) -> None:
-        await self.send_json({**event, "type": "media-state"})
-
-    async def room_state(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "room-state", "locked": event["locked"]})
-
-    async def room_caption(self, event: dict[str, Any]) -> None:
-        await self.send_json({**event, "type": "caption"})
-
-    async def room_mute(self, event: dict[str, Any]) -> None:
-        if self._is_me(event["target"]):
-            await self.send_json({"type": "muted-by-host", "by": event["by"]})
-
-    async def room_remove(self, event: dict[str, Any]) -> None:
+    async def room_remove(self, event: protocol.RoomRemove) -> None:
         if self.participant is not None and self.participant.id == event["target"]:
             self.participant = None  # the service already recorded the leave
             await self.channel_layer.group_discard(protocol.room_group(self.room.id), self.channel_name)
             await self.send_error("removed", f"{event['by']} removed you from the meeting.", fatal=True)
             await self.close(code=protocol.CLOSE_REMOVED)
 
-    # --- SFU replies --------------------------------------------------------------------------
-
-    async def sfu_publish_answer(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "publish-answer", "sdp": event["sdp"]})
-
-    async def sfu_subscribe_offer(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "subscribe-offer", "sdp": event["sdp"], "tracks": event["tracks"]})
-
-    async def sfu_error(self, event: dict[str, Any]) -> None:
-        await self.send_error(
-            event.get("code", "media-error"), event.get("message", "The media server refused that.")
-        )
-
-    async def sfu_closed(self, event: dict[str, Any]) -> None:
+    async def sfu_closed(self, event: protocol.SfuClosedReply) -> None:
         if self.participant is None or event.get("participant") != self.participant.id:
             return
-        dead, self.sfu_worker = self.sfu_worker, ""
-        if event.get("reason") == "server-shutdown":
-            # Stay in the meeting: move to another live worker (the first consumer to ask places
-            # the meeting there, the others follow) and have the browser renegotiate from scratch.
-            restart: protocol.ServerMediaRestart = {
-                "type": "media-restart",
-                "message": "The media server is restarting; reconnecting audio and video…",
-            }
-            await self.send_json(restart)
-            await self.join_sfu(avoid=dead)
+        dead = self.sfu_worker
+        if event.get("reason") == "server-shutdown" and await self.join_sfu(avoid=dead):
+            # Stay in the meeting, moved to another live worker (the first consumer to ask places
+            # the meeting there, the others follow): the browser renegotiates from scratch.
+            message = "The media server is restarting; reconnecting audio and video…"
+            await self.send_json(protocol.server_media_restart(message=message))
+        elif event.get("reason") == "server-shutdown":
+            await self.send_json(protocol.server_media_unavailable(message=NO_MEDIA_SERVER))
         else:
-            unavailable: protocol.ServerSfuUnavailable = {
-                "type": "media-unavailable",
-                "message": "The media connection was closed.",
-            }
-            await self.send_json(unavailable)
+            self.sfu_worker = ""
+            await self.send_json(
+                protocol.server_media_unavailable(message="The media connection was closed.")
+            )

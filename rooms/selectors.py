@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 
 from accounts.models import Membership, User
+from conference import protocol
 from rooms.models import ChatMessage, Meeting, Participant, Room
+
+
+def participant_info(p: Participant) -> protocol.ParticipantInfo:
+    return {
+        "id": p.id,
+        "name": p.display_name,
+        "is_host": p.is_host,
+        "audio": p.audio,
+        "video": p.video,
+        "screen": p.screen,
+    }
+
+
+def chat_info(m: ChatMessage) -> protocol.ChatInfo:
+    return {
+        "id": m.id,
+        "author": m.author_name,
+        "participant": m.participant_id,
+        "text": m.text,
+        "at": m.created_at.isoformat(),
+    }
 
 
 def membership(user: User | None, organization_id: int) -> Membership | None:
@@ -37,6 +59,14 @@ def can_enter_room(user: User | None, room: Room, *, guest_name: str = "") -> bo
     return False
 
 
+def room_to_enter(slug: str, user: User | None, *, guest_name: str = "") -> Room | None:
+    """The room with this slug if it exists and the user (or named guest) may enter it."""
+    room = Room.objects.filter(slug=slug).first()
+    if room is None or not can_enter_room(user, room, guest_name=guest_name):
+        return None
+    return room
+
+
 def rooms_for_user(user: User) -> QuerySet[Room]:
     """Rooms of the user's organizations, newest first."""
     return (
@@ -56,6 +86,32 @@ def present_participants(meeting: Meeting) -> QuerySet[Participant]:
 
 def chat_history(meeting: Meeting, limit: int) -> list[ChatMessage]:
     return list(reversed(meeting.chat_messages.order_by("-created_at", "-id")[:limit]))
+
+
+def meeting_of(participant: Participant) -> Meeting:
+    """The participant's meeting as stored now (its SFU worker may have changed)."""
+    return Meeting.objects.get(pk=participant.meeting_id)
+
+
+def participant_by_id(participant_id: int) -> Participant | None:
+    return Participant.objects.filter(pk=participant_id).first()
+
+
+class JoinSnapshot(NamedTuple):
+    """What a joiner is shown: everyone else present, the chat history, the lock."""
+
+    others: list[protocol.ParticipantInfo]
+    chat: list[protocol.ChatInfo]
+    locked: bool
+
+
+def join_snapshot(participant: Participant, *, chat_limit: int) -> JoinSnapshot:
+    meeting = participant.meeting
+    return JoinSnapshot(
+        others=[participant_info(p) for p in present_participants(meeting).exclude(pk=participant.pk)],
+        chat=[chat_info(m) for m in chat_history(meeting, chat_limit)],
+        locked=Room.objects.values_list("locked", flat=True).get(pk=meeting.room_id),
+    )
 
 
 def can_view_meeting(user: User | None, meeting: Meeting) -> bool:

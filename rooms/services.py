@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -27,30 +25,9 @@ class NotAllowed(Exception):
     """The joiner may not enter the room."""
 
 
-def broadcast(room_id: int, message: dict[str, Any]) -> None:
-    """Send a group message to every consumer of the room (call it in on_commit)."""
-    async_to_sync(get_channel_layer().group_send)(protocol.room_group(room_id), message)
-
-
-def participant_info(p: Participant) -> protocol.ParticipantInfo:
-    return {
-        "id": p.id,
-        "name": p.display_name,
-        "is_host": p.is_host,
-        "audio": p.audio,
-        "video": p.video,
-        "screen": p.screen,
-    }
-
-
-def chat_info(m: ChatMessage) -> protocol.ChatInfo:
-    return {
-        "id": m.id,
-        "author": m.author_name,
-        "participant": m.participant_id,
-        "text": m.text,
-        "at": m.created_at.isoformat(),
-    }
+def broadcast(room_id: int, event: protocol.RoomEvent) -> None:
+    """Send a group event to every consumer of the room (call it in on_commit)."""
+    async_to_sync(get_channel_layer().group_send)(protocol.room_group(room_id), dict(event))
 
 
 @transaction.atomic
@@ -79,7 +56,7 @@ def set_room_locked(*, room: Room, locked: bool, by: User | None) -> Room:
         raise PermissionDenied("Only hosts can lock the room.")
     Room.objects.filter(pk=room.pk).update(locked=locked)
     room.locked = locked
-    transaction.on_commit(lambda: broadcast(room.id, {"type": "room.state", "locked": locked}))
+    transaction.on_commit(lambda: broadcast(room.id, protocol.room_state(locked=locked)))
     return room
 
 
@@ -107,15 +84,13 @@ def join_meeting(
         is_host=is_host,
         channel_name=channel_name,
     )
-    info = participant_info(participant)
-    transaction.on_commit(
-        lambda: broadcast(room.id, {"type": "room.participant_joined", "participant": info})
-    )
+    event = protocol.room_participant_joined(participant=selectors.participant_info(participant))
+    transaction.on_commit(lambda: broadcast(room.id, event))
     return participant
 
 
 @transaction.atomic
-def leave_meeting(*, participant: Participant, reason: str = "left") -> bool:
+def leave_meeting(*, participant: Participant, reason: protocol.LeftReason = "left") -> bool:
     """Record the leave; the last one out ends the meeting. Returns True when the meeting ended."""
     meeting = Meeting.objects.select_for_update().get(pk=participant.meeting_id)
     updated = Participant.objects.filter(pk=participant.pk, left_at__isnull=True).update(
@@ -124,10 +99,8 @@ def leave_meeting(*, participant: Participant, reason: str = "left") -> bool:
     if not updated:
         return False  # already left (e.g. removed, then disconnected)
     room_id = meeting.room_id
-    pid = participant.id
-    transaction.on_commit(
-        lambda: broadcast(room_id, {"type": "room.participant_left", "participant": pid, "reason": reason})
-    )
+    event = protocol.room_participant_left(participant=participant.id, reason=reason)
+    transaction.on_commit(lambda: broadcast(room_id, event))
     if meeting.ended_at is None and not selectors.present_participants(meeting).exists():
         end_meeting(meeting=meeting)
         return True
@@ -162,9 +135,9 @@ def post_chat(*, participant: Participant, text: str) -> ChatMessage:
             author_name=participant.display_name,
             text=text,
         )
-        info = chat_info(message)
+        event = protocol.room_chat(message=selectors.chat_info(message))
         room_id = participant.meeting.room_id
-        transaction.on_commit(lambda: broadcast(room_id, {"type": "room.chat", "message": info}))
+        transaction.on_commit(lambda: broadcast(room_id, event))
     return message
 
 
@@ -173,13 +146,7 @@ def set_media_state(*, participant: Participant, audio: bool, video: bool, scree
     Participant.objects.filter(pk=participant.pk).update(audio=audio, video=video, screen=screen)
     participant.audio, participant.video, participant.screen = audio, video, screen
     room_id = participant.meeting.room_id
-    event = {
-        "type": "room.media_state",
-        "participant": participant.id,
-        "audio": audio,
-        "video": video,
-        "screen": screen,
-    }
+    event = protocol.room_media_state(participant=participant.id, audio=audio, video=video, screen=screen)
     transaction.on_commit(lambda: broadcast(room_id, event))
     return participant
 
@@ -197,29 +164,21 @@ def mute_participant(*, host: Participant, target: Participant) -> None:
     _require_host_in_meeting(host, target)
     Participant.objects.filter(pk=target.pk).update(audio=False)
     room_id = host.meeting.room_id
-    by, tid = host.display_name, target.id
-    transaction.on_commit(lambda: broadcast(room_id, {"type": "room.mute", "target": tid, "by": by}))
-    transaction.on_commit(
-        lambda: broadcast(
-            room_id,
-            {
-                "type": "room.media_state",
-                "participant": tid,
-                "audio": False,
-                "video": target.video,
-                "screen": target.screen,
-            },
-        )
+    mute = protocol.room_mute(target=target.id, by=host.display_name)
+    state = protocol.room_media_state(
+        participant=target.id, audio=False, video=target.video, screen=target.screen
     )
+    transaction.on_commit(lambda: broadcast(room_id, mute))
+    transaction.on_commit(lambda: broadcast(room_id, state))
 
 
 @transaction.atomic
 def remove_participant(*, host: Participant, target: Participant) -> None:
     _require_host_in_meeting(host, target)
     room_id = host.meeting.room_id
-    tid, by = target.id, host.display_name
+    event = protocol.room_remove(target=target.id, by=host.display_name)
     leave_meeting(participant=target, reason="removed")
-    transaction.on_commit(lambda: broadcast(room_id, {"type": "room.remove", "target": tid, "by": by}))
+    transaction.on_commit(lambda: broadcast(room_id, event))
 
 
 @transaction.atomic

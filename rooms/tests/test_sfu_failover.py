@@ -27,7 +27,7 @@ class SfuFailoverTestCase(ConsumerTestCase):
         return w
 
     async def meeting_worker(self, meeting_id: int, expected: str = "") -> str:
-        """The meeting's worker, once placed (placement follows the `joined` reply)."""
+        """The meeting's worker, once it is ``expected`` (or any, when not given)."""
         deadline = asyncio.get_running_loop().time() + TIMEOUT
         while True:
             worker = (await Meeting.objects.aget(pk=meeting_id)).sfu_worker
@@ -44,6 +44,7 @@ class SfuFailoverTestCase(ConsumerTestCase):
         suffix = f"{os.getpid()}"
         a = await asyncio.to_thread(self.start_worker, f"fa-{suffix}")
         alice, joined = await self.joined(await database_sync_to_async(self.cookie_for)(self.alice))
+        self.assertEqual((joined["media"], joined["media_message"]), (True, ""))
         meeting_id = (await Meeting.objects.aget(participants__id=joined["participant"]["id"])).id
         self.assertEqual(await self.meeting_worker(meeting_id), f"fa-{suffix}")
         # A second participant lands on the same worker, whatever the load.
@@ -64,8 +65,12 @@ class SfuFailoverTestCase(ConsumerTestCase):
     @closing
     async def test_no_live_worker_means_chat_only(self) -> None:
         c: WebsocketCommunicator
-        c, _ = await self.joined(await database_sync_to_async(self.cookie_for)(self.alice))
-        notice = await self.receive_type(c, "media-unavailable", timeout=TIMEOUT)
-        self.assertIn("chat works", notice["message"])
+        c, joined = await self.joined(await database_sync_to_async(self.cookie_for)(self.alice))
+        # Placement comes before `joined`, which says there is no media (no media-unavailable after it).
+        self.assertFalse(joined["media"])
+        self.assertIn("chat works", joined["media_message"])
         await c.send_to(text_data=json.dumps({"type": "publish-offer", "sdp": "v=0\r\n"}))
         self.assertEqual((await self.receive_type(c, "error"))["code"], "media-unavailable")
+        # Nothing contradicted `joined` meanwhile: the next frame answers the next message.
+        await c.send_to(text_data=json.dumps({"type": "chat", "text": "chat works"}))
+        self.assertEqual(json.loads(await c.receive_from(timeout=TIMEOUT))["type"], "chat")

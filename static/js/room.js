@@ -301,6 +301,7 @@ const handlers = {
     showConnected();
     sendMediaState(); // also draws our own tile and the roster
     iceServers = msg.ice_servers && msg.ice_servers.length ? msg.ice_servers : config.iceServers || [];
+    if (msg.media === false) return handlers["media-unavailable"]({ message: msg.media_message });
     try {
       await startPeers(iceServers);
     } catch (err) {
