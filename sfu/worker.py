@@ -182,12 +182,9 @@ class SfuWorker:
         if not isinstance(channel, str) or not channel:
             logger.warning("SFU error without reply channel: %s %s", code, text)
             return
-        reply: protocol.SfuErrorReply = {
-            "type": "sfu.error",
-            "participant": participant if isinstance(participant, int) else 0,
-            "code": code,
-            "message": text,
-        }
+        reply = protocol.sfu_error(
+            participant=participant if isinstance(participant, int) else 0, code=code, message=text
+        )
         await self._send(channel, dict(reply))
 
     async def _send(self, channel: str, message: dict[str, Any]) -> None:
@@ -299,12 +296,9 @@ class SfuWorker:
             for s in p.slots
             if s.publisher is not None and s.transceiver.mid is not None
         }
-        reply: protocol.SfuSubscribeOfferReply = {
-            "type": "sfu.subscribe_offer",
-            "participant": p.id,
-            "sdp": self._announce(pc.localDescription.sdp),
-            "tracks": tracks,
-        }
+        reply = protocol.sfu_subscribe_offer(
+            participant=p.id, sdp=self._announce(pc.localDescription.sdp), tracks=tracks
+        )
         await self._send(p.reply_channel, dict(reply))
 
     def _parse_sdp(self, message: dict[str, Any], expected: str) -> RTCSessionDescription:
@@ -357,11 +351,7 @@ class SfuWorker:
                 p.publish_pc = None
                 await pc.close()
             raise CommandError("bad-sdp", f"The offer was refused: {exc or type(exc).__name__}.") from exc
-        reply: protocol.SfuPublishAnswerReply = {
-            "type": "sfu.publish_answer",
-            "participant": p.id,
-            "sdp": self._announce(pc.localDescription.sdp),
-        }
+        reply = protocol.sfu_publish_answer(participant=p.id, sdp=self._announce(pc.localDescription.sdp))
         await self._send(p.reply_channel, dict(reply))
         if not p.published:
             p.published = True
@@ -506,11 +496,7 @@ class SfuWorker:
     async def _end_meeting(self, meeting: Meeting) -> None:
         self.meetings.pop(meeting.id, None)
         if meeting.captions:
-            flush: protocol.TranscribeFlush = {
-                "type": "transcribe.flush",
-                "meeting": meeting.id,
-                "finals": meeting.finals,
-            }
+            flush = protocol.transcribe_flush(meeting=meeting.id, finals=meeting.finals)
             await self._send(protocol.TRANSCRIBE_CHANNEL, dict(flush))
 
     async def close(self, reason: str = "server-shutdown") -> None:
@@ -518,11 +504,7 @@ class SfuWorker:
         async with self._lock:
             self._closed = True
             for p in list(self.participants.values()):
-                closed: protocol.SfuClosedReply = {
-                    "type": "sfu.closed",
-                    "participant": p.id,
-                    "reason": reason,
-                }
+                closed = protocol.sfu_closed(participant=p.id, reason=reason)
                 await self._send(p.reply_channel, dict(closed))
             for p in list(self.participants.values()):
                 await self._remove(p, renegotiate=False)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import av
 import numpy as np
 
-from conference.protocol import TRANSCRIBE_CHANNEL, TranscribeRequest
+from conference.protocol import TRANSCRIBE_CHANNEL, TranscribeRequest, transcribe_request
 
 if TYPE_CHECKING:
     from sfu.taps import AudioTapContext  # noqa: F401
@@ -290,19 +290,18 @@ class AudioTap:
         self._enqueue(self._request(audio, start, final=False))
 
     def _request(self, audio: np.ndarray, start: float, *, final: bool) -> TranscribeRequest:
-        return {
-            "type": "transcribe.request",
-            "meeting": self.meeting,
-            "room": self.room,
-            "participant": self.participant,
-            "speaker": self.speaker,
-            "utterance": self._utt_id,
-            "final": final,
-            "start": round(start, 3),
-            "end": round(start + audio.size / RATE, 3),
-            "sent_at": time.time(),
-            "pcm": audio.astype("<i2").tobytes(),
-        }
+        return transcribe_request(
+            meeting=self.meeting,
+            room=self.room,
+            participant=self.participant,
+            speaker=self.speaker,
+            utterance=self._utt_id,
+            final=final,
+            start=round(start, 3),
+            end=round(start + audio.size / RATE, 3),
+            sent_at=time.time(),
+            pcm=audio.astype("<i2").tobytes(),
+        )
 
     # -- sending --------------------------------------------------------------------------------
 

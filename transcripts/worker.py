@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.db import OperationalError, close_old_connections
 
-from conference.protocol import TRANSCRIBE_CHANNEL, CaptionEvent, room_group
+from conference.protocol import TRANSCRIBE_CHANNEL, room_caption, room_group
 from conference.workers import cancel_and_wait
 from transcripts import services
 from transcripts.engine import Engine, join_text, pcm16_to_float
@@ -138,16 +138,15 @@ class Transcriber:
             # A final still counts (with no words) so that the transcript can complete.
             logger.error("Transcription request without 16-bit PCM: %s", _describe(message))
         if final or text:
-            event: CaptionEvent = {
-                "type": "room.caption",
-                "participant": participant,
-                "speaker": speaker,
-                "text": text,
-                "final": final,
-                "utterance": utterance,
-                "start": start,
-                "end": end,
-            }
+            event = room_caption(
+                participant=participant,
+                speaker=speaker,
+                text=text,
+                final=final,
+                utterance=utterance,
+                start=start,
+                end=end,
+            )
             try:
                 await self.layer.group_send(room_group(room), dict(event))
             except Exception as exc:  # captions are best effort; the stored final is what matters
