@@ -162,8 +162,8 @@ async def latency(
     from channels.layers import channel_layers
 
     from conference.protocol import TRANSCRIBE_CHANNEL, room_group
+    from conference.testing.audio import opus_packets
     from transcripts.live import SPEECH_DBFS, AudioTap
-    from transcripts.tests.helpers import opus_packets
 
     layer = channel_layers.make_backend("default")
     await layer.flush()
@@ -320,7 +320,7 @@ async def feed_via_sfu(
     import av
     from aiortc import MediaStreamTrack
 
-    from sfu.tests.peers import BrowserPeer
+    from conference.testing.peers import BrowserPeer
     from sfu.worker import SfuWorker
     from transcripts.live import make_audio_tap
 

@@ -4,7 +4,7 @@ from django.test import TestCase, override_settings
 
 from accounts import services
 from accounts.models import Membership, Organization, User
-from conference.test import BaseTestCase
+from conference.testing import BaseTestCase
 
 
 class SignupTestCase(TestCase):

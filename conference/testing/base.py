@@ -1,8 +1,15 @@
-"""Base test case with a few named users, like healthchecks' ``hc.test.BaseTestCase``."""
+"""Base test cases with a few named users, like healthchecks' ``hc.test.BaseTestCase``.
+
+alice owns "Alice's organization" and its room "Standup"; bob is a member; charlie is an outsider.
+``BaseTestCase`` (a TestCase) and ``BaseTransactionTestCase`` set them up in ``setUp``; any other
+test case (async, live server) mixes ``NamedUsersMixin`` in and calls ``self.set_up_users()``.
+"""
 
 from __future__ import annotations
 
-from django.test import TestCase
+import dataclasses
+
+from django.test import TestCase, TransactionTestCase
 
 from accounts import services as account_services
 from accounts.models import Membership, Organization, User
@@ -19,24 +26,57 @@ def reset_channel_layers() -> None:
     channel_layers.backends.clear()
 
 
-def make_users(test: object) -> None:
-    """alice owns "Alice's organization" and its room; bob is a member; charlie is an outsider."""
-    t = test
-    t.alice = account_services.create_user(username="alice", password="password", display_name="Alice")  # type: ignore[attr-defined]
-    t.org = Organization.objects.get(memberships__user=t.alice)  # type: ignore[attr-defined]
-    t.bob = account_services.create_user(username="bob", password="password", display_name="Bob")  # type: ignore[attr-defined]
-    Membership.objects.create(organization=t.org, user=t.bob, role=Membership.Role.MEMBER)  # type: ignore[attr-defined]
-    t.charlie = account_services.create_user(username="charlie", password="password", display_name="Charlie")  # type: ignore[attr-defined]
-    t.room = room_services.create_room(organization=t.org, name="Standup", created_by=t.alice)  # type: ignore[attr-defined]
-
-
-class BaseTestCase(TestCase):
+@dataclasses.dataclass(frozen=True)
+class NamedUsers:
     alice: User
     bob: User
     charlie: User
     org: Organization
     room: Room
 
+
+def create_named_users() -> NamedUsers:
+    """alice owns "Alice's organization" and its room; bob is a member; charlie is an outsider."""
+    alice = account_services.create_user(username="alice", password="password", display_name="Alice")
+    org = Organization.objects.get(memberships__user=alice)
+    bob = account_services.create_user(username="bob", password="password", display_name="Bob")
+    Membership.objects.create(organization=org, user=bob, role=Membership.Role.MEMBER)
+    charlie = account_services.create_user(username="charlie", password="password", display_name="Charlie")
+    room = room_services.create_room(organization=org, name="Standup", created_by=alice)
+    return NamedUsers(alice=alice, bob=bob, charlie=charlie, org=org, room=room)
+
+
+def make_users(test: object) -> None:
+    """Set the named users as attributes of ``test`` (prefer ``NamedUsersMixin``)."""
+    users = create_named_users()
+    for f in dataclasses.fields(users):
+        setattr(test, f.name, getattr(users, f.name))
+
+
+class NamedUsersMixin:
+    """The named users as typed attributes of a test case."""
+
+    alice: User
+    bob: User
+    charlie: User
+    org: Organization
+    room: Room
+
+    def set_up_users(self) -> None:
+        users = create_named_users()
+        self.alice, self.bob, self.charlie = users.alice, users.bob, users.charlie
+        self.org, self.room = users.org, users.room
+
+
+class BaseTestCase(NamedUsersMixin, TestCase):
     def setUp(self) -> None:
         super().setUp()
-        make_users(self)
+        self.set_up_users()
+
+
+class BaseTransactionTestCase(NamedUsersMixin, TransactionTestCase):
+    """For tests whose work runs in another thread or process (workers), outside a test transaction."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.set_up_users()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from rooms.tests.browser import BrowserTestCase
+from conference.testing.browser import BrowserTestCase
 
 LATE_JOIN_LIMIT_SECONDS = 2.0
 

@@ -1,6 +1,6 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from conference.test import BaseTestCase
+from conference.testing import BaseTestCase
 from rooms import selectors, services
 from rooms.models import ChatMessage, Meeting, Room
 

@@ -9,8 +9,8 @@ from typing import Any
 from django.test import SimpleTestCase
 
 from conference import protocol
+from conference.testing.peers import AudioStreamTrack, BrowserPeer, PatternVideoTrack, wait_for
 from sfu import aiortc_hooks
-from sfu.tests.peers import AudioStreamTrack, BrowserPeer, PatternVideoTrack, wait_for
 from sfu.worker import SfuWorker
 
 MEETING = 7

@@ -13,8 +13,8 @@ import time
 import wave
 from pathlib import Path
 
+from conference.testing.browser import BrowserTestCase
 from rooms.models import Meeting
-from rooms.tests.browser import BrowserTestCase
 from transcripts.models import Segment
 from transcripts.tests.helpers import FIXTURES, reference, wer
 

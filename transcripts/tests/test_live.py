@@ -7,19 +7,10 @@ import numpy as np
 from django.test import SimpleTestCase
 
 from conference.protocol import TRANSCRIBE_CHANNEL
+from conference.testing.audio import PACKET, RTP_PER_PACKET, low_noise, opus_packets, read_wav, silence
 from transcripts.engine import get_engine, join_text, pcm16_to_float
 from transcripts.live import MAX_UTTERANCE, SPEECH_DBFS, AudioTap, make_audio_tap
-from transcripts.tests.helpers import (
-    FIXTURES,
-    PACKET,
-    RTP_PER_PACKET,
-    low_noise,
-    opus_packets,
-    read_wav,
-    reference,
-    silence,
-    wer,
-)
+from transcripts.tests.helpers import FIXTURES, reference, wer
 
 T0 = 1_700_000_000.0  # meeting_started_at
 JOINED = 5.0  # the participant's first packet arrives 5 s into the meeting
