@@ -70,6 +70,15 @@ async def feed(
     await asyncio.sleep(0)
 
 
+async def until(check: Any, what: str, timeout: float = 5.0) -> None:
+    """Poll ``check()`` until true, at most ``timeout`` seconds (the tap sends from its own task)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
 class LiveTapTestCase(SimpleTestCase):
     speech: np.ndarray
 
@@ -144,7 +153,7 @@ class LiveTapTestCase(SimpleTestCase):
         await feed(tap, packets[:half])
         tap.set_muted(True)
         await feed(tap, packets[half:], first=half)
-        await asyncio.sleep(0.05)
+        await until(lambda: sent.finals, "the final sent at the mute")
         self.assertEqual(len(sent.finals), 1)  # the words before the mute are not lost
         self.assertLess(sent.finals[0]["end"], JOINED + half * PACKET + 0.3)
         tap.set_muted(False)
@@ -232,9 +241,6 @@ class LiveTapTestCase(SimpleTestCase):
         sent = Sent()
         tap = make_audio_tap(Ctx(sent))
         await feed(tap, opus_packets(self.speech))  # then nothing at all: the track went away
-        for _ in range(40):
-            if sent.finals:
-                break
-            await asyncio.sleep(0.1)
+        await until(lambda: sent.finals, "the final after the packets stopped", timeout=4.0)
         self.assertEqual(len(sent.finals), 1)
         self.assertEqual(await tap.close(), 1)
