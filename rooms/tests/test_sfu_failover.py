@@ -9,19 +9,21 @@ import os
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
+from conference.testing.processes import WorkerProcess
 from rooms.models import Meeting
-from rooms.tests.browser import WorkerProcess
 from rooms.tests.test_consumer import TIMEOUT, ConsumerTestCase, closing
 
 
 class SfuFailoverTestCase(ConsumerTestCase):
     def start_worker(self, worker_id: str) -> WorkerProcess:
-        w = WorkerProcess(
+        w = WorkerProcess.manage(
             worker_id,
-            ["runsfu", "--worker-id", worker_id],
-            {"SFU_HOST_ADDRESSES": "127.0.0.1", "SFU_HEARTBEAT_SECONDS": "0.5"},
+            "runsfu",
+            "--worker-id",
+            worker_id,
+            env={"SFU_HOST_ADDRESSES": "127.0.0.1", "SFU_HEARTBEAT_SECONDS": "0.5"},
             ready=rf"SFU worker {worker_id} ready",
-        )
+        ).start()
         self.addCleanup(w.stop)
         w.wait_ready(30)
         return w

@@ -5,7 +5,7 @@ from __future__ import annotations
 from unittest import mock
 
 from accounts.models import Membership
-from conference.test import BaseTestCase
+from conference.testing import BaseTestCase
 from transcripts.models import Summary
 from transcripts.tests.test_summary_helpers import make_meeting
 

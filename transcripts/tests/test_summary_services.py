@@ -8,7 +8,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import override_settings
 
-from conference.test import BaseTestCase
+from conference.testing import BaseTestCase
 from transcripts import summary_services
 from transcripts.models import Segment, Summary
 from transcripts.tests.test_summary_helpers import make_meeting

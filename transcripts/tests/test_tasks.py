@@ -8,7 +8,7 @@ from unittest import mock
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
 
-from conference.test import BaseTestCase
+from conference.testing import BaseTestCase
 from transcripts.models import Summary
 from transcripts.tasks import summarize_meeting
 from transcripts.tests.test_summary_helpers import make_meeting

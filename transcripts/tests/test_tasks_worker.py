@@ -3,37 +3,34 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import redis
 from django.conf import settings
-from django.db import connection
 from django.test import TransactionTestCase
 
-from conference.test import make_users
+from conference.testing import make_users
+from conference.testing.processes import WorkerProcess, worker_environment
 from transcripts import services as transcript_services
 from transcripts import summary_services
 from transcripts.models import Summary, Transcript
 from transcripts.tests.test_summary_helpers import make_meeting
 
-ROOT = Path(__file__).resolve().parents[2]
 VISIBILITY_TIMEOUT = 6  # seconds before an unacknowledged message is delivered again
 
 
-def wait_for(check: Callable[[], object], timeout: float, what: str, log: Path | None = None) -> object:
+def wait_for(
+    check: Callable[[], object], timeout: float, what: str, log: WorkerProcess | None = None
+) -> object:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
         time.sleep(0.25)
-    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+    tail = log.tail() if log else ""
     raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{tail}")
 
 
@@ -50,44 +47,29 @@ class WorkerTestCase(TransactionTestCase):
         self.broker_keys = [prefix + self.queue, prefix + "unacked", prefix + "unacked_index"]
         # Nothing left over from earlier tests: meetings that ended there queued summaries too.
         self.redis.delete(*self.broker_keys)
-        self.workers: list[subprocess.Popen[bytes]] = []
-        self.tmp = Path(tempfile.mkdtemp(prefix="summary-worker-"))
+        self.workers: list[WorkerProcess] = []
 
     def tearDown(self) -> None:
         for p in self.workers:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait(timeout=10)
+            p.kill()
         self.redis.delete(*self.broker_keys)
         super().tearDown()
 
-    def start_worker(self, name: str, **env: str) -> Path:
-        db = connection.settings_dict
+    def start_worker(self, name: str, **env: str) -> WorkerProcess:
         worker_env = {
-            **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-            "REDIS_PREFIX": settings.REDIS_PREFIX,
+            **worker_environment(),
             "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
             "CELERY_TASK_ALWAYS_EAGER": "False",
             "SUMMARY_TEST_DELAY_SECONDS": "0",
             **env,
         }
-        worker_env.pop("TEST_DATABASE_NAME", None)
-        if db.get("PASSWORD"):
-            worker_env["DATABASE_URL"] = worker_env["DATABASE_URL"].replace(
-                f"//{db['USER']}@", f"//{db['USER']}:{db['PASSWORD']}@"
-            )
-        log = self.tmp / f"{name}.log"
-        out = log.open("wb")
         cmd = [sys.executable, "-m", "celery", "-A", "conference", "worker", "-l", "info", "-c", "1"]
         cmd += ["-n", f"{name}-{os.getpid()}@%h", "-Q", self.queue, "--without-gossip", "--without-mingle"]
-        p = subprocess.Popen(
-            cmd, cwd=ROOT, env=worker_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        self.workers.append(p)
-        wait_for(lambda: b" ready." in log.read_bytes() or p.poll() is not None, 90, f"{name} to start", log)
-        self.assertIsNone(p.poll(), log.read_text(errors="replace")[-3000:])
-        return log
+        # Its own process group, so SIGKILL takes the whole worker.
+        p = WorkerProcess(name, cmd, env=worker_env, ready=r" ready\.", ready_timeout=90, own_session=True)
+        self.workers.append(p.start())
+        p.wait_ready()
+        return p
 
     def summary_of(self, meeting_id: int) -> Summary | None:
         return Summary.objects.filter(meeting_id=meeting_id).order_by("-version").first()
@@ -121,7 +103,7 @@ class SummaryWorkerTests(WorkerTestCase):
         time.sleep(2)  # no retry loop: still one row, still EMPTY, queue drained
         self.assertEqual(list(Summary.objects.values_list("status", flat=True)), [Summary.Status.EMPTY])
         self.assertEqual(self.redis.llen(self.broker_keys[0]), 0)
-        self.assertEqual(log.read_text().count("succeeded"), 1)
+        self.assertEqual(log.count("succeeded"), 1)
 
     def test_worker_killed_mid_task_is_run_again_once(self) -> None:
         log_a = self.start_worker("w-doomed", SUMMARY_USE_LLM="0", SUMMARY_TEST_DELAY_SECONDS="120")
@@ -133,9 +115,7 @@ class SummaryWorkerTests(WorkerTestCase):
             "RUNNING",
             log_a,
         )
-        doomed = self.workers[0]
-        os.killpg(doomed.pid, signal.SIGKILL)
-        doomed.wait(timeout=10)
+        self.workers[0].kill()
         self.assertEqual(self.summary_of(meeting.id).status, Summary.Status.RUNNING)
         # A worker sweeps unacknowledged messages older than the visibility timeout when it starts
         # (and then only every ~100 s), so the rescuer starts once the message has expired.

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import os
 import secrets
-import signal
 import socket
 from typing import Any
 
@@ -15,7 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from conference import protocol
-from conference.workers import cancel_and_wait, run_worker
+from conference.workers import install_stop_signals, run_worker, serve
 from sfu.heartbeat import Heartbeat
 from sfu.taps import AudioTapFactory
 from sfu.worker import SfuWorker
@@ -59,35 +58,22 @@ async def run(worker_id: str) -> None:
     worker = SfuWorker.from_settings(send, settings, audio_tap_factory=load_tap_factory())
     heartbeat = Heartbeat(worker_id, lambda: worker.load)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-
-    async def receive_loop() -> None:
-        while True:
-            try:
-                message = await layer.receive(channel)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("SFU worker %s could not read its channel", worker_id)
-                await asyncio.sleep(1)
-                continue
-            try:
-                await asyncio.wait_for(worker.handle(message), settings.SFU_REPLY_TIMEOUT_SECONDS * 3)
-            except Exception:  # one bad message never stops the worker
-                logger.exception(
-                    "SFU command failed: %r", message.get("type") if isinstance(message, dict) else message
-                )
+    install_stop_signals(stop)
 
     await heartbeat.start()
-    receiver = asyncio.create_task(receive_loop())
     logger.info("SFU worker %s ready", worker_id)
-    stopper = asyncio.create_task(stop.wait())
     try:
-        await asyncio.wait({receiver, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        # A command is never cancelled half-way (that could leave a participant half set up);
+        # one slower than the page's reply timeout is logged.
+        await serve(
+            channel,
+            worker.handle,
+            stop,
+            layer=layer,
+            drain_timeout=SHUTDOWN_TIMEOUT,
+            slow_after=settings.SFU_REPLY_TIMEOUT_SECONDS,
+        )
     finally:
-        await cancel_and_wait([receiver, stopper])
         try:
             await asyncio.wait_for(worker.close("server-shutdown"), SHUTDOWN_TIMEOUT)
         except Exception:

@@ -195,4 +195,58 @@ async def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> 
         await asyncio.sleep(0.05)
 
 
-__all__ = ["AudioStreamTrack", "BrowserPeer", "PatternVideoTrack", "wait_for"]
+class SfuHarness:
+    """An in-process SfuWorker (the real one, on 127.0.0.1) and BrowserPeers joined to one meeting.
+
+    The worker's replies go straight to the peers' inboxes; everything sent is kept in ``sent``.
+    """
+
+    MEETING = 7
+
+    def __init__(self, **worker_kwargs: Any) -> None:
+        from sfu.worker import SfuWorker
+
+        self.peers: dict[int, BrowserPeer] = {}
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.worker = SfuWorker(
+            self.send, host_addresses=["127.0.0.1"], pli_min_interval=0.3, **worker_kwargs
+        )
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        self.sent.append((channel, message))
+        if channel.startswith("reply."):
+            self.peers[int(channel.split(".")[1])].inbox.put_nowait(message)
+
+    async def join(
+        self, participant: int, *, publish: bool = True, captions: bool = False, video: bool = True
+    ) -> BrowserPeer:
+        peer = BrowserPeer(
+            participant,
+            self.worker.handle,
+            video=PatternVideoTrack() if publish and video else None,
+            audio=AudioStreamTrack() if publish else None,
+        )
+        self.peers[participant] = peer
+        peer.start()
+        await self.worker.handle(
+            {
+                "type": "sfu.join",
+                "meeting": self.MEETING,
+                "room": 3,
+                "meeting_started_at": time.time(),
+                "captions": captions,
+                "participant": participant,
+                "name": f"P{participant}",
+                "reply_channel": f"reply.{participant}",
+            }
+        )
+        await peer.publish()
+        return peer
+
+    async def close(self) -> None:
+        await self.worker.close("test-over")
+        for peer in self.peers.values():
+            await peer.close()
+
+
+__all__ = ["AudioStreamTrack", "BrowserPeer", "PatternVideoTrack", "SfuHarness", "wait_for"]

@@ -11,27 +11,21 @@ Every wait is bounded; failures print the tail of the SFU's log.
 from __future__ import annotations
 
 import os
-import re
 import signal
-import subprocess
 import sys
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from channels.testing import ChannelsLiveServerTestCase
 from django.conf import settings
 from django.test import Client
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from conference.test import make_users, reset_channel_layers
+from conference.testing.base import NamedUsersMixin, reset_channel_layers
+from conference.testing.processes import WorkerProcess, worker_environment
 from rooms.models import Participant, Room
 
-BASE_DIR = Path(settings.BASE_DIR)
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--use-fake-ui-for-media-stream",
@@ -45,75 +39,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-def database_url() -> str:
-    """The test database as a URL, for worker subprocesses (settings are env-driven)."""
-    db = settings.DATABASES["default"]
-    engine = db["ENGINE"]
-    if engine.endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    if "postgresql" not in engine:
-        raise RuntimeError(f"Browser tests need PostgreSQL or a SQLite file, not {engine}")
-    auth = quote(db.get("USER") or "", safe="")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    host = db.get("HOST") or "127.0.0.1"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}@{host}{port}/{db['NAME']}"
-
-
-class WorkerProcess:
-    """A ``manage.py`` command in a subprocess: waits for a log line, stops on SIGTERM."""
-
-    def __init__(self, name: str, args: list[str], env: dict[str, str], ready: str) -> None:
-        self.name = name
-        self.lines: deque[str] = deque(maxlen=400)
-        self.ready_re = re.compile(ready, re.IGNORECASE)
-        self.ready = threading.Event()
-        full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
-        full_env.pop("TEST_DATABASE_NAME", None)  # the worker runs against the test database itself
-        self.proc = subprocess.Popen(
-            [sys.executable, str(BASE_DIR / "manage.py"), *args],
-            cwd=BASE_DIR,
-            env=full_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            bufsize=1,
-        )
-        self.reader = threading.Thread(target=self._read, name=f"{name}-log", daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip())
-            if not self.ready.is_set() and self.ready_re.search(line):
-                self.ready.set()
-
-    def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.ready.wait(0.2):
-                return
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.tail()}")
-        raise RuntimeError(f"{self.name} not ready after {timeout:.0f} s:\n{self.tail()}")
-
-    def tail(self, n: int = 60) -> str:
-        return "\n".join(list(self.lines)[-n:])
-
-    def stop(self, timeout: float = 10) -> int | None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.reader.join(2)
-        return self.proc.returncode
 
 
 @dataclass
@@ -160,7 +85,7 @@ async () => {
 """
 
 
-class BrowserTestCase(ChannelsLiveServerTestCase):
+class BrowserTestCase(NamedUsersMixin, ChannelsLiveServerTestCase):
     """Named users (alice hosts, bob is a member, charlie an outsider) and a live stack."""
 
     host = "localhost"  # a secure context for getUserMedia without https
@@ -229,13 +154,8 @@ class BrowserTestCase(ChannelsLiveServerTestCase):
 
     @classmethod
     def start_worker(cls, name: str, args: list[str], env: dict[str, str], ready: str) -> WorkerProcess:
-        env = {
-            "DATABASE_URL": database_url(),
-            "REDIS_PREFIX": settings.REDIS_PREFIX,
-            "REDIS_URL": settings.REDIS_URL,
-            **env,
-        }
-        worker = WorkerProcess(name, args, env, ready)
+        worker = WorkerProcess.manage(name, *args, env={**worker_environment(), **env}, ready=ready)
+        worker.start()
         if "_workers" not in cls.__dict__:
             cls._workers = []
         cls._workers.append(worker)
@@ -243,7 +163,7 @@ class BrowserTestCase(ChannelsLiveServerTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        make_users(self)
+        self.set_up_users()
         self.room.access = Room.Access.LINK
         self.room.save(update_fields=["access"])
         self.people: list[Person] = []
