@@ -1,9 +1,8 @@
 from django.urls import path
 
-from transcripts import summary_views
+from summaries import views
 
 urlpatterns = [
-    path("meetings/<int:meeting_id>/", summary_views.meeting_detail, name="meeting_detail"),
-    path("meetings/<int:meeting_id>/summarize/", summary_views.summarize, name="meeting_summarize"),
-    path("meetings/<int:meeting_id>/summary.md", summary_views.summary_markdown, name="meeting_summary_md"),
+    path("meetings/<int:meeting_id>/summarize/", views.summarize, name="meeting_summarize"),
+    path("meetings/<int:meeting_id>/summary.md", views.summary_markdown, name="meeting_summary_md"),
 ]
