@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from rooms.models import Meeting
+from summaries import selectors
 from summaries.errors import TRANSIENT_ERRORS
 from summaries.models import Summary
-from summaries.selectors import meeting_input
 from summaries.summarizer import summarize
 from summaries.tasks import summarize_meeting
 
@@ -43,11 +43,9 @@ def queue_summary(*, meeting: Meeting, requested_by: User | None = None, regener
     with transaction.atomic():
         # The meeting row serializes version numbers between concurrent requests.
         Meeting.objects.select_for_update().filter(pk=meeting.pk).first()
-        latest = Summary.objects.filter(meeting=meeting).order_by("-version").first()
-        if latest is not None:
-            busy = latest.status in (Summary.Status.QUEUED, Summary.Status.RUNNING)
-            if not regenerate or busy:
-                return latest
+        latest = selectors.latest_summary(meeting)
+        if latest is not None and (not regenerate or selectors.is_busy(latest)):
+            return latest
         summary = Summary.objects.create(meeting=meeting, version=(latest.version + 1) if latest else 1)
         summary_id = summary.id
         cache.delete(f"summary-starts:{summary_id}")  # ids of a rebuilt database may repeat
@@ -104,7 +102,7 @@ def run_summary(*, summary_id: int) -> Summary:
         summary.save(update_fields=["status", "error", "updated_at"])
 
     _test_delay()
-    segs, names = meeting_input(summary.meeting)
+    segs, names = selectors.meeting_input(summary.meeting)
     if not segs:
         return _finish(summary, status=Summary.Status.EMPTY, error=NOTHING_TO_SUMMARIZE)
     deadline = time.monotonic() + 0.6 * settings.SUMMARY_TIME_LIMIT_SECONDS
