@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import logging
+from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rooms.models import Meeting, Participant
 from transcripts.models import ProcessedFinal, Segment, Transcript
-
-logger = logging.getLogger(__name__)
+from transcripts.signals import transcript_completed
 
 MAX_UTTERANCE_ID = 64
 MAX_SPEAKER = 100
@@ -30,7 +30,8 @@ def _locked_transcript(meeting_id: int) -> Transcript:
 
 
 def _complete_if_done(transcript: Transcript) -> bool:
-    """The completion rule; on completion the summary is queued once the transaction commits."""
+    """The completion rule; on completion ``transcript_completed`` is sent once the transaction commits
+    (the summaries app queues the summary)."""
     if (
         transcript.status == Transcript.Status.FLUSHING
         and transcript.finals_expected is not None
@@ -40,19 +41,9 @@ def _complete_if_done(transcript: Transcript) -> bool:
         transcript.completed_at = timezone.now()
         transcript.save(update_fields=["status", "completed_at"])
         meeting_id = transcript.meeting_id
-        transaction.on_commit(lambda: _queue_summary(meeting_id))
+        transaction.on_commit(lambda: transcript_completed.send(sender=Transcript, meeting_id=meeting_id))
         return True
     return False
-
-
-def _queue_summary(meeting_id: int) -> None:
-    try:  # written by the summaries work; absent until then
-        from transcripts.summary_services import queue_summary
-    except ImportError:
-        logger.info("No summary_services: meeting %s is not summarized", meeting_id)
-        return
-    meeting = Meeting.objects.get(pk=meeting_id)
-    queue_summary(meeting=meeting)
 
 
 def store_final_segment(
@@ -109,8 +100,16 @@ def record_flush(*, meeting_id: int, finals: int) -> Transcript:
         return transcript
 
 
+def on_meeting_ended(sender: Any, *, meeting: Meeting, **kwargs: Any) -> None:
+    """rooms.signals.meeting_ended, sent inside the transaction that ends the meeting."""
+    mark_meeting_ended(meeting=meeting)
+    if not meeting.sfu_worker or not settings.CAPTIONS_ENABLED:
+        # No SFU tapped this meeting's audio, so no flush will come: nothing more to wait for.
+        record_flush(meeting_id=meeting.id, finals=0)
+
+
 def mark_meeting_ended(*, meeting: Meeting) -> Transcript:
-    """Called by the room code when the meeting ends (inside its transaction)."""
+    """The meeting ended (called inside the transaction that ends it): the transcript flushes."""
     with transaction.atomic():
         transcript = _locked_transcript(meeting.pk)
         if transcript.status == Transcript.Status.LIVE:

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from rooms import services as room_services
 from rooms.models import Meeting
+from summaries.models import Summary
 from transcripts import services
-from transcripts.models import Segment, Summary, Transcript
+from transcripts.models import Segment, Transcript
 from transcripts.tests.helpers import MeetingTestCase
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils.module_loading import import_string
 
 from conference import protocol
 from conference.workers import install_stop_signals, run_worker, serve
@@ -28,13 +29,9 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
-def load_tap_factory() -> AudioTapFactory | None:
-    try:
-        from transcripts.live import make_audio_tap  # written alongside; may not exist yet
-    except ImportError:
-        logger.info("transcripts.live.make_audio_tap not available: running without captions")
-        return None
-    return make_audio_tap
+def load_tap_factory() -> AudioTapFactory:
+    # A dotted path in settings: sfu never imports transcripts, and an import error is not hidden.
+    return import_string(settings.SFU_AUDIO_TAP_FACTORY)
 
 
 class Command(BaseCommand):

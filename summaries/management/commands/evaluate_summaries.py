@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from transcripts.management.commands.summarize_transcript import load_transcript
+from summaries.management.commands.summarize_transcript import load_transcript
 
 MIN_F1 = 0.8
 MIN_POINTS = 0.6
@@ -43,7 +43,7 @@ class Command(BaseCommand):
         parser.add_argument("-v2", "--details", action="store_true", help="print score.py's full output")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from transcripts.summarizer import Stats, as_public, summarize
+        from summaries.summarizer import Stats, as_public, summarize
 
         root = Path(options["path"])
         scorer = root / "score.py"

@@ -11,7 +11,7 @@ from pathlib import Path
 from django.core.management import CommandError, call_command
 from django.test import SimpleTestCase, override_settings
 
-from transcripts.tests.test_summary_helpers import MEETINGS
+from summaries.tests.helpers import MEETINGS
 
 # Prints score.py's summary format; "f1" is 1.0 when every expected owner has an item.
 FAKE_SCORER = """

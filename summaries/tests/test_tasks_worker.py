@@ -13,10 +13,11 @@ from django.test import TransactionTestCase
 
 from conference.testing import make_users
 from conference.testing.processes import WorkerProcess, worker_environment
+from summaries import services as summary_services
+from summaries.models import Summary
+from summaries.tests.helpers import make_meeting
 from transcripts import services as transcript_services
-from transcripts import summary_services
-from transcripts.models import Summary, Transcript
-from transcripts.tests.test_summary_helpers import make_meeting
+from transcripts.models import Transcript
 
 VISIBILITY_TIMEOUT = 6  # seconds before an unacknowledged message is delivered again
 

@@ -6,8 +6,8 @@ from unittest import mock
 
 from accounts.models import Membership
 from conference.testing import BaseTestCase
-from transcripts.models import Summary
-from transcripts.tests.test_summary_helpers import make_meeting
+from summaries.models import Summary
+from summaries.tests.helpers import make_meeting
 
 
 class MeetingPageTests(BaseTestCase):
@@ -73,7 +73,7 @@ class MeetingPageTests(BaseTestCase):
         Membership.objects.filter(user=self.bob).update(role=Membership.Role.ADMIN)
         self.client.force_login(self.bob)
         with (
-            mock.patch("transcripts.tasks.summarize_meeting.delay"),
+            mock.patch("summaries.tasks.summarize_meeting.delay"),
             self.captureOnCommitCallbacks(execute=True),
         ):
             r = self.client.post(self.url + "summarize/")
@@ -82,7 +82,7 @@ class MeetingPageTests(BaseTestCase):
 
     def test_summarize_then_regenerate_makes_versions(self) -> None:
         self.client.force_login(self.alice)
-        with mock.patch("transcripts.tasks.summarize_meeting.delay") as delay:
+        with mock.patch("summaries.tasks.summarize_meeting.delay") as delay:
             with self.captureOnCommitCallbacks(execute=True):
                 self.client.post(self.url + "summarize/")
             Summary.objects.update(status=Summary.Status.DONE)
@@ -128,6 +128,6 @@ class SummaryAdminTests(BaseTestCase):
         self.alice.is_staff = self.alice.is_superuser = True
         self.alice.save()
         self.client.force_login(self.alice)
-        r = self.client.get("/admin/transcripts/summary/?status__exact=failed&q=Standup")
+        r = self.client.get("/admin/summaries/summary/?status__exact=failed&q=Standup")
         self.assertContains(r, "Failed")
         self.assertContains(r, "1 summary")

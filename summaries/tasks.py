@@ -1,4 +1,7 @@
-"""Celery tasks for summaries: thin, they load by id and call a service."""
+"""Celery tasks for summaries: thin, they load by id and call a service.
+
+The services queue this task, so the task imports them in its body (no import cycle).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +11,9 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from transcripts import summary_services
-from transcripts.models import Summary
-from transcripts.summary_services import TRANSIENT_ERRORS
+from rooms.models import Meeting
+from summaries.errors import TRANSIENT_ERRORS
+from summaries.models import Summary
 
 logger = logging.getLogger(__name__)
 
@@ -29,30 +32,30 @@ logger = logging.getLogger(__name__)
 )
 def summarize_meeting(self, summary_id: int | None = None, meeting_id: int | None = None) -> str:  # type: ignore[no-untyped-def]
     """Run one summary version (by summary id, or the meeting's latest, made if missing)."""
+    from summaries import services
+
     if summary_id is None:
         if meeting_id is None:
             raise ValueError("summarize_meeting needs summary_id or meeting_id")
         latest = Summary.objects.filter(meeting_id=meeting_id).order_by("-version").first()
         if latest is None:
-            from rooms.models import Meeting
-
             meeting = Meeting.objects.filter(pk=meeting_id).first()
             if meeting is None:
                 return "no such meeting"
-            latest = summary_services.queue_summary(meeting=meeting)
+            latest = services.queue_summary(meeting=meeting)
             return f"queued {latest.pk}"  # the queued task runs it
         summary_id = latest.pk
     if not Summary.objects.filter(pk=summary_id).exists():
         return "no such summary"
     try:
-        summary = summary_services.run_summary(summary_id=summary_id)
+        summary = services.run_summary(summary_id=summary_id)
     except SoftTimeLimitExceeded:
-        summary_services.fail_summary(
+        services.fail_summary(
             summary_id=summary_id, reason=f"Time limit of {settings.SUMMARY_TIME_LIMIT_SECONDS} s exceeded."
         )
         return "failed"
     except TRANSIENT_ERRORS as exc:
         if self.request.retries >= self.max_retries:
-            summary_services.fail_summary(summary_id=summary_id, reason=f"Gave up after retries: {exc}")
+            services.fail_summary(summary_id=summary_id, reason=f"Gave up after retries: {exc}")
         raise
     return summary.status

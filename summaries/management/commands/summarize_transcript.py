@@ -53,7 +53,7 @@ class Command(BaseCommand):
         parser.add_argument("--with-segments", action="store_true", help="keep the segment ids of each item")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from transcripts.summarizer import as_public, summarize
+        from summaries.summarizer import as_public, summarize
 
         segments, participants = load_transcript(options["file"])
         result = summarize(segments, participants, use_model=False if options["no_model"] else None)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from unittest import mock
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
+from django.test import override_settings
 
 from conference.testing import BaseTestCase
-from transcripts.models import Summary
-from transcripts.tasks import summarize_meeting
-from transcripts.tests.test_summary_helpers import make_meeting
+from summaries.models import Summary
+from summaries.tasks import summarize_meeting
+from summaries.tests.helpers import make_meeting
 
 
-@mock.patch.dict(os.environ, {"SUMMARY_USE_LLM": "0"})
+@override_settings(SUMMARY_USE_LLM=False)  # the extractor alone: no model is loaded
 class SummarizeMeetingTaskTests(BaseTestCase):
     def test_options(self) -> None:
         self.assertTrue(summarize_meeting.acks_late)
@@ -49,9 +49,7 @@ class SummarizeMeetingTaskTests(BaseTestCase):
     def test_database_errors_are_retried(self) -> None:
         s = Summary.objects.create(meeting=make_meeting(self.room, fixture="clinic_handover"))
         # in-process, the retries run at once; a worker waits with backoff between them
-        with mock.patch(
-            "transcripts.summary_services.run_summary", side_effect=OperationalError("db gone")
-        ) as run:
+        with mock.patch("summaries.services.run_summary", side_effect=OperationalError("db gone")) as run:
             result = summarize_meeting.apply(kwargs={"summary_id": s.id})
         self.assertEqual(run.call_count, summarize_meeting.max_retries + 1)
         self.assertEqual(result.state, "FAILURE")
@@ -63,7 +61,7 @@ class SummarizeMeetingTaskTests(BaseTestCase):
         s = Summary.objects.create(
             meeting=make_meeting(self.room, fixture="clinic_handover"), status="running"
         )
-        with mock.patch("transcripts.summary_services.run_summary", side_effect=SoftTimeLimitExceeded()):
+        with mock.patch("summaries.services.run_summary", side_effect=SoftTimeLimitExceeded()):
             self.assertEqual(summarize_meeting.apply(kwargs={"summary_id": s.id}).get(), "failed")
         s.refresh_from_db()
         self.assertEqual(s.status, Summary.Status.FAILED)

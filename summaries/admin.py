@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from transcripts.models import Summary
+from summaries.models import Summary
 
 
 @admin.register(Summary)

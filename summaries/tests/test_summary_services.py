@@ -9,9 +9,10 @@ from django.core.cache import cache
 from django.test import override_settings
 
 from conference.testing import BaseTestCase
-from transcripts import summary_services
-from transcripts.models import Segment, Summary
-from transcripts.tests.test_summary_helpers import make_meeting
+from summaries import services as summary_services
+from summaries.models import Summary
+from summaries.tests.helpers import make_meeting
+from transcripts.models import Segment
 
 NO_MODEL = override_settings(SUMMARY_USE_LLM=False)
 
@@ -19,7 +20,7 @@ NO_MODEL = override_settings(SUMMARY_USE_LLM=False)
 class QueueSummaryTests(BaseTestCase):
     def test_queues_one_version_once_the_transaction_commits(self) -> None:
         meeting = make_meeting(self.room, fixture="small_talk")
-        with mock.patch("transcripts.tasks.summarize_meeting.delay") as delay:
+        with mock.patch("summaries.tasks.summarize_meeting.delay") as delay:
             with self.captureOnCommitCallbacks(execute=True) as callbacks:
                 summary = summary_services.queue_summary(meeting=meeting)
         self.assertEqual((summary.version, summary.status), (1, Summary.Status.QUEUED))
@@ -101,7 +102,7 @@ class RunSummaryTests(BaseTestCase):
 
     def test_unexpected_error_fails_with_a_reason(self) -> None:
         summary = Summary.objects.create(meeting=make_meeting(self.room, fixture="clinic_handover"))
-        with mock.patch("transcripts.summarizer.extract", side_effect=KeyError("speaker")):
+        with mock.patch("summaries.summarizer.extract", side_effect=KeyError("speaker")):
             summary = summary_services.run_summary(summary_id=summary.id)
         self.assertEqual(summary.status, Summary.Status.FAILED)
         self.assertIn("KeyError", summary.error)
@@ -112,7 +113,7 @@ class RunSummaryTests(BaseTestCase):
         with (
             override_settings(SUMMARY_USE_LLM=True),
             self.settings(LLM_MODEL_PATH="/nonexistent/model.gguf"),
-            mock.patch("transcripts.summarizer._engine", None),
+            mock.patch("summaries.summarizer._engine", None),
         ):
             summary = summary_services.run_summary(summary_id=summary.id)
         self.assertEqual(summary.status, Summary.Status.FAILED)

@@ -3,38 +3,35 @@
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
 import time
+from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import send_mass_mail
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
-from kombu.exceptions import OperationalError as KombuOperationalError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from accounts.models import User
 from rooms.models import Meeting
-from transcripts.extract import SegmentIn
-from transcripts.models import Segment, Summary
+from summaries import selectors
+from summaries.errors import TRANSIENT_ERRORS
+from summaries.models import Summary
+from summaries.summarizer import summarize
+from summaries.tasks import summarize_meeting
 
 logger = logging.getLogger(__name__)
 
-# Worth a retry with backoff: the database or the broker went away for a moment.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OperationalError,
-    InterfaceError,
-    RedisConnectionError,
-    RedisTimeoutError,
-    KombuOperationalError,
-)
-
 NOTHING_TO_SUMMARIZE = "Nothing to summarize: the transcript and the chat are empty."
+
+
+def on_transcript_completed(sender: Any, *, meeting_id: int, **kwargs: Any) -> None:
+    """transcripts.signals.transcript_completed (sent after commit): queue the meeting's summary."""
+    meeting = Meeting.objects.get(pk=meeting_id)
+    queue_summary(meeting=meeting)
 
 
 def queue_summary(*, meeting: Meeting, requested_by: User | None = None, regenerate: bool = False) -> Summary:
@@ -43,16 +40,12 @@ def queue_summary(*, meeting: Meeting, requested_by: User | None = None, regener
     Without `regenerate` an existing summary is returned as it is (the transcript may complete
     twice); with it a new version is made, unless one is still queued or running.
     """
-    from transcripts.tasks import summarize_meeting
-
     with transaction.atomic():
         # The meeting row serializes version numbers between concurrent requests.
         Meeting.objects.select_for_update().filter(pk=meeting.pk).first()
-        latest = Summary.objects.filter(meeting=meeting).order_by("-version").first()
-        if latest is not None:
-            busy = latest.status in (Summary.Status.QUEUED, Summary.Status.RUNNING)
-            if not regenerate or busy:
-                return latest
+        latest = selectors.latest_summary(meeting)
+        if latest is not None and (not regenerate or selectors.is_busy(latest)):
+            return latest
         summary = Summary.objects.create(meeting=meeting, version=(latest.version + 1) if latest else 1)
         summary_id = summary.id
         cache.delete(f"summary-starts:{summary_id}")  # ids of a rebuilt database may repeat
@@ -65,25 +58,6 @@ def queue_summary(*, meeting: Meeting, requested_by: User | None = None, regener
         )
         transaction.on_commit(lambda: summarize_meeting.delay(summary_id=summary_id))
     return summary
-
-
-def meeting_input(meeting: Meeting) -> tuple[list[SegmentIn], list[str]]:
-    """Transcript segments then chat messages (chat ids are negative) and the participants' names."""
-    segs: list[SegmentIn] = [
-        {"id": s.id, "speaker": s.speaker, "text": s.text}
-        for s in Segment.objects.filter(transcript__meeting=meeting).order_by("start", "id")
-        if s.text.strip()
-    ]
-    segs += [
-        {"id": -m.id, "speaker": m.author_name, "text": m.text}
-        for m in meeting.chat_messages.order_by("created_at", "id")
-        if m.text.strip()
-    ]
-    names: list[str] = []
-    for name in [*meeting.participants.values_list("display_name", flat=True), *(s["speaker"] for s in segs)]:
-        if name and name not in names:
-            names.append(name)
-    return segs, names
 
 
 MAX_STARTS = 8  # more than the task's retries on connection errors
@@ -102,9 +76,8 @@ def _starts(summary_id: int) -> int:
 
 def _test_delay() -> None:
     # Lets the crash test see the task RUNNING before it kills the worker (0 in production).
-    delay = float(os.getenv("SUMMARY_TEST_DELAY_SECONDS", "0") or 0)
-    if delay > 0:
-        time.sleep(delay)
+    if settings.SUMMARY_TEST_DELAY_SECONDS > 0:
+        time.sleep(settings.SUMMARY_TEST_DELAY_SECONDS)
 
 
 def run_summary(*, summary_id: int) -> Summary:
@@ -114,8 +87,6 @@ def run_summary(*, summary_id: int) -> Summary:
     worker died) is run again and overwrites the same row.
     Connection errors propagate so that the task retries.
     """
-    from transcripts.summarizer import summarize
-
     with transaction.atomic():
         summary = Summary.objects.select_for_update().select_related("meeting__room").get(pk=summary_id)
         if summary.status in (Summary.Status.DONE, Summary.Status.EMPTY, Summary.Status.FAILED):
@@ -131,7 +102,7 @@ def run_summary(*, summary_id: int) -> Summary:
         summary.save(update_fields=["status", "error", "updated_at"])
 
     _test_delay()
-    segs, names = meeting_input(summary.meeting)
+    segs, names = selectors.meeting_input(summary.meeting)
     if not segs:
         return _finish(summary, status=Summary.Status.EMPTY, error=NOTHING_TO_SUMMARIZE)
     deadline = time.monotonic() + 0.6 * settings.SUMMARY_TIME_LIMIT_SECONDS
@@ -173,7 +144,7 @@ def fail_summary(*, summary_id: int, reason: str) -> None:
 def summary_markdown(summary: Summary) -> str:
     lines = [line.strip() for line in summary.summary.splitlines() if line.strip()]
     context = {"summary": summary, "meeting": summary.meeting, "summary_lines": lines}
-    return render_to_string("transcripts/summary.md", context)
+    return render_to_string("summaries/summary.md", context)
 
 
 def email_summary(*, summary_id: int) -> bool:
