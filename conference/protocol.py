@@ -369,3 +369,25 @@ class CaptionEvent(TypedDict):
     utterance: str
     start: float
     end: float
+
+
+CLOSE_REASONS: dict[int, str] = {
+    4003: "You are not allowed to join this room.",
+    4004: "This room does not exist any more.",
+    4005: "The room is locked. Ask the host to unlock it, then try again.",
+    4006: "The host removed you from the meeting.",
+    4008: "Too many messages were sent too quickly, so the server closed the connection.",
+    4010: "The server is restarting.",
+}
+FINAL_CLOSE_CODES = (CLOSE_NOT_ALLOWED, CLOSE_NOT_FOUND, CLOSE_LOCKED, CLOSE_REMOVED, CLOSE_FLOOD)
+
+
+def client_config() -> dict[str, Any]:
+    """What the room page needs to know of the protocol: close-code words and limits."""
+    from django.conf import settings
+
+    return {
+        "closeReasons": {str(k): v for k, v in CLOSE_REASONS.items()},
+        "finalCloseCodes": list(FINAL_CLOSE_CODES),
+        "maxMessageBytes": settings.WS_MAX_MESSAGE_BYTES,
+    }

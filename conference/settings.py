@@ -231,6 +231,8 @@ WS_RATE_PER_SECOND = envfloat("WS_RATE_PER_SECOND", "20")
 WS_RATE_BURST = envint("WS_RATE_BURST", "60")
 # Messages over the limit are refused with an error; this many refusals in a row close the socket.
 WS_FLOOD_CLOSE_AFTER = envint("WS_FLOOD_CLOSE_AFTER", "40")
+# The room page exposes window.__meet (peer connections, a message injector) only for browser tests.
+CLIENT_TEST_HOOKS = envbool("CLIENT_TEST_HOOKS", "False")
 CHAT_MAX_LENGTH = envint("CHAT_MAX_LENGTH", "2000")
 CHAT_HISTORY = envint("CHAT_HISTORY", "200")
 

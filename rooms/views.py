@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django_ratelimit.decorators import ratelimit
 
+from conference import protocol
 from conference.errors import error_text
 from rooms import selectors, services
 from rooms.forms import GuestForm, RoomForm
@@ -71,6 +72,8 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
         "displayName": display_name,
         "isHost": is_host,
         "transcriptsUrl": reverse("meetings"),
+        "protocol": protocol.client_config(),
+        "testHooks": settings.CLIENT_TEST_HOOKS,
     }
     return render(
         request,
