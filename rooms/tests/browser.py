@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from channels.testing import ChannelsLiveServerTestCase
 from django.conf import settings
-from django.test import Client
+from django.test import Client, override_settings
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from conference.test import make_users, reset_channel_layers
@@ -160,6 +160,7 @@ async () => {
 """
 
 
+@override_settings(CLIENT_TEST_HOOKS=True)  # window.__meet; enabled before Daphne is forked
 class BrowserTestCase(ChannelsLiveServerTestCase):
     """Named users (alice hosts, bob is a member, charlie an outsider) and a live stack."""
 
