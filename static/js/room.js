@@ -1,4 +1,4 @@
-// Room page: preview, join, the meeting itself. The wiring between the page (ui.js), signaling
+// Room page: preview, join, the meeting itself. The wiring between the page (ui.js, tiles.js), signaling
 // (signaling.js), media (media.js) and the meeting's state machine (session.js, where the states and
 // their transitions are written down).
 import { LocalDevices } from "./devices.js";
@@ -6,7 +6,8 @@ import { Publisher, Subscriber } from "./media.js";
 import { MeetingSession } from "./session.js";
 import { askPageWhy, Signaling } from "./signaling.js";
 import { exposeTestHooks } from "./testhooks.js";
-import { Captions, Chat, Grid, Roster, Status } from "./ui.js";
+import { Grid } from "./tiles.js";
+import { Captions, Chat, Roster, Status } from "./ui.js";
 
 const config = JSON.parse(document.getElementById("room-config").textContent);
 const $ = (id) => document.getElementById(id);
