@@ -47,7 +47,7 @@ const roster = new Roster($("participants"), $("participant-count"), {
   onModerate: (action, participant) => send({ type: "moderate", action, participant }),
 });
 const chat = new Chat($("chat-log"));
-const captions = new Captions($("captions"), $("toggle-captions"));
+const captions = new Captions($("captions"), $("toggle-captions"), $("captions-log"));
 
 function send(message) {
   return session.send(message);

@@ -36,47 +36,77 @@ export class Status {
   }
 }
 
-/** The participant list, with the host's Mute and Remove buttons. */
+/** The participant list, with the host's Mute and Remove buttons. Rows are kept and updated in
+ * place (keyed by participant id), so a keyboard focus on a row's button survives every change. */
 export class Roster {
   constructor(listEl, countEl, { isHost, onModerate }) {
     this.listEl = listEl;
     this.countEl = countEl;
     this.isHost = isHost;
     this.onModerate = onModerate;
+    this.rows = new Map(); // "self" or participant id -> row
   }
 
   render(self, participants) {
-    this.listEl.replaceChildren();
     const everyone = [{ ...self, self: true }, ...participants.values()];
-    for (const p of everyone) {
-      const status = [];
-      if (p.is_host) status.push("host");
-      if (!p.audio) status.push("microphone off");
-      if (!p.video) status.push("camera off");
-      if (p.screen) status.push("sharing screen");
-      const li = el(
-        "li",
-        { "data-participant-id": p.self ? "self" : p.id },
-        el("span", { class: "roster-name", text: p.self ? `${p.name} (you)` : p.name }),
-        status.length ? el("span", { class: "roster-status", text: status.join(", ") }) : null,
-      );
-      if (this.isHost && !p.self) {
-        const actions = el("span", { class: "roster-actions" });
-        const mute = el("button", { type: "button", class: "button button-small", disabled: !p.audio });
-        mute.append("Mute", el("span", { class: "visually-hidden", text: ` ${p.name}` }));
-        mute.addEventListener("click", () => this.onModerate("mute", p.id));
-        const remove = el("button", { type: "button", class: "button button-small button-danger" });
-        remove.append("Remove", el("span", { class: "visually-hidden", text: ` ${p.name}` }));
-        remove.addEventListener("click", () => {
-          if (window.confirm(`Remove ${p.name} from the meeting?`)) this.onModerate("remove", p.id);
-        });
-        actions.append(mute, remove);
-        li.append(actions);
-      }
-      this.listEl.append(li);
+    const keys = everyone.map((p) => (p.self ? "self" : String(p.id)));
+    // Drop the rows of those who left first, so the rows that stay never move.
+    for (const [key, row] of this.rows) {
+      if (keys.includes(key)) continue;
+      row.li.remove();
+      this.rows.delete(key);
     }
+    everyone.forEach((p, index) => {
+      let row = this.rows.get(keys[index]);
+      if (!row) {
+        row = this.row(keys[index], p);
+        this.rows.set(keys[index], row);
+      }
+      this.update(row, p);
+      const here = this.listEl.children[index];
+      if (here !== row.li) this.listEl.insertBefore(row.li, here || null);
+    });
     this.countEl.textContent = String(everyone.length);
   }
+
+  row(key, p) {
+    const row = { p, name: el("span", { class: "roster-name" }), status: el("span", { class: "roster-status" }) };
+    row.li = el("li", { "data-participant-id": key }, row.name, row.status);
+    if (this.isHost && !p.self) {
+      // The buttons' names are "Mute <name>" and "Remove <name>"; the name is for screen readers.
+      row.muteName = el("span", { class: "visually-hidden" });
+      row.removeName = el("span", { class: "visually-hidden" });
+      row.mute = el("button", { type: "button", class: "button button-small" }, "Mute", row.muteName);
+      row.mute.addEventListener("click", () => this.onModerate("mute", row.p.id));
+      const remove = el("button", { type: "button", class: "button button-small button-danger" }, "Remove", row.removeName);
+      remove.addEventListener("click", () => {
+        if (window.confirm(`Remove ${row.p.name} from the meeting?`)) this.onModerate("remove", row.p.id);
+      });
+      row.li.append(el("span", { class: "roster-actions" }, row.mute, remove));
+    }
+    return row;
+  }
+
+  update(row, p) {
+    row.p = p;
+    const words = [];
+    if (p.is_host) words.push("host");
+    if (!p.audio) words.push("microphone off");
+    if (!p.video) words.push("camera off");
+    if (p.screen) words.push("sharing screen");
+    setText(row.name, p.self ? `${p.name} (you)` : p.name);
+    setText(row.status, words.join(", "));
+    row.status.hidden = words.length === 0;
+    if (row.mute) {
+      row.mute.disabled = !p.audio;
+      setText(row.muteName, ` ${p.name}`);
+      setText(row.removeName, ` ${p.name}`);
+    }
+  }
+}
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
 }
 
 /** Chat history and new messages. */
@@ -119,13 +149,18 @@ export class Chat {
   }
 }
 
-/** Caption overlay: interim lines of one utterance replace each other; final lines fade out. */
+/** Captions. The band under the videos shows interim lines of an utterance replacing each other,
+ * then its final line, which fades out; it is not a live region (interim words change every second
+ * or so and a screen reader would never stop talking). Final lines only are appended to a polite
+ * live log (visually hidden), so each utterance is read once. */
 export class Captions {
-  constructor(regionEl, toggleEl, { keepSeconds = 6, maxLines = 3 } = {}) {
+  constructor(regionEl, toggleEl, logEl, { keepSeconds = 6, maxLines = 3, maxLogged = 50 } = {}) {
     this.regionEl = regionEl;
     this.toggleEl = toggleEl;
+    this.logEl = logEl;
     this.keepMs = keepSeconds * 1000;
     this.maxLines = maxLines;
+    this.maxLogged = maxLogged;
     this.lines = new Map(); // utterance -> {node, timer}
     this.finished = new Set(); // utterances whose final arrived: a late interim must not reopen them
     let on = true;
@@ -142,6 +177,7 @@ export class Captions {
     this.on = on;
     this.toggleEl.setAttribute("aria-pressed", String(on));
     this.regionEl.hidden = !on;
+    this.logEl.hidden = !on;
     try {
       window.localStorage.setItem("captions", on ? "on" : "off");
     } catch {
@@ -176,6 +212,13 @@ export class Captions {
     clearTimeout(line.timer);
     line.timer = setTimeout(() => this.drop(caption.utterance), caption.final ? this.keepMs : this.keepMs * 2);
     while (this.lines.size > this.maxLines) this.drop(this.lines.keys().next().value);
+    if (caption.final) this.announce(caption.speaker, text);
+  }
+
+  announce(speaker, text) {
+    if (!this.on) return;
+    this.logEl.append(el("p", { class: "caption-logged", text: `${speaker}: ${text}` }));
+    while (this.logEl.childElementCount > this.maxLogged) this.logEl.firstElementChild.remove();
   }
 
   drop(utterance) {
@@ -188,5 +231,6 @@ export class Captions {
 
   clear() {
     for (const key of [...this.lines.keys()]) this.drop(key);
+    this.logEl.replaceChildren();
   }
 }
