@@ -66,9 +66,8 @@ const IN_MEETING = new Set(["joined", "media-restarting", "media-unavailable"]);
 const WITH_PEERS = new Set(["joined", "media-restarting"]);
 
 export class MeetingSession {
-  constructor({ iceServers = [], onChange = () => {} } = {}) {
+  constructor({ iceServers = [] } = {}) {
     this.state = "preview";
-    this.onChange = onChange; // (from, to, event) after every accepted transition
     this.events = []; // the last 200 things that happened, for debugging and tests
     this.self = null; // ParticipantInfo from `joined`
     this.participants = new Map(); // id -> ParticipantInfo of everyone else
@@ -95,7 +94,6 @@ export class MeetingSession {
     this.state = to;
     if (from === "media-unavailable" && to !== "media-unavailable") this.cancelMediaRetry();
     if (to !== from) this.log({ state: to, event });
-    this.onChange(from, to, event);
     return true;
   }
 
