@@ -29,38 +29,34 @@ JS_LIVE_TEXT = """
 
 
 class RosterFocusTestCase(BrowserTestCase):
-    def roster_row(self, person: Person, name: str):  # noqa: ANN201 - a Playwright Locator
-        return person.page.locator("#participants li", has_text=name)
-
     def setUp(self) -> None:
         super().setUp()
-        self.moderator = self.signed_in(
-            self.alice
-        )  # alice created the room: she hosts (not `host`: the live server's)
+        # Alice created the room, so she hosts (`moderator`: `host` is the live server's).
+        self.moderator = self.signed_in(self.alice)
         self.member = self.signed_in(self.bob)
         self.enter(self.moderator)
         self.enter(self.member)
-        self.roster_row(self.moderator, "Bob").wait_for()
+        self.bob_row = self.moderator.page.locator("#participants li", has_text="Bob")
+        self.bob_row.wait_for()
+
+    def focus_host_button(self, name: str) -> None:
+        self.moderator.page.get_by_role("button", name=name, exact=True).focus()
+        self.assertEqual(self.moderator.page.evaluate(JS_MARK_FOCUS), name)
+
+    def assert_focus_kept(self, name: str) -> None:
+        self.assertEqual(self.moderator.page.evaluate(JS_FOCUS_KEPT), name, self.debug_dump())
 
     def test_focus_stays_on_mute_when_that_participant_turns_the_camera_off(self) -> None:
-        mute = self.moderator.page.get_by_role("button", name="Mute Bob", exact=True)
-        mute.focus()
-        self.assertEqual(self.moderator.page.evaluate(JS_MARK_FOCUS), "Mute Bob")
-
+        self.focus_host_button("Mute Bob")
         self.member.page.get_by_role("button", name="Turn camera off").click()
-        self.roster_row(self.moderator, "Bob").get_by_text("camera off").wait_for()
-
-        self.assertEqual(self.moderator.page.evaluate(JS_FOCUS_KEPT), "Mute Bob", self.debug_dump())
+        self.bob_row.get_by_text("camera off").wait_for()
+        self.assert_focus_kept("Mute Bob")
 
     def test_focus_stays_on_remove_when_that_participant_mutes(self) -> None:
-        remove = self.moderator.page.get_by_role("button", name="Remove Bob", exact=True)
-        remove.focus()
-        self.assertEqual(self.moderator.page.evaluate(JS_MARK_FOCUS), "Remove Bob")
-
+        self.focus_host_button("Remove Bob")
         self.member.page.get_by_role("button", name="Mute microphone").click()
-        self.roster_row(self.moderator, "Bob").get_by_text("microphone off").wait_for()
-
-        self.assertEqual(self.moderator.page.evaluate(JS_FOCUS_KEPT), "Remove Bob", self.debug_dump())
+        self.bob_row.get_by_text("microphone off").wait_for()
+        self.assert_focus_kept("Remove Bob")
         self.assertTrue(self.moderator.page.get_by_role("button", name="Mute Bob", exact=True).is_disabled())
 
 
