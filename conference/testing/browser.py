@@ -19,7 +19,7 @@ from typing import Any
 
 from channels.testing import ChannelsLiveServerTestCase
 from django.conf import settings
-from django.test import Client
+from django.test import Client, override_settings
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from conference.testing.base import NamedUsersMixin, reset_channel_layers
@@ -85,6 +85,7 @@ async () => {
 """
 
 
+@override_settings(CLIENT_TEST_HOOKS=True)  # window.__meet; enabled before Daphne is forked
 class BrowserTestCase(NamedUsersMixin, ChannelsLiveServerTestCase):
     """Named users (alice hosts, bob is a member, charlie an outsider) and a live stack."""
 
