@@ -20,7 +20,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from accounts.models import User
 from rooms.models import Meeting
-from transcripts.extract import SegmentIn
+from summaries.extract import SegmentIn
 from transcripts.models import Segment, Summary
 
 logger = logging.getLogger(__name__)

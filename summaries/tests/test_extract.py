@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unittest
 
-from transcripts.extract import extract, find_due
+from summaries.extract import extract, find_due
 from transcripts.tests.test_summary_helpers import load_fixture
 
 
