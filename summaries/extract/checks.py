@@ -55,14 +55,14 @@ def is_postponed(clause: str) -> bool:
 
 
 def is_weak(clause: str) -> bool:
-    """A clause with no task of its own: "do that", "take it", "have both done by Wednesday"."""
+    """A clause with no task of its own: "do that", "take it", "get both sorted by Monday"."""
     ws = [w for w in words(clause) if w not in STOP and w not in TIME_WORDS]
     rest = [w for w in ws if w not in LIGHT_VERBS and w not in LIGHT_STATES]
     return len(rest) == 0 or bool(ANAPHOR_RE.match(clause)) and len(rest) <= 1
 
 
 def is_meta(clause: str) -> bool:
-    """Talk about the meeting itself ("I'll come to that", "I'll call the meeting to order")."""
+    """Talk about the meeting itself ("I'll say a word on that", "I'll adjourn us")."""
     first = words(clause)[:1]
     if not first:
         return True

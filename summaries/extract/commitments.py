@@ -1,4 +1,4 @@
-"""Stage 3b: work the speaker takes on ("I'll ...", "let me ...", "I can take it") or gives a colleague."""
+"""Stage 3b: work the speaker takes on ("I'll ...", "let me ...", "leave it with me") or gives a colleague."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def read_colleague_work(turn: Turn, s: str, names: Names, ledger: Ledger) -> Non
             continue
         tclause = clean_clause(tm.group("clause"))
         if is_weak(tclause) and _TAKING_OVER_RE.match(tclause):
-            # "<Name> will take it": the latest item moves to them
+            # "<Name> will handle it": the latest item moves to them
             prior = ledger.recent_not_of(who, i)
             if prior is not None:
                 prior.owner = who
@@ -91,16 +91,16 @@ def _light_promise(
     """A promise with no task of its own ("I'll do that"): it dates or names an item said just before.
     Returns the turn's item."""
     i, sents, speaker = turn.index, turn.sentences, turn.speaker
-    if seg_item is not None:  # "I can have both done by Wednesday."
+    if seg_item is not None:  # "I'll get both sorted by Monday."
         seg_item.due = due or seg_item.due
         return seg_item
     recent = ledger.recent_of(speaker, i)
     if due and recent is not None and recent.due is None and si == 0:
-        # "When could you have them done?" "I'll have them all updated by Friday."
+        # "By when?" "I'll have all of it patched by Monday."
         recent.due = due
         recent.turns.append(i)
         return None
-    # "I can do that tomorrow morning": the task is the sentence before
+    # "I want to tidy the wiki. I'll do that on Monday.": the task is the sentence before
     ante = sents[si - 1] if si > 0 else ""
     ante_m = _WISH_RE.search(ante)
     if ante_m:
@@ -109,7 +109,7 @@ def _light_promise(
         return ledger.add(
             Item(owner=speaker, task=clause, turns=[i], due=due, extra=[f"re: {ante.rstrip('.')}"])
         )
-    # "We need someone to <work>." "I'll do that." - the turn before says what
+    # "Somebody has to renew the domain." "I'll do that." - the turn before says what
     prev = previous_turn(turns, i) if si == 0 else None
     if prev is None or prev.label == turn.label or DONE_RE.search(turn.text):
         return None
@@ -129,7 +129,7 @@ def _light_promise(
 
 
 def _volunteered(turn: Turn, turns: Sequence[Turn]) -> Item | None:
-    """ "I can take it." with the topic from the question or statement before it."""
+    """ "Leave it with me." with the topic from the question or statement before it."""
     topic = next((t.text for t in earlier(turns, turn.index) if len(content(t.text)) >= 3), "")
     if not topic:
         return None
@@ -167,7 +167,7 @@ def read_commitments(turn: Turn, turns: Sequence[Turn], names: Names, ledger: Le
                 seg_item.due = find_due(s)
             continue
         clause = " and ".join(found)
-        # "Today I'm going to <work>": a date said before the promise counts too
+        # "On Monday I'll <work>": a date said before the promise counts too
         first = COMMIT_RE.search(s) or LET_ME_RE.search(s) or SIGN_ME_RE.search(s)
         due = find_due(clause) or (
             find_due(s[first.start() :]) or find_due(s[: first.start()]) if first else None
@@ -179,8 +179,8 @@ def read_commitments(turn: Turn, turns: Sequence[Turn], names: Names, ledger: Le
             seg_item.extra.append(clause)
             seg_item.due = seg_item.due or due
             continue
-        # a continuation of this speaker's item a moment ago ("Yes, I'll cover hotfixes too"), or
-        # the task of "I can take it." said just before
+        # a continuation of this speaker's item a moment ago ("Sure, and I'll update the docs as well"), or
+        # the task of a "leave it with me" said just before
         prior = ledger.recent_of(speaker, i)
         if prior is not None and (
             (ACCEPT_RE.search(text) and not prior.from_request and not due)

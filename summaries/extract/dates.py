@@ -1,4 +1,4 @@
-"""Due dates as said in a meeting ("by Friday", "the week of November tenth", "end of day Wednesday")."""
+"""Due dates as said in a meeting ("by Friday", "the week of the third", "end of day Monday")."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ _NOT_DATE_NOUN = rf"(?!\s+{alt(NOT_DATE_NOUNS)}\b)"
 DUE_PATTERNS = (
     # a week: "the week of the tenth"
     rf"(?:the )?week of (?:{_MONTH} {_ORD}|the {_ORD}(?: of {_MONTH})?|{_DAY})",
-    # a weekday, maybe with its date and the part of the day: "next Monday, the sixth", "Thursday noon"
+    # a weekday, maybe with its date and the part of the day: "this Tuesday, the fourth", "Monday noon"
     rf"(?:(?:next|this) )?{_DAY}(?:'s)?(?:,? (?:the )?{_ORD}{_NOT_DATE_NOUN}(?: of {_MONTH})?|,? {_MONTH} {_ORD})?"
     rf"(?: {alt(DAY_PARTS)})?",
     # a date: "March fourteenth"
@@ -56,7 +56,7 @@ DUE_PATTERNS = (
 )
 _DUE_RE = re.compile("|".join(f"(?:{p})" for p in DUE_PATTERNS), re.I)
 
-# Words just before a date that put it in the past or make it a start, not a deadline.
+# Words just before a date that make it a past event or a start, not a deadline.
 _PAST_BEFORE_RE = re.compile(
     r"\b(?:was|were|did|sent|went|came|made|got|took|said|began|ran|since)\s+(?:on\s+|by\s+|in\s+|at\s+)?$"
     # a past participle before "on": the past ("reported on Monday"); before "by" it is a deadline

@@ -45,7 +45,7 @@ def stated(turn: Turn) -> list[Decision]:
         if s.endswith("?") or len(words(s)) < 4 or not DECISION_RE.search(s):
             continue
         if si > 0 and DOING_THAT_RE.search(s):
-            # "We're not doing that": say what "that" is
+            # a decision about "that" or "it": say what it was
             s = f"{sents[si - 1].rstrip('.')}: {s[0].lower()}{s[1:]}"
         if RECAP_RE.search(s) and len(content(s)) < 4:
             continue

@@ -28,7 +28,7 @@ class Item:
     due: str | None = None
     extra: list[str] = field(default_factory=list)  # more words said about it ("re: <topic>")
     status: Status = Status.COMMITTED
-    volunteered: bool = False  # "I can take it." with the task still to be named
+    volunteered: bool = False  # "leave it with me" with the task still to be named
     last_turn: int = 0
 
     @property
@@ -72,7 +72,7 @@ class Ledger:
         return None
 
     def recent_not_of(self, owner: str, before: int) -> Item | None:
-        """The latest item of someone else, which "can you take that instead?" moves to the owner."""
+        """The latest item of someone else, which "could you own this one instead?" moves to the owner."""
         return next(
             (
                 it

@@ -105,7 +105,7 @@ INTENT = (
     r"\bI (?:was|am|'m) (?:going|gonna|planning|meaning|meant|supposed) to (?P<c>[^.!?]+)",
     r"\bI was gonna (?P<c2>[^.!?]+)",
 )
-# A wish or plan said just before "I can do that": it names the work. Case-sensitive.
+# A wish or plan said just before "I'll handle it": it names the work. Case-sensitive.
 WISH = r"\bI (?:want|need|have|plan|'d like|would like) to (?P<c>[^.!?]+)"
 # Running the meeting, which is not work: opening it, closing it, coming back to a point.
 MEETING_RUNNING = (r"\b(?:call|bring) (?:the|this) meeting to order\b", r"\badjourn\b")
@@ -227,13 +227,13 @@ TAKEN_BACK = ("not", "I said", "instead of", "rather than")
 
 # --------------------------------------------------------------------------- clauses
 
-# A new subject after a comma ends the task ("do that, I know the redirects best").
+# A new subject after a comma ends the task ("fix the login page, I wrote it").
 NEW_SUBJECTS = (
     "I", "I'm", "I've", "I'd", "we", "we're", "you", "he", "she", "they", "it's", "that's", "because", "since",
     "but",
 )  # fmt: skip
 NEW_SUBJECTS_AFTER_BUT = ("I", "I'm", "I've", "I'd", "we", "we're", "they", "it's")
-# Tags and fillers at the end of a task.
+# Tags and fillers that end a task.
 TRAILING_TAGS = ("okay", "right", "alright", "too", "as well", "then", "if that works", "I think")
 TRAILING_FILLERS = ("and", "or", "um+", "uh+", "er")
 # Words in front of the verb of a task.

@@ -56,7 +56,7 @@ class Request:
     clause: str  # the work asked for
     addressee: str | None  # the participant asked; None when asked of anyone
     open: bool  # asked of anyone ("can somebody ...?")
-    weak: bool  # no task of its own ("can you take it?"): the task was named before
+    weak: bool  # no task of its own ("could you own it?"): the task was named before
     context: str  # what the clause is about, said before it
     handover: bool  # moves work from someone else ("instead", "take over")
 
@@ -75,7 +75,7 @@ def read_request(turn: Turn, si: int, turns: Sequence[Turn], names: Names) -> Re
     lm = None if m else LEAVE_WITH_RE.search(s)
     if lm is not None:
         m = lm
-        clause = "own " + clean_clause(lm.group("clause"))  # "can I leave the review with you?"
+        clause = "own " + clean_clause(lm.group("clause"))  # "could I hand the budget over to you?"
     elif m is None or _WE_OR_I_RE.match(m.group("who")):
         return None
     else:
@@ -146,16 +146,16 @@ def take_request(req: Request, ans: Answer, turns: Sequence[Turn], ledger: Ledge
         return
     owner, reply = ans.owner, ans.reply
     if req.handover and weak:
-        # "actually, Maria, can you take that instead?" moves the latest item to Maria
+        # "Kim, would you own this one instead?" moves the latest item to Kim
         prior = ledger.recent_not_of(owner, i)
         if prior is not None:
             ledger.hand_over(prior, owner, i, reply.index)
             ledger.answer_turns.add(reply.index)
             return
     if weak and _ASKS_WHEN_RE.match(req.sentence):
-        return  # "When could you have them done?" asks for a date, not for work
+        return  # "When could you manage it?" asks for a date, not for work
     if weak:
-        # "any chance you could take it?" about a task named a turn or two before
+        # "any chance you could own it?" about a task named a turn or two before
         topic = next(
             (
                 t
@@ -169,7 +169,7 @@ def take_request(req: Request, ans: Answer, turns: Sequence[Turn], ledger: Ledge
             return
         ctx = topic.rstrip(".?")
     if req.handover and not weak:
-        # "can you take over the review instead?" moves that item
+        # "would you take the budget over instead?" moves that item
         cw = content(clause)
         prior = max(
             (it for it in ledger.items if it.owner != owner and cw & content(it.text())),

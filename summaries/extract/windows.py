@@ -1,7 +1,7 @@
 """Stage 2: the parts of the conversation a candidate item is read with.
 
 A request is answered in the turns after it, an offer is turned down by the next speakers, and
-"can you take it?" or "I'll do that" name their task in the turns just before. The windows are
+"could you own it?" or "I'll do that" name their task in the turns just before. The windows are
 counted in turns, not characters, so that they follow the conversation.
 """
 
@@ -15,9 +15,9 @@ from summaries.extract.types import Turn
 
 REPLY_TURNS = 3  # a request is answered within the next three turns
 REACTION_TURNS = 2  # an offer is turned down in the next turn or the one after
-TOPIC_TURNS = 2  # "can you take it?" names its task a turn or two before
+TOPIC_TURNS = 2  # "could you own it?" names its task a turn or two before
 FOLLOW_UP_TURNS = 3  # a speaker adds to their own item within three turns
-HANDOVER_TURNS = 6  # "can you take that instead?" is about an item of the last six turns
+HANDOVER_TURNS = 6  # "could you own this one instead?" is about an item of the last six turns
 CONTEXT_SENTENCES = 2  # the sentences before a task in the same turn that may say what it is about
 CONTEXT_CHARS = 200  # a context longer than this is cut at a word
 
