@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from summaries.tests.extract_helpers import PhrasingCase
+import unittest
+
+from summaries.extract import has_task_cue, looks_like_task
+from summaries.extract.checks import is_meta, is_weak, turned_down
+from summaries.extract.ledger import Item
+from summaries.extract.turns import Names, to_turns
+from summaries.tests.extract_helpers import PEOPLE, PhrasingCase, segments
 
 
 class NotWorkTests(PhrasingCase):
@@ -35,3 +41,34 @@ class NotWorkTests(PhrasingCase):
 
     def test_running_the_meeting_is_not_work(self) -> None:
         self.assertEqual(self.items(("Ann Lee", "Okay, I'll call the meeting to order.")), [])
+
+
+class CheckTests(unittest.TestCase):
+    def test_looks_like_task(self) -> None:
+        self.assertTrue(looks_like_task("I'll renew the domain tomorrow."))
+        self.assertTrue(looks_like_task("Can you renew the domain?"))
+        self.assertFalse(looks_like_task("The domain was renewed in March."))
+        self.assertFalse(looks_like_task("I'll say it again, that's already done."))
+
+    def test_a_task_cue_even_when_done(self) -> None:
+        self.assertTrue(has_task_cue("I'll say it again, that's already done."))
+        self.assertFalse(has_task_cue("Thanks, that helps."))
+
+    def test_weak_clauses_have_no_task_of_their_own(self) -> None:
+        self.assertTrue(is_weak("do that"))
+        self.assertTrue(is_weak("have it ready by Monday"))
+        self.assertFalse(is_weak("renew the domain"))
+
+    def test_meeting_talk_is_meta(self) -> None:
+        self.assertTrue(is_meta("say a word on pricing"))
+        self.assertTrue(is_meta("get back to that later"))
+        self.assertFalse(is_meta("renew the domain"))
+
+    def test_an_offer_turned_down_by_the_next_speaker(self) -> None:
+        talk = to_turns(
+            segments(("Bo Chan", "I can repaint the lobby."), ("Ann Lee", "Let's not, it was done in May.")),
+            Names(PEOPLE),
+        )
+        item = Item(owner="Bo Chan", task="repaint the lobby", turns=[0])
+        self.assertTrue(turned_down(talk, 0, item))
+        self.assertFalse(turned_down(talk, 1, item))

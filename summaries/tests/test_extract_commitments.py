@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from summaries.tests.extract_helpers import PhrasingCase
+import unittest
+
+from summaries.extract import find_items
+from summaries.extract.commitments import intended, promised
+from summaries.extract.ledger import Status
+from summaries.tests.extract_helpers import PEOPLE, PhrasingCase, segments
 
 
 class CommitmentTests(PhrasingCase):
@@ -127,3 +132,35 @@ class CommitmentTests(PhrasingCase):
         )
         self.assertEqual(item["owner"], "Bo Chan")
         self.assertIn("run the numbers", item["task"].lower())
+
+
+class CommitmentStageTests(unittest.TestCase):
+    def test_two_promises_in_the_order_said(self) -> None:
+        self.assertEqual(
+            promised("I'll renew the domain and I'll email the registrar.", taken_up=False),
+            ["renew the domain", "email the registrar"],
+        )
+
+    def test_an_offer_counts_once_taken_up(self) -> None:
+        s = "I could renew the domain."
+        self.assertEqual(promised(s, taken_up=False), [])
+        self.assertEqual(promised(s, taken_up=True), ["renew the domain"])
+
+    def test_an_opinion_is_no_promise(self) -> None:
+        self.assertEqual(promised("I can imagine the registrar is slow.", taken_up=False), [])
+
+    def test_what_someone_meant_to_do(self) -> None:
+        self.assertEqual(intended("I was going to renew the domain, but I'm away."), "renew the domain")
+        self.assertIsNone(intended("The domain is fine."))
+
+    def test_postponed_work_is_kept_closed(self) -> None:
+        found = find_items(segments(("Bo Chan", "I'll revisit the logo at some point.")), PEOPLE)
+        self.assertEqual(found.action_items, [])
+        self.assertEqual([it.status for it in found.ledger.closed], [Status.POSTPONED])
+
+    def test_work_for_a_colleague(self) -> None:
+        (item,) = self.items_of(("Ann Lee", "Bo will renew the domain on Friday."))
+        self.assertEqual((item["owner"], item["due"]), ("Bo Chan", "Friday"))
+
+    def items_of(self, *lines: tuple[str, str]) -> list:
+        return find_items(segments(*lines), PEOPLE).action_items

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unittest
 
-from summaries.extract import find_due
+from summaries.extract import find_due, find_dues
 
 
 class DueDateTests(unittest.TestCase):
@@ -25,3 +25,9 @@ class DueDateTests(unittest.TestCase):
         }
         for text, due in cases.items():
             self.assertEqual(find_due(text), due, text)
+
+    def test_every_date_in_order(self) -> None:
+        self.assertEqual(
+            find_dues("It shipped on Monday; I'll fix it by Friday and ship the patch next week."),
+            ["Friday", "next week"],
+        )

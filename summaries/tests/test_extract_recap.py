@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from summaries.tests.extract_helpers import PhrasingCase
+import unittest
+
+from summaries.extract.ledger import Item, Ledger
+from summaries.extract.recap import merge_recap, read_correction
+from summaries.extract.turns import Names, to_turns
+from summaries.tests.extract_helpers import PEOPLE, PhrasingCase, segments
 
 
 class RecapTests(PhrasingCase):
@@ -27,3 +32,26 @@ class RecapTests(PhrasingCase):
             ("Cy Moss", "Thursday, actually. Tomorrow."),
         )
         self.assertEqual([i["due"] for i in items], ["Friday", "Thursday"])
+
+
+class RecapStageTests(unittest.TestCase):
+    def test_a_recap_line_gives_an_item_its_owner_and_date(self) -> None:
+        items = [Item(owner="Bo Chan", task="renew the domain with the registrar", turns=[0])]
+        merge_recap(items, "Cy Moss", "renews the domain with the registrar", "Friday", 5)
+        self.assertEqual([(i.owner, i.due, i.turns) for i in items], [("Cy Moss", "Friday", [0, 5])])
+
+    def test_a_recap_line_about_no_item_adds_one_unless_told_not_to(self) -> None:
+        items: list[Item] = []
+        merge_recap(items, "Cy Moss", "order the new badges", None, 5, create=False)
+        self.assertEqual(items, [])
+        merge_recap(items, "Cy Moss", "order the new badges", None, 5)
+        self.assertEqual([(i.owner, i.task) for i in items], [("Cy Moss", "order the new badges")])
+
+    def test_the_owner_corrects_a_date_after_the_recap(self) -> None:
+        ledger = Ledger()
+        ledger.add(Item(owner="Bo Chan", task="renew the domain", turns=[3], due="Monday"))
+        talk = to_turns(
+            segments(*[("Bo Chan", "Sorry, Tuesday for the domain, not Monday.")] * 5), Names(PEOPLE)
+        )
+        read_correction(talk[4], ledger, recap_from=3)
+        self.assertEqual((ledger.items[0].due, ledger.items[0].turns), ("Tuesday", [3, 4]))

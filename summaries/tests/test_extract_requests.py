@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from summaries.tests.extract_helpers import PhrasingCase
+import unittest
+
+from summaries.extract import find_items
+from summaries.extract.ledger import Status
+from summaries.extract.requests import Request, answer, read_request
+from summaries.extract.turns import Names, to_turns
+from summaries.extract.types import Turn
+from summaries.tests.extract_helpers import PEOPLE, PhrasingCase, segments
 
 
 class RequestTests(PhrasingCase):
@@ -148,3 +155,51 @@ class RequestTests(PhrasingCase):
         )
         self.assertEqual(item["owner"], "Cy Moss")
         self.assertIn("drugs register", item["task"])
+
+
+def request_in(*lines: tuple[str, str], at: int = 0) -> tuple[Request, list[Turn]]:
+    talk = to_turns(segments(*lines), Names(PEOPLE))
+    req = read_request(talk[at], 0, talk, Names(PEOPLE))
+    assert req is not None
+    return req, talk
+
+
+class RequestStageTests(unittest.TestCase):
+    def test_a_request_by_name(self) -> None:
+        req, _ = request_in(("Ann Lee", "Cy, could you renew the domain?"))
+        self.assertEqual((req.addressee, req.clause, req.open), ("Cy Moss", "renew the domain", False))
+
+    def test_you_is_the_previous_speaker(self) -> None:
+        req, _ = request_in(("Bo Chan", "The domain expires soon."), ("Ann Lee", "Can you renew it?"), at=1)
+        self.assertEqual(req.addressee, "Bo Chan")
+        self.assertTrue(req.weak)
+
+    def test_asked_of_anyone(self) -> None:
+        req, _ = request_in(("Ann Lee", "Can somebody renew the domain?"))
+        self.assertEqual((req.addressee, req.open), (None, True))
+
+    def test_not_a_request_for_work(self) -> None:
+        talk = to_turns(segments(("Ann Lee", "Bo, can you tell us the budget?")), Names(PEOPLE))
+        self.assertIsNone(read_request(talk[0], 0, talk, Names(PEOPLE)))
+
+    def test_answers_and_their_status(self) -> None:
+        cases = [
+            ("Sure, I'll do it today.", "Cy Moss", None),
+            ("I can't, I'm out all week.", None, Status.DECLINED),
+            ("That's already done.", None, Status.DONE),
+            ("Thanks.", None, None),
+        ]
+        for reply, owner, status in cases:
+            req, talk = request_in(("Ann Lee", "Cy, could you renew the domain?"), ("Cy Moss", reply))
+            ans = answer(req, talk)
+            self.assertEqual((ans.owner, ans.status), (owner, status), reply)
+
+    def test_a_declined_request_is_kept_closed(self) -> None:
+        found = find_items(
+            segments(("Ann Lee", "Cy, could you renew the domain?"), ("Cy Moss", "I'd rather not.")), PEOPLE
+        )
+        self.assertEqual(found.action_items, [])
+        self.assertEqual(
+            [(it.owner, it.task, it.status) for it in found.ledger.closed],
+            [("Cy Moss", "renew the domain", Status.DECLINED)],
+        )
