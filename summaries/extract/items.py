@@ -34,11 +34,14 @@ def collect(turns: list[Turn], names: Names) -> Ledger:
     return ledger
 
 
-def find_items(segments: list[SegmentIn], participants: list[str]) -> Found:
-    names = meeting_names(segments, participants)
-    turns = to_turns(segments, names)
+def items_of(turns: list[Turn], names: Names) -> Found:
     ledger = collect(turns, names)
     return Found(action_items=merge_items(ledger.items, turns, names), ledger=ledger)
+
+
+def find_items(segments: list[SegmentIn], participants: list[str]) -> Found:
+    names = meeting_names(segments, participants)
+    return items_of(to_turns(segments, names), names)
 
 
 def extract_items(segments: list[SegmentIn], participants: list[str]) -> list[ActionItem]:

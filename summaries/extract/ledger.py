@@ -17,9 +17,6 @@ class Status(StrEnum):
     POSTPONED = "postponed"  # left for later
 
 
-OPEN = (Status.COMMITTED, Status.ACCEPTED)
-
-
 @dataclass
 class Item:
     owner: str

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from summaries.extract.decisions import extract_decisions
-from summaries.extract.items import collect
-from summaries.extract.merge import merge_items
+from summaries.extract.items import items_of
 from summaries.extract.summary import key_sentences
 from summaries.extract.text import content
 from summaries.extract.turns import meeting_names, to_turns
@@ -36,5 +35,5 @@ def extract(segments: list[SegmentIn], participants: list[str]) -> Extraction:
         "summary_segments": [k[1] for k in key],
         "decisions": [d[0] for d in decisions],
         "decision_segments": [sorted(set(d[1])) for d in decisions],
-        "action_items": merge_items(collect(turns, names).items, turns, names),
+        "action_items": items_of(turns, names).action_items,
     }
