@@ -6,7 +6,7 @@ from accounts.models import User
 from rooms.models import Meeting
 from rooms.selectors import is_room_host
 from summaries.models import Summary
-from transcripts.extract import SegmentIn
+from summaries.extract import SegmentIn
 from transcripts.models import Segment
 
 

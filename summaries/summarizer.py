@@ -1,6 +1,6 @@
 """Meeting summarizer: the deterministic extractor plus a local instruct model (llama-cpp-python).
 
-The extractor (transcripts/extract.py) always runs and gives the action items, decisions and the
+The extractor (summaries/extract/) always runs and gives the action items, decisions and the
 key sentences. The model reads the transcript in chunks that fit its context (map), answers in
 JSON constrained by a schema grammar, and its answers are merged (reduce) only where they can be
 grounded in the transcript: a model item is kept when its owner is in the meeting and its words
@@ -20,15 +20,14 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 
-from transcripts.extract import (
-    _COMMIT_RE,
-    _DONE_RE,
-    _REQUEST_RE,
+from summaries.extract import (
     ActionItem,
     SegmentIn,
     content,
     extract,
     find_due,
+    has_task_cue,
+    looks_like_task,
     sentences,
 )
 
@@ -229,9 +228,7 @@ def ground_model_items(
             said_by_or_to = seg["speaker"] == owner or first in seg["text"].lower()
             if not said_by_or_to or len(tw & sw) < 0.8 * len(tw):
                 continue
-            if not (_COMMIT_RE.search(seg["text"]) or _REQUEST_RE.search(seg["text"])) or _DONE_RE.search(
-                seg["text"]
-            ):
+            if not looks_like_task(seg["text"]):
                 break
             if seg["id"] in used:
                 break
@@ -300,9 +297,7 @@ def summarize(
         if deadline is not None:
             stop_at = min(stop_at, deadline)
         chunks = chunk_lines(llm, lines, budget)
-        cues = [
-            sum(bool(_COMMIT_RE.search(lines[i]) or _REQUEST_RE.search(lines[i])) for i in c) for c in chunks
-        ]
+        cues = [sum(has_task_cue(lines[i]) for i in c) for c in chunks]
         order = sorted(range(len(chunks)), key=lambda k: (-cues[k], k))
         started = time.monotonic()
         for k in order:

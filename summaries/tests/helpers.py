@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from rooms.models import ChatMessage, Meeting, Participant, Room
-from transcripts.extract import SegmentIn
+from summaries.extract import SegmentIn
 from transcripts.models import Segment, Transcript
 
 MEETINGS = Path(__file__).resolve().parent.parent / "fixtures" / "meetings"

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from transcripts.extract import SegmentIn
+from summaries.extract import SegmentIn
 
 
 def load_transcript(path: str) -> tuple[list[SegmentIn], list[str]]:
