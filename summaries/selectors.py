@@ -5,8 +5,8 @@ from __future__ import annotations
 from accounts.models import User
 from rooms.models import Meeting
 from rooms.selectors import is_room_host
-from summaries.models import Summary
 from summaries.extract import SegmentIn
+from summaries.models import Summary
 from transcripts.models import Segment
 
 
