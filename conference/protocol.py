@@ -39,6 +39,7 @@ class SfuHeartbeat(TypedDict):
     worker_id: str
     load: int  # participants currently on the worker
     started_at: float
+    full: NotRequired[bool]  # at SFU_MAX_PARTICIPANTS_PER_WORKER: placement skips it
 
 
 # ---------------------------------------------------------------------------
@@ -282,11 +283,13 @@ class SfuSetMuted(TypedDict):
     participant: int
     kind: MediaKind
     muted: bool
+    from_participant: NotRequired[int]  # who asks (a host): must be in the same meeting
 
 
 class SfuKeyframe(TypedDict):
     type: Literal["sfu.keyframe"]
     participant: int  # publisher whose video should send a keyframe
+    from_participant: int  # who asks: the publisher must be in the same meeting
 
 
 class SfuLeave(TypedDict):

@@ -138,7 +138,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
         elif kind == "moderate":
             await self.on_moderate(message)
         elif kind == "keyframe":
-            await self.to_sfu({"type": "sfu.keyframe", "participant": message["participant"]}, quiet=True)
+            await self.to_sfu(
+                {
+                    "type": "sfu.keyframe",
+                    "participant": message["participant"],
+                    "from_participant": self.participant.id,
+                },
+                quiet=True,
+            )
         elif kind == "leave":
             await self._leave("left")
             await self.close(code=1000)
@@ -262,7 +269,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if action == "mute":
             await database_sync_to_async(services.mute_participant)(host=p, target=target)
             await self.to_sfu(
-                {"type": "sfu.set_muted", "participant": target.id, "kind": "audio", "muted": True},
+                {
+                    "type": "sfu.set_muted",
+                    "participant": target.id,
+                    "kind": "audio",
+                    "muted": True,
+                    "from_participant": p.id,
+                },
                 quiet=True,
             )
         else:

@@ -38,6 +38,7 @@ def _decode(raw: bytes | str | None) -> protocol.SfuHeartbeat | None:
             "worker_id": str(data["worker_id"]),
             "load": int(data["load"]),
             "started_at": float(data["started_at"]),
+            "full": bool(data.get("full", False)),
         }
     except (ValueError, KeyError, TypeError):
         return None
@@ -91,15 +92,23 @@ async def pick_worker() -> str | None:
 class Heartbeat:
     """Refreshes one worker's key every SFU_HEARTBEAT_SECONDS; owns its task."""
 
-    def __init__(self, worker_id: str, load: Callable[[], int]) -> None:
+    def __init__(
+        self, worker_id: str, load: Callable[[], int], full: Callable[[], bool] = lambda: False
+    ) -> None:
         self.worker_id = worker_id
         self.load = load
+        self.full = full
         self.started_at = time.time()
         self._client = async_client()
         self._task: asyncio.Task[None] | None = None
 
     def beat(self) -> protocol.SfuHeartbeat:
-        return {"worker_id": self.worker_id, "load": self.load(), "started_at": self.started_at}
+        return {
+            "worker_id": self.worker_id,
+            "load": self.load(),
+            "started_at": self.started_at,
+            "full": self.full(),
+        }
 
     async def start(self) -> None:
         await write_heartbeat(self._client, self.beat())  # visible before the first command

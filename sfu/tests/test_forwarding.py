@@ -34,13 +34,13 @@ class Harness:
     ) -> BrowserPeer:
         peer = BrowserPeer(
             participant,
-            self.worker.handle,
+            self.worker.call,
             video=PatternVideoTrack() if publish and video else None,
             audio=AudioStreamTrack() if publish else None,
         )
         self.peers[participant] = peer
         peer.start()
-        await self.worker.handle(
+        await self.worker.call(
             {
                 "type": "sfu.join",
                 "meeting": MEETING,
@@ -106,12 +106,12 @@ class ForwardingTests(SimpleTestCase):
             self.assertEqual(h.worker.video_decoder_count, 0)
 
             # Leave stops forwarding to and from that participant.
-            await h.worker.handle({"type": "sfu.leave", "participant": 3})
+            await h.worker.call({"type": "sfu.leave", "participant": 3})
             self.assertEqual(h.worker.load, 3)
             sent_b = h.worker.subscriber_streams(3)
             self.assertEqual(sent_b, [])
             self.assertEqual(len(source.subscribers), 2)
-            await h.worker.handle({"type": "sfu.leave", "participant": 1})
+            await h.worker.call({"type": "sfu.leave", "participant": 1})
             before = sub_a.frames[(1, "video")]
             await asyncio.sleep(0.5)
             after = sub_a.frames[(1, "video")]
@@ -130,14 +130,12 @@ class ForwardingTests(SimpleTestCase):
             await h.join(1, video=False)
             sub = await h.join(2, publish=False)
             await wait_for(lambda: sub.frames[(1, "audio")] >= 5, 15, "audio frames")
-            await h.worker.handle({"type": "sfu.set_muted", "participant": 1, "kind": "audio", "muted": True})
+            await h.worker.call({"type": "sfu.set_muted", "participant": 1, "kind": "audio", "muted": True})
             await asyncio.sleep(0.3)
             muted_at = sub.frames[(1, "audio")]
             await asyncio.sleep(0.6)
             self.assertLessEqual(sub.frames[(1, "audio")] - muted_at, 2)
-            await h.worker.handle(
-                {"type": "sfu.set_muted", "participant": 1, "kind": "audio", "muted": False}
-            )
+            await h.worker.call({"type": "sfu.set_muted", "participant": 1, "kind": "audio", "muted": False})
             await wait_for(lambda: sub.frames[(1, "audio")] >= muted_at + 10, 5, "audio after unmute")
         finally:
             await h.close()
@@ -155,7 +153,7 @@ class ClosedPeerTests(SimpleTestCase):
             # Participant 2's aiortc side is closed on the SFU (as when its ICE/DTLS died).
             await h.worker.participants[2].subscribe_pc.close()
             offers = stays.offers
-            await h.worker.handle({"type": "sfu.leave", "participant": 1})
+            await h.worker.call({"type": "sfu.leave", "participant": 1})
             errors = [m for _, m in h.sent if m["type"] == "sfu.error"]
             self.assertEqual(errors, [])
             await wait_for(lambda: stays.offers > offers, 5, "the renegotiation of the staying subscriber")
@@ -172,12 +170,12 @@ class BadInputTests(SimpleTestCase):
             peer = await h.join(1)
             await wait_for(lambda: peer.publish_answered.is_set(), 10, "the publish answer")
             for sdp in ("hello", "", "v=0\r\nthis is not sdp\r\n", 42):
-                await h.worker.handle({"type": "sfu.publish_offer", "participant": 1, "sdp": sdp})
-            await h.worker.handle({"type": "sfu.subscribe_answer", "participant": 1, "sdp": "v=0\r\n"})
-            await h.worker.handle({"type": "sfu.ice", "participant": 99, "pc": "publish", "candidate": None})
-            await h.worker.handle({"type": "sfu.nonsense", "participant": 1})
-            await h.worker.handle({"type": "sfu.set_muted", "participant": 1, "kind": "smell", "muted": True})
-            await h.worker.handle("not a dict")  # type: ignore[arg-type]
+                await h.worker.call({"type": "sfu.publish_offer", "participant": 1, "sdp": sdp})
+            await h.worker.call({"type": "sfu.subscribe_answer", "participant": 1, "sdp": "v=0\r\n"})
+            await h.worker.call({"type": "sfu.ice", "participant": 99, "pc": "publish", "candidate": None})
+            await h.worker.call({"type": "sfu.nonsense", "participant": 1})
+            await h.worker.call({"type": "sfu.set_muted", "participant": 1, "kind": "smell", "muted": True})
+            await h.worker.call("not a dict")  # type: ignore[arg-type]
             await wait_for(lambda: len(peer.errors) >= 7, 5, "the error replies")
             codes = [e["code"] for e in peer.errors]
             self.assertEqual(codes[:5], ["bad-sdp"] * 5)
@@ -190,7 +188,7 @@ class BadInputTests(SimpleTestCase):
             sub = await h.join(2, publish=False)
             await wait_for(lambda: sub.frames[(1, "video")] >= 3, 15, "video after bad input")
             # Unknown participant with a reply channel in hand gets an error.
-            await h.worker.handle(
+            await h.worker.call(
                 {"type": "sfu.leave", "participant": 42, "reply_channel": "reply.2"}  # type: ignore[typeddict-unknown-key]
             )
             await wait_for(lambda: any(e["code"] == "unknown-participant" for e in sub.errors), 5, "unknown")
@@ -227,7 +225,8 @@ class CaptionTapTests(SimpleTestCase):
         try:
             await h.join(1, captions=True, video=False)
             await wait_for(lambda: taps and taps[0].fed >= 20, 15, "audio fed to the tap")
-            await h.worker.handle({"type": "sfu.leave", "participant": 1})
+            await h.worker.call({"type": "sfu.leave", "participant": 1})
+            await wait_for(lambda: any(c == protocol.TRANSCRIBE_CHANNEL for c, _ in h.sent), 5, "the flush")
             flushes = [m for c, m in h.sent if c == protocol.TRANSCRIBE_CHANNEL]
             self.assertEqual(flushes, [{"type": "transcribe.flush", "meeting": MEETING, "finals": 2}])
         finally:
@@ -237,7 +236,8 @@ class CaptionTapTests(SimpleTestCase):
         h = Harness()
         try:
             await h.join(1, publish=False, captions=True)
-            await h.worker.handle({"type": "sfu.leave", "participant": 1})
+            await h.worker.call({"type": "sfu.leave", "participant": 1})
+            await wait_for(lambda: any(c == protocol.TRANSCRIBE_CHANNEL for c, _ in h.sent), 5, "the flush")
             flushes = [m for c, m in h.sent if c == protocol.TRANSCRIBE_CHANNEL]
             self.assertEqual(flushes, [{"type": "transcribe.flush", "meeting": MEETING, "finals": 0}])
         finally:
