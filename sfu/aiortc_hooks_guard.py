@@ -124,6 +124,12 @@ class InboundGuard:
         def route_rtp(packet: Any) -> Any:
             if packet.ssrc not in table and len(table) >= max_ssrcs:
                 self.ssrc_dropped += 1
+                srtp = transport._rx_srtp
+                if srtp is not None:  # libsrtp made a stream context for this SSRC: drop it too
+                    try:
+                        srtp.remove_stream(packet.ssrc)
+                    except Exception:
+                        pass
                 return None
             return original_route(packet)
 
