@@ -25,7 +25,8 @@ logger = logging.getLogger(__name__)
 
 # BoundedNackGenerator.add() results
 SEQ_OK, SEQ_MISSED, SEQ_RESET = 0, 1, 2
-NACK_HISTORY = 128  # aiortc's RTP_HISTORY_SIZE: missing numbers older than this are forgotten
+NACK_HISTORY = 128
+MAX_DATAGRAM = 1500  # pylibsrtp's buffer: a longer SRTP datagram raises ValueError inside aiortc  # aiortc's RTP_HISTORY_SIZE: missing numbers older than this are forgotten
 
 
 class BoundedNackGenerator:
@@ -133,9 +134,21 @@ class InboundGuard:
                 return None
             return original_route(packet)
 
+        ice = transport.transport
+        original_recv = ice._recv
+
+        async def recv() -> bytes:
+            # aiortc lets pylibsrtp's ValueError for datagrams over 1500 bytes kill the transport
+            while True:
+                data = await original_recv()
+                if len(data) <= MAX_DATAGRAM or not 127 < data[0] < 192:
+                    return data
+                self.rtcp_dropped += 1
+
         transport._handle_rtp_data = handle_rtp
         transport._handle_rtcp_data = handle_rtcp
         router.route_rtp = route_rtp
+        ice._recv = recv
 
     def ssrc_count(self) -> int:
         return max((len(t._rtp_router.ssrc_table) for t in self._transports), default=0)
