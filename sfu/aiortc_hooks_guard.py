@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiortc import RTCPeerConnection
 from aiortc.rtcrtpsender import RTCRtpSender
+from aiortc.rtp import RtcpByePacket
 
 from sfu.guards import TokenBucket
 from sfu.limits import Limits
@@ -175,14 +177,27 @@ def receiver_state_size(pc: RTCPeerConnection) -> int:
 # ---------------------------------------------------------------------------- senders
 
 
-def quiet_rtp(sender: RTCRtpSender) -> None:
-    """Our senders never encode: their RTP task ends at once instead of waiting forever."""
+def quiet_rtp(sender: RTCRtpSender, parked: Callable[[], bool]) -> None:
+    """Our senders never encode: their RTP task ends at once instead of waiting forever.
+
+    Parking a slot must not say BYE: receivers (aiortc's at least) end the track for good.
+    """
 
     async def run_rtp(codec: Any) -> None:
         sender._RTCRtpSender__rtp_started.set()  # type: ignore[attr-defined]
         sender._RTCRtpSender__rtp_exited.set()  # type: ignore[attr-defined]
 
+    original_send_rtcp = sender._send_rtcp
+
+    async def send_rtcp(packets: list[Any]) -> None:
+        if parked():
+            packets = [p for p in packets if not isinstance(p, RtcpByePacket)]
+            if not packets:
+                return
+        await original_send_rtcp(packets)
+
     sender._run_rtp = run_rtp  # type: ignore[method-assign]
+    sender._send_rtcp = send_rtcp  # type: ignore[method-assign]
 
 
 def park_sender(sender: RTCRtpSender) -> None:

@@ -126,7 +126,7 @@ class SubscriberStream:
 
         sender.send = send  # type: ignore[method-assign]
         sender._handle_rtcp_packet = handle_rtcp  # type: ignore[method-assign]
-        quiet_rtp(sender)
+        quiet_rtp(sender, lambda: self.parked)
 
     def park(self) -> None:
         """The slot is free: no RTCP for it until it is reused."""
@@ -136,8 +136,8 @@ class SubscriberStream:
 
     async def unpark(self) -> None:
         if self.parked:
+            await resume_sender(self.sender)  # waits for the cancelled RTCP task (no BYE) first
             self.parked = False
-            await resume_sender(self.sender)
 
     def configure(self, parameters: Any) -> None:
         codec = parameters.codecs[0]

@@ -23,7 +23,7 @@ class Limits:
     allow_private_candidates: bool = False
     max_queued_commands: int = 200  # per meeting
     offers_per_second: float = 2.0  # publish offers per participant (renegotiation storms)
-    offer_burst: int = 10
+    offer_burst: int = 4
     # media in (per publisher: all of its streams together)
     publisher_packets_per_second: float = 2500.0
     publisher_kbps: float = 10000.0
