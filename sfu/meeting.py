@@ -184,14 +184,14 @@ class Meeting:
     async def _publish_offer(self, message: dict[str, Any]) -> None:
         p = self._get(message)
         limits = self.limits
-        if not p.offer_budget.take():
-            raise CommandError("too-fast", "Too many media changes at once; wait a moment and try again.")
         sdp, parsed = parse_sdp(message, "offer", limits)
         kinds = [m.kind for m in parsed.media]
         if kinds.count("audio") > 1 or kinds.count("video") > 2 or len(kinds) > 4:
             raise CommandError(
                 "bad-sdp", "The offer may carry one audio and two video sections (camera, screen) at most."
             )
+        if not p.offer_budget.take():  # what costs is negotiating; refusing bad SDP is cheap
+            raise CommandError("too-fast", "Too many media changes at once; wait a moment and try again.")
         if not p.published:
             publishers = sum(1 for o in self._others(p) if o.published)
             if publishers >= limits.max_publishers_per_meeting:
