@@ -353,10 +353,10 @@ async def feed_via_sfu(
     try:
         for s, track in enumerate(tracks):
             pid = participants[s]
-            peer = BrowserPeer(pid, worker.handle, audio=track, decode=False)
+            peer = BrowserPeer(pid, worker.call, audio=track, decode=False)
             peers[pid] = peer
             peer.start()
-            await worker.handle(
+            await worker.call(
                 {
                     "type": "sfu.join",
                     "meeting": meeting,
@@ -378,7 +378,7 @@ async def feed_via_sfu(
         await asyncio.sleep(0.1)
         for s in range(len(tracks)):
             pid = participants[s]
-            await asyncio.wait_for(worker.handle({"type": "sfu.leave", "participant": pid}), 60)
+            await asyncio.wait_for(worker.call({"type": "sfu.leave", "participant": pid}), 60)
             await peers.pop(pid).close()  # gone: it answers no more offers
     finally:
         await asyncio.wait_for(worker.close("bench-over"), 30)

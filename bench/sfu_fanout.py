@@ -148,7 +148,7 @@ async def sfu_main(socket_path: str, mode: str) -> None:
             message = json.loads(line)
             if message["type"] == "sfu.join":
                 message["reply_channel"] = name
-            await worker.handle(message)
+            await worker.call(message)
 
     server = await asyncio.start_unix_server(client, socket_path)
     stop = asyncio.Event()

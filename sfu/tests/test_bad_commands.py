@@ -13,12 +13,12 @@ class BadInputTests(SimpleTestCase):
         peer = await h.join(1)
         await wait_for(lambda: peer.publish_answered.is_set(), 10, "the publish answer")
         for sdp in ("hello", "", "v=0\r\nthis is not sdp\r\n", 42):
-            await h.worker.handle({"type": "sfu.publish_offer", "participant": 1, "sdp": sdp})
-        await h.worker.handle({"type": "sfu.subscribe_answer", "participant": 1, "sdp": "v=0\r\n"})
-        await h.worker.handle({"type": "sfu.ice", "participant": 99, "pc": "publish", "candidate": None})
-        await h.worker.handle({"type": "sfu.nonsense", "participant": 1})
-        await h.worker.handle({"type": "sfu.set_muted", "participant": 1, "kind": "smell", "muted": True})
-        await h.worker.handle("not a dict")  # type: ignore[arg-type]
+            await h.worker.call({"type": "sfu.publish_offer", "participant": 1, "sdp": sdp})
+        await h.worker.call({"type": "sfu.subscribe_answer", "participant": 1, "sdp": "v=0\r\n"})
+        await h.worker.call({"type": "sfu.ice", "participant": 99, "pc": "publish", "candidate": None})
+        await h.worker.call({"type": "sfu.nonsense", "participant": 1})
+        await h.worker.call({"type": "sfu.set_muted", "participant": 1, "kind": "smell", "muted": True})
+        await h.worker.call("not a dict")  # type: ignore[arg-type]
         await wait_for(lambda: len(peer.errors) >= 7, 5, "the error replies")
         return peer
 
@@ -58,7 +58,7 @@ class BadInputTests(SimpleTestCase):
         try:
             await h.join(1)
             sub = await h.join(2, publish=False)
-            await h.worker.handle(
+            await h.worker.call(
                 {"type": "sfu.leave", "participant": 42, "reply_channel": "reply.2"}  # type: ignore[typeddict-unknown-key]
             )
             await wait_for(lambda: any(e["code"] == "unknown-participant" for e in sub.errors), 5, "unknown")

@@ -39,7 +39,9 @@ class CaptionTapTests(SimpleTestCase):
         try:
             await h.join(1, captions=True, video=False)
             await wait_for(lambda: taps and taps[0].fed >= 20, 15, "audio fed to the tap")
-            await h.worker.handle({"type": "sfu.leave", "participant": 1})
+            await h.worker.call({"type": "sfu.leave", "participant": 1})
+            # The flush goes out once the taps are closed, off the command path.
+            await wait_for(lambda: any(c == protocol.TRANSCRIBE_CHANNEL for c, _ in h.sent), 5, "the flush")
             flushes = [m for c, m in h.sent if c == protocol.TRANSCRIBE_CHANNEL]
             self.assertEqual(
                 flushes, [{"type": "transcribe.flush", "meeting": SfuHarness.MEETING, "finals": 2}]
@@ -51,7 +53,9 @@ class CaptionTapTests(SimpleTestCase):
         h = SfuHarness()
         try:
             await h.join(1, publish=False, captions=True)
-            await h.worker.handle({"type": "sfu.leave", "participant": 1})
+            await h.worker.call({"type": "sfu.leave", "participant": 1})
+            # The flush goes out once the taps are closed, off the command path.
+            await wait_for(lambda: any(c == protocol.TRANSCRIBE_CHANNEL for c, _ in h.sent), 5, "the flush")
             flushes = [m for c, m in h.sent if c == protocol.TRANSCRIBE_CHANNEL]
             self.assertEqual(
                 flushes, [{"type": "transcribe.flush", "meeting": SfuHarness.MEETING, "finals": 0}]

@@ -28,7 +28,7 @@ class LeaveTests(SimpleTestCase):
         try:
             await four_in_a_meeting(h)
             source = h.worker.publisher_tracks(1)["video"]
-            await h.worker.handle({"type": "sfu.leave", "participant": 3})
+            await h.worker.call({"type": "sfu.leave", "participant": 3})
             self.assertEqual(h.worker.load, 3)
             sent_b = h.worker.subscriber_streams(3)
             self.assertEqual(sent_b, [])
@@ -40,8 +40,8 @@ class LeaveTests(SimpleTestCase):
         h = SfuHarness()
         try:
             await four_in_a_meeting(h)
-            await h.worker.handle({"type": "sfu.leave", "participant": 3})
-            await h.worker.handle({"type": "sfu.leave", "participant": 1})
+            await h.worker.call({"type": "sfu.leave", "participant": 3})
+            await h.worker.call({"type": "sfu.leave", "participant": 1})
         finally:
             await h.close()
         closed = [m for _, m in h.sent if m["type"] == "sfu.closed"]
@@ -55,7 +55,7 @@ class LeaveTests(SimpleTestCase):
             sub_a = await h.join(2, publish=False)
             await wait_for(lambda: sub_a.frames[(1, "video")] >= 10, 15, "video frames")
             await wait_for(lambda: sub_a.frames[(5, "audio")] >= 10, 15, "the clock's audio frames")
-            await h.worker.handle({"type": "sfu.leave", "participant": 1})
+            await h.worker.call({"type": "sfu.leave", "participant": 1})
             before = sub_a.frames[(1, "video")]
             await clock(sub_a, 5, 25, "the clock after the leave")  # 0.5 s
             after = sub_a.frames[(1, "video")]
@@ -69,8 +69,8 @@ class LeaveTests(SimpleTestCase):
         h = SfuHarness()
         try:
             _pub, sub_a, _sub_b, _late = await four_in_a_meeting(h)
-            await h.worker.handle({"type": "sfu.leave", "participant": 3})
-            await h.worker.handle({"type": "sfu.leave", "participant": 1})
+            await h.worker.call({"type": "sfu.leave", "participant": 3})
+            await h.worker.call({"type": "sfu.leave", "participant": 1})
             await wait_for(lambda: sub_a.offers >= 3, 5, "the renegotiation after the leave")
         finally:
             await h.close()
@@ -86,7 +86,7 @@ class LeaveTests(SimpleTestCase):
             # Participant 2's aiortc side is closed on the SFU (as when its ICE/DTLS died).
             await h.worker.participants[2].subscribe_pc.close()
             offers = stays.offers
-            await h.worker.handle({"type": "sfu.leave", "participant": 1})
+            await h.worker.call({"type": "sfu.leave", "participant": 1})
             errors = [m for _, m in h.sent if m["type"] == "sfu.error"]
             self.assertEqual(errors, [])
             await wait_for(lambda: stays.offers > offers, 5, "the renegotiation of the staying subscriber")

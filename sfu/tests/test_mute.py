@@ -22,7 +22,7 @@ class MuteTests(SimpleTestCase):
         sub = await h.join(2, publish=False)
         await wait_for(lambda: sub.frames[(1, "audio")] >= 5, 15, "audio frames")
         await wait_for(lambda: sub.frames[(5, "audio")] >= 5, 15, "the clock's audio frames")
-        await h.worker.handle({"type": "sfu.set_muted", "participant": 1, "kind": "audio", "muted": True})
+        await h.worker.call({"type": "sfu.set_muted", "participant": 1, "kind": "audio", "muted": True})
         await clock(sub, 15, "the clock after the mute")  # 0.3 s: what was in flight has arrived
         return sub
 
@@ -41,9 +41,7 @@ class MuteTests(SimpleTestCase):
         try:
             sub = await self.muted_meeting(h)
             muted_at = sub.frames[(1, "audio")]
-            await h.worker.handle(
-                {"type": "sfu.set_muted", "participant": 1, "kind": "audio", "muted": False}
-            )
+            await h.worker.call({"type": "sfu.set_muted", "participant": 1, "kind": "audio", "muted": False})
             await wait_for(lambda: sub.frames[(1, "audio")] >= muted_at + 10, 5, "audio after unmute")
         finally:
             await h.close()

@@ -53,7 +53,7 @@ async def run(worker_id: str) -> None:
         await layer.send(target, message)
 
     worker = SfuWorker.from_settings(send, settings, audio_tap_factory=load_tap_factory())
-    heartbeat = Heartbeat(worker_id, lambda: worker.load)
+    heartbeat = Heartbeat(worker_id, lambda: worker.load, full=lambda: worker.full)
     stop = asyncio.Event()
     install_stop_signals(stop)
 

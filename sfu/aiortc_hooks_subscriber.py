@@ -1,0 +1,293 @@
+"""The subscriber side of RTP-level forwarding on aiortc 1.16.0 (aiortc internals; see aiortc_hooks).
+
+A :class:`SubscriberStream` rewrites each packet's header for one subscribe-PC sender (its payload
+type, SSRC, sequence numbers, timestamps, mid / abs-send-time extensions), SRTP-protects it with
+that sender's DTLS session and sends it on the nominated ICE pair. The sender itself stays for
+RTCP: NACK -> RTX from the shared history (de-duplicated, at most once per round trip, within a
+budget), PLI/FIR -> the publisher, and sender reports from counters we keep up to date.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+import time
+from typing import TYPE_CHECKING, Any
+
+from aiortc import clock
+from aiortc.codecs import is_rtx
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtcdtlstransport import State as DtlsState
+from aiortc.rtcrtpsender import RTCRtpSender
+from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RTCP_RTPFB_NACK, RtcpPsfbPacket, RtcpRtpfbPacket
+from aiortc.utils import random16, random32
+
+from sfu.aiortc_hooks_guard import park_sender, quiet_rtp, resume_sender, sender_rtt
+from sfu.guards import TokenBucket
+from sfu.rtp import HISTORY_SIZE, SourcePacket
+
+if TYPE_CHECKING:
+    from sfu.aiortc_hooks import PublisherTrack
+
+logger = logging.getLogger(__name__)
+
+MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
+ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+
+
+# ---------------------------------------------------------------------------
+# Subscriber side
+# ---------------------------------------------------------------------------
+
+
+class SilentTrack(MediaStreamTrack):
+    """Keeps a subscribe-PC sender's RTP loop parked: it never yields a frame."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self._never: asyncio.Event = asyncio.Event()
+
+    async def recv(self) -> Any:
+        await self._never.wait()
+        raise asyncio.CancelledError
+
+
+class SubscriberStream:
+    """Forwards one PublisherTrack to one subscribe-PC RTCRtpSender."""
+
+    def __init__(
+        self,
+        sender: RTCRtpSender,
+        *,
+        stream_id: str | None = None,
+        rtx_budget: TokenBucket | None = None,
+        max_nacks_per_packet: int = 64,
+        rtx_min_interval: float = 0.05,
+    ) -> None:
+        self.sender = sender
+        self.rtx_budget = rtx_budget
+        self.max_nacks_per_packet = max_nacks_per_packet
+        self.rtx_min_interval = rtx_min_interval
+        self.source: PublisherTrack | None = None
+        self.ssrc = sender._ssrc
+        self.rtx_ssrc = sender._rtx_ssrc
+        self.payload_type: int | None = None
+        self.rtx_payload_type: int | None = None
+        self.mid_ext = b""
+        self.abs_send_time_id = 0
+        self.waiting = True
+        self.seq_offset = 0
+        self.next_seq = random16() % 32768
+        self.rtx_seq = random16() % 32768
+        self.ts_offset = random32()
+        self.last_out_ts: int | None = None
+        self.start_src = 0
+        self.highest_src = 0
+        self.span = 0
+        self.packets_sent = 0
+        self.octets_sent = 0
+        self.nacks_received = 0
+        self.rtx_sent = 0
+        self.rtx_suppressed = 0  # named again within a round trip, or over the cap per NACK
+        self.rtx_over_budget = 0
+        self.plis_received = 0
+        self.parked = False
+        self._rtx_seqs: list[int] | None = None  # out seq last retransmitted, by seq % HISTORY_SIZE
+        self._rtx_times: list[float] = []
+        if stream_id is not None:
+            self.set_stream_id(stream_id)
+        self._install()
+
+    def set_stream_id(self, stream_id: str) -> None:
+        """The msid stream of this sender in the next offer (one stream per publisher)."""
+        self.sender._stream_id = stream_id
+
+    def _install(self) -> None:
+        sender = self.sender
+        original_send = sender.send
+        original_rtcp = sender._handle_rtcp_packet
+
+        async def send(parameters: Any) -> None:
+            self.configure(parameters)
+            await original_send(parameters)
+
+        async def handle_rtcp(packet: Any) -> None:
+            if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+                self.nacks_received += 1
+                self.retransmit(packet.lost)
+            elif isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
+                self.plis_received += 1
+                if self.source is not None:
+                    await self.source.request_keyframe()
+            else:
+                await original_rtcp(packet)
+
+        sender.send = send  # type: ignore[method-assign]
+        sender._handle_rtcp_packet = handle_rtcp  # type: ignore[method-assign]
+        quiet_rtp(sender, lambda: self.parked)
+
+    def park(self) -> None:
+        """The slot is free: no RTCP for it until it is reused."""
+        self.detach()
+        self.parked = True
+        park_sender(self.sender)
+
+    async def unpark(self) -> None:
+        if self.parked:
+            await resume_sender(self.sender)  # waits for the cancelled RTCP task (no BYE) first
+            self.parked = False
+
+    def configure(self, parameters: Any) -> None:
+        codec = parameters.codecs[0]
+        self.payload_type = codec.payloadType
+        for c in parameters.codecs:
+            if is_rtx(c) and c.parameters.get("apt") == codec.payloadType:
+                self.rtx_payload_type = c.payloadType
+        mid = (parameters.muxId or "").encode()
+        for ext in parameters.headerExtensions:
+            if ext.uri == MID_URI and mid and len(mid) <= 16:
+                self.mid_ext = bytes([(ext.id << 4) | (len(mid) - 1)]) + mid
+            elif ext.uri == ABS_SEND_TIME_URI:
+                self.abs_send_time_id = ext.id
+
+    def attach(self, source: PublisherTrack) -> None:
+        self.detach()
+        self.source = source
+        self.restart()
+        source.subscribers.append(self)
+
+    def detach(self) -> None:
+        if self.source is not None and self in self.source.subscribers:
+            self.source.subscribers.remove(self)
+        self.source = None
+        self.waiting = True
+
+    def restart(self) -> None:
+        """Wait for a fresh start point (a keyframe for video); sequence numbers stay continuous."""
+        self.waiting = True
+
+    def _ready(self) -> bool:
+        dtls = self.sender.transport
+        return self.payload_type is not None and dtls._state == DtlsState.CONNECTED
+
+    def forward(self, packet: SourcePacket, ntp: int, abs_send_time: bytes) -> bool:
+        """Send one packet; returns True when this stream still waits for a keyframe."""
+        if not self._ready():
+            return False
+        seq = packet.seq
+        if self.waiting:
+            source = self.source
+            if source is not None and source.is_video and not packet.keyframe_start:
+                return True
+            self.waiting = False
+            self.seq_offset = (self.next_seq - seq) & 0xFFFF
+            if self.last_out_ts is not None:  # continue the timeline after a switch or unmute
+                self.ts_offset = (self.last_out_ts + 3000 - packet.timestamp) & 0xFFFFFFFF
+            self.start_src = self.highest_src = seq
+            self.span = 0
+        else:
+            delta = (seq - self.highest_src) & 0xFFFF
+            if delta < 0x8000:
+                self.highest_src = seq
+                self.span = min(HISTORY_SIZE, self.span + delta)
+            elif 0x10000 - delta > self.span:
+                return False  # older than our start point
+        out_seq = (seq + self.seq_offset) & 0xFFFF
+        out_ts = (packet.timestamp + self.ts_offset) & 0xFFFFFFFF
+        if seq == self.highest_src:
+            self.next_seq = (out_seq + 1) & 0xFFFF
+            self.last_out_ts = out_ts
+        data = self._header(self.payload_type, out_seq, out_ts, self.ssrc, packet, abs_send_time)  # type: ignore[arg-type]
+        if not self._send(data + packet.payload + self._padding(packet.padding_size)):
+            return False
+        self.packets_sent += 1
+        self.octets_sent += len(packet.payload)
+        sender = self.sender
+        sender._RTCRtpSender__ntp_timestamp = ntp  # type: ignore[attr-defined]
+        sender._RTCRtpSender__rtp_timestamp = out_ts  # type: ignore[attr-defined]
+        sender._RTCRtpSender__packet_count = self.packets_sent  # type: ignore[attr-defined]
+        sender._RTCRtpSender__octet_count = self.octets_sent  # type: ignore[attr-defined]
+        return False
+
+    def retransmit(self, lost: list[int]) -> None:
+        source = self.source
+        if source is None or self.waiting or not self._ready():
+            return
+        ntp = clock.current_ntp_time()
+        abs_send_time = ((ntp >> 14) & 0x00FFFFFF).to_bytes(3, "big")
+        unique = list(dict.fromkeys(lost))  # a NACK may name one packet many times
+        if len(unique) > self.max_nacks_per_packet:
+            self.rtx_suppressed += len(unique) - self.max_nacks_per_packet
+            unique = unique[: self.max_nacks_per_packet]
+        if self._rtx_seqs is None:
+            self._rtx_seqs = [-1] * HISTORY_SIZE
+            self._rtx_times = [0.0] * HISTORY_SIZE
+        seqs, times = self._rtx_seqs, self._rtx_times
+        now = time.monotonic()
+        min_gap = max(self.rtx_min_interval, sender_rtt(self.sender))
+        budget = self.rtx_budget
+        for out_seq in unique:
+            i = out_seq % HISTORY_SIZE
+            if seqs[i] == out_seq and now - times[i] < min_gap:
+                self.rtx_suppressed += 1
+                continue
+            src_seq = (out_seq - self.seq_offset) & 0xFFFF
+            if (self.highest_src - src_seq) & 0xFFFF > self.span:
+                continue
+            packet = source.history.get(src_seq)
+            if packet is None:
+                continue
+            if budget is not None and not budget.take():
+                self.rtx_over_budget += 1
+                return
+            seqs[i] = out_seq
+            times[i] = now
+            out_ts = (packet.timestamp + self.ts_offset) & 0xFFFFFFFF
+            if self.rtx_payload_type is not None:
+                header = self._header(
+                    self.rtx_payload_type, self.rtx_seq, out_ts, self.rtx_ssrc, packet, abs_send_time
+                )
+                self.rtx_seq = (self.rtx_seq + 1) & 0xFFFF
+                body = struct.pack("!H", out_seq) + packet.payload
+            else:
+                header = self._header(self.payload_type, out_seq, out_ts, self.ssrc, packet, abs_send_time)  # type: ignore[arg-type]
+                body = packet.payload
+            if self._send(header + body + self._padding(packet.padding_size)):
+                self.rtx_sent += 1
+
+    def _header(
+        self,
+        payload_type: int,
+        seq: int,
+        timestamp: int,
+        ssrc: int,
+        packet: SourcePacket,
+        abs_send_time: bytes,
+    ) -> bytes:
+        ext = self.mid_ext
+        if self.abs_send_time_id:
+            ext += bytes([(self.abs_send_time_id << 4) | 2]) + abs_send_time
+        first = 0x80 | (0x20 if packet.padding_size else 0)
+        if ext:
+            first |= 0x10
+            ext += b"\x00" * (-len(ext) % 4)
+            ext = struct.pack("!HH", 0xBEDE, len(ext) // 4) + ext
+        return struct.pack("!BBHII", first, (packet.marker << 7) | payload_type, seq, timestamp, ssrc) + ext
+
+    @staticmethod
+    def _padding(size: int) -> bytes:
+        return b"\x00" * (size - 1) + bytes([size]) if size else b""
+
+    def _send(self, data: bytes) -> bool:
+        dtls = self.sender.transport
+        try:
+            protected = dtls._tx_srtp.protect(data)
+            pair = dtls.transport._connection._nominated.get(1)  # follows ICE pair changes
+            if pair is None or pair.protocol.transport is None:
+                return False
+            pair.protocol.transport.sendto(protected, pair.remote_addr)
+        except Exception:  # a closing transport must not break the publisher's fan-out
+            return False
+        return True
