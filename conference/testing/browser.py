@@ -27,6 +27,9 @@ from conference.testing.processes import WorkerProcess, worker_environment
 from rooms.models import Participant, Room
 
 CHROMIUM = "/usr/bin/chromium"
+# A wait bound, not a timing target (bench/late_join.py measures that): on a loaded 2-core machine
+# three Chromiums, the SFU and Daphne share the CPU and ICE alone can take several seconds.
+MEDIA_TIMEOUT = 20.0
 CHROMIUM_ARGS = [
     "--use-fake-ui-for-media-stream",
     "--use-fake-device-for-media-stream",
@@ -296,7 +299,7 @@ class BrowserTestCase(NamedUsersMixin, ChannelsLiveServerTestCase):
     # --- media checks ------------------------------------------------------------------------
 
     def wait_video_playing(
-        self, person: Person, name: str, timeout: float = 10, *, screen: bool = False
+        self, person: Person, name: str, timeout: float = MEDIA_TIMEOUT, *, screen: bool = False
     ) -> None:
         """``person`` sees ``name``'s camera (or screen): videoWidth > 0 and currentTime advancing."""
         attr = "data-screen-of" if screen else "data-participant"
@@ -314,7 +317,7 @@ class BrowserTestCase(NamedUsersMixin, ChannelsLiveServerTestCase):
     def audio_packets(self, person: Person) -> dict[str, int]:
         return person.page.evaluate(JS_AUDIO_PACKETS)
 
-    def wait_audio_flowing(self, person: Person, name: str, timeout: float = 10) -> None:
+    def wait_audio_flowing(self, person: Person, name: str, timeout: float = MEDIA_TIMEOUT) -> None:
         """Inbound-rtp audio packets from ``name`` increase on ``person``'s subscribe connection."""
         deadline = time.monotonic() + timeout
         first: int | None = None
