@@ -92,8 +92,10 @@ class SfuWorker:
         announced_ip: str = "",
         pli_min_interval: float = 0.33,
         audio_tap_factory: AudioTapFactory | None = None,
+        worker_id: str = "",
     ) -> None:
         self.send = send
+        self.worker_id = worker_id  # named in sfu.closed and as the source of caption requests
         self.ice_servers = [
             RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
             for s in (ice_servers or [])
@@ -105,12 +107,18 @@ class SfuWorker:
         self.meetings: dict[int, Meeting] = {}
         self._lock = asyncio.Lock()
         self._closed = False
+        self._lost: set[asyncio.Task[None]] = set()  # _connection_lost runs, stopped by close()
         if host_addresses:
             aiortc_hooks.set_host_addresses(host_addresses)
 
     @classmethod
     def from_settings(
-        cls, send: Send, settings: Any, *, audio_tap_factory: AudioTapFactory | None = None
+        cls,
+        send: Send,
+        settings: Any,
+        *,
+        audio_tap_factory: AudioTapFactory | None = None,
+        worker_id: str = "",
     ) -> SfuWorker:
         return cls(
             send,
@@ -119,6 +127,7 @@ class SfuWorker:
             announced_ip=settings.SFU_ANNOUNCED_IP,
             pli_min_interval=settings.SFU_PLI_MIN_INTERVAL,
             audio_tap_factory=audio_tap_factory,
+            worker_id=worker_id,
         )
 
     # ------------------------------------------------------------------ state
@@ -230,6 +239,7 @@ class SfuWorker:
             subscribe_pc=self._new_pc(),
         )
         self.participants[pid] = p
+        p.subscribe_pc.on("connectionstatechange", lambda: self._on_pc_state(p, p.subscribe_pc))
         meeting.participants.add(pid)
         if p.captions:
             meeting.captions = True
@@ -243,6 +253,7 @@ class SfuWorker:
                             speaker=p.name,
                             meeting_started_at=p.meeting_started_at,
                             send=self.send,
+                            source=self.worker_id,
                         )
                     )
                 except Exception:
@@ -339,6 +350,7 @@ class SfuWorker:
                 transceiver.setCodecPreferences(_codecs(kind))
                 self._tap_receiver(p, kind, transceiver.receiver)
             p.publish_pc = pc
+            pc.on("connectionstatechange", lambda: self._on_pc_state(p, pc))
         pc = p.publish_pc
         try:
             await pc.setRemoteDescription(offer)
@@ -496,18 +508,43 @@ class SfuWorker:
     async def _end_meeting(self, meeting: Meeting) -> None:
         self.meetings.pop(meeting.id, None)
         if meeting.captions:
-            flush = protocol.transcribe_flush(meeting=meeting.id, finals=meeting.finals)
+            flush = protocol.transcribe_flush(
+                meeting=meeting.id, finals=meeting.finals, source=self.worker_id
+            )
             await self._send(protocol.TRANSCRIBE_CHANNEL, dict(flush))
 
     async def close(self, reason: str = "server-shutdown") -> None:
         """Close every peer connection, flush caption taps, tell every participant."""
+        lost = list(self._lost)
+        for task in lost:
+            task.cancel()
+        await asyncio.gather(*lost, return_exceptions=True)
         async with self._lock:
             self._closed = True
             for p in list(self.participants.values()):
-                closed = protocol.sfu_closed(participant=p.id, reason=reason)
+                closed = protocol.sfu_closed(participant=p.id, reason=reason, worker=self.worker_id)
                 await self._send(p.reply_channel, dict(closed))
             for p in list(self.participants.values()):
                 await self._remove(p, renegotiate=False)
+
+    def _on_pc_state(self, p: Participant, pc: RTCPeerConnection) -> None:
+        """On "failed": ICE consent expired (or DTLS failed) while p is still here: the browser
+        vanished without closing its socket. ("closed" is not enough: the page closes its peer
+        connections itself for a media restart, and our own closes happen after p is gone.)"""
+        if pc.connectionState == "failed" and self.participants.get(p.id) is p and not self._closed:
+            task = asyncio.get_running_loop().create_task(self._connection_lost(p))
+            self._lost.add(task)
+            task.add_done_callback(self._lost.discard)
+
+    async def _connection_lost(self, p: Participant) -> None:
+        """Drop a participant whose browser vanished and tell its consumer (which records the leave)."""
+        async with self._lock:
+            if self.participants.get(p.id) is not p or self._closed:
+                return  # left or re-joined meanwhile
+            logger.info("participant %s: media connection failed, dropping it", p.id)
+            lost = protocol.sfu_closed(participant=p.id, reason="connection-lost", worker=self.worker_id)
+            await self._send(p.reply_channel, dict(lost))
+            await self._remove(p)
 
     # ------------------------------------------------------------------ SDP
 

@@ -1,14 +1,15 @@
-"""Celery tasks for summaries: thin, they load by id and call a service."""
+"""Celery tasks for summaries and transcript housekeeping: thin, they call a service."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from transcripts import summary_services
+from transcripts import services, summary_services
 from transcripts.models import Summary
 from transcripts.summary_services import TRANSIENT_ERRORS
 
@@ -56,3 +57,10 @@ def summarize_meeting(self, summary_id: int | None = None, meeting_id: int | Non
             summary_services.fail_summary(summary_id=summary_id, reason=f"Gave up after retries: {exc}")
         raise
     return summary.status
+
+
+@shared_task(ignore_result=True)
+def complete_stuck_transcripts() -> list[int]:
+    """Beat task (conference.celery): complete transcripts a dead SFU worker left FLUSHING."""
+    older_than = timedelta(seconds=settings.TRANSCRIPT_FLUSH_TIMEOUT_SECONDS)
+    return services.complete_stuck_transcripts(older_than=older_than)

@@ -30,6 +30,7 @@ let phase = "lobby"; // lobby | joining | joined | reconnecting | ended
 const participants = new Map(); // id -> ParticipantInfo
 let mediaRetries = 0; // rejoins after `media-unavailable`, reset once media flows
 let mediaRetryTimer = null;
+let mediaRestartTimer = null; // pending media-restart-request after a peer connection failed
 let iceServers = config.iceServers || [];
 
 const grid = new Grid($("grid"), {
@@ -230,6 +231,8 @@ function stopLocalMedia() {
 // ---------------------------------------------------------------- peers
 
 function closePeers() {
+  clearTimeout(mediaRestartTimer);
+  mediaRestartTimer = null;
   if (publisher) publisher.close();
   if (subscriber) subscriber.close();
   publisher = null;
@@ -248,12 +251,29 @@ function onPeerState(name, state) {
   log({ pc: name, state });
   if (state === "connected" && phase === "joined") {
     if (name === "publish") mediaRetries = 0;
+    clearTimeout(mediaRestartTimer);
+    mediaRestartTimer = null;
     showConnected();
-  } else if (state === "disconnected") status.show("The media connection is unstable. Trying to recover…", "warn");
-  else if (state === "failed" && phase === "joined") {
+  } else if (state === "disconnected") {
+    status.show("The media connection is unstable. Trying to recover…", "warn");
+    requestMediaRestart(5000); // ICE often recovers by itself within a few seconds
+  } else if (state === "failed" && phase === "joined") {
     status.show("The media connection failed. Reconnecting…", "warn");
-    signaling.restart();
+    requestMediaRestart(0);
   }
+}
+
+/** Ask for fresh peer connections on the same socket (same meeting, same participant); the
+ * server answers `media-restart`. Only when the socket itself is gone do we reconnect it. */
+function requestMediaRestart(delay) {
+  if (mediaRestartTimer !== null && delay > 0) return;
+  clearTimeout(mediaRestartTimer);
+  mediaRestartTimer = setTimeout(() => {
+    mediaRestartTimer = null;
+    if (phase !== "joined" || !signaling) return;
+    log({ mediaRestartRequest: true });
+    if (!send({ type: "media-restart-request" })) signaling.restart();
+  }, delay);
 }
 
 function showConnected() {

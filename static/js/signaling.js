@@ -8,6 +8,7 @@ const CLOSE_REASONS = {
   4006: "The host removed you from the meeting.",
   4008: "Too many messages were sent too quickly, so the server closed the connection.",
   4010: "The server is restarting.",
+  4011: "The media connection was lost.",
 };
 
 // Codes after which reconnecting on our own would be wrong or pointless.

@@ -56,7 +56,9 @@ async def run(worker_id: str) -> None:
     async def send(target: str, message: dict[str, Any]) -> None:
         await layer.send(target, message)
 
-    worker = SfuWorker.from_settings(send, settings, audio_tap_factory=load_tap_factory())
+    worker = SfuWorker.from_settings(
+        send, settings, audio_tap_factory=load_tap_factory(), worker_id=worker_id
+    )
     heartbeat = Heartbeat(worker_id, lambda: worker.load)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
