@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 KINDS = ("audio", "video", "screen")
 MAX_SDP_BYTES = 200_000
 PC_CLOSE_TIMEOUT = 5.0
+CONNECTION_LOST_GRACE = 2.0  # a page's media restart re-joins within this after closing its PCs
 
 
 class CommandError(Exception):
@@ -528,20 +529,24 @@ class SfuWorker:
                 await self._remove(p, renegotiate=False)
 
     def _on_pc_state(self, p: Participant, pc: RTCPeerConnection) -> None:
-        """On "failed": ICE consent expired (or DTLS failed) while p is still here: the browser
-        vanished without closing its socket. ("closed" is not enough: the page closes its peer
-        connections itself for a media restart, and our own closes happen after p is gone.)"""
-        if pc.connectionState == "failed" and self.participants.get(p.id) is p and not self._closed:
-            task = asyncio.get_running_loop().create_task(self._connection_lost(p))
-            self._lost.add(task)
-            task.add_done_callback(self._lost.discard)
+        """A peer connection of p failed or closed while p is still here. Our own closes come
+        after p is removed; so it is the browser's end: its ICE consent expired (aiortc then
+        closes the connection itself: the browser vanished without closing its socket), or the
+        page closed it for a media restart, whose new sfu.join follows within moments."""
+        if pc.connectionState in ("failed", "closed") and self.participants.get(p.id) is p:
+            if not self._closed:
+                task = asyncio.get_running_loop().create_task(self._connection_lost(p))
+                self._lost.add(task)
+                task.add_done_callback(self._lost.discard)
 
     async def _connection_lost(self, p: Participant) -> None:
-        """Drop a participant whose browser vanished and tell its consumer (which records the leave)."""
+        """Unless p re-joined meanwhile (a media restart), drop it and tell its consumer, which
+        records the leave."""
+        await asyncio.sleep(CONNECTION_LOST_GRACE)
         async with self._lock:
             if self.participants.get(p.id) is not p or self._closed:
                 return  # left or re-joined meanwhile
-            logger.info("participant %s: media connection failed, dropping it", p.id)
+            logger.info("participant %s: media connection lost, dropping it", p.id)
             lost = protocol.sfu_closed(participant=p.id, reason="connection-lost", worker=self.worker_id)
             await self._send(p.reply_channel, dict(lost))
             await self._remove(p)
