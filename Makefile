@@ -40,5 +40,6 @@ evaluate: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/sfu_fanout.py
+	$(PY) bench/sfu_failover.py
 	$(PY) bench/captions.py ../shared/eval-dev
 	$(PY) bench/summary.py ../shared/eval-dev
