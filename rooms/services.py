@@ -13,7 +13,7 @@ from django.utils.text import slugify
 from accounts.models import Organization, User
 from accounts.slugs import unique_slug
 from conference import protocol
-from rooms import selectors
+from rooms import selectors, signals
 from rooms.models import ChatMessage, Meeting, Participant, Room
 
 
@@ -114,12 +114,8 @@ def end_meeting(*, meeting: Meeting) -> None:
         left_at=timezone.now(), left_reason="ended"
     )
     meeting.refresh_from_db()
-    from transcripts import services as transcript_services
-
-    transcript_services.mark_meeting_ended(meeting=meeting)
-    if not meeting.sfu_worker or not settings.CAPTIONS_ENABLED:
-        # No SFU tapped this meeting's audio, so no flush will come: nothing more to wait for.
-        transcript_services.record_flush(meeting_id=meeting.id, finals=0)
+    # In this transaction: the transcripts app starts the end of the meeting's transcript.
+    signals.meeting_ended.send(sender=Meeting, meeting=meeting)
 
 
 def post_chat(*, participant: Participant, text: str) -> ChatMessage:

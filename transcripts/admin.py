@@ -37,7 +37,3 @@ class SegmentAdmin(admin.ModelAdmin):
     @admin.display(description="text")
     def short_text(self, obj: Segment) -> str:
         return obj.text[:80]
-
-
-# Summary admin (transcripts/summary_*) registers below.
-from transcripts import summary_admin  # noqa: E402,F401

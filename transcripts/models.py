@@ -71,35 +71,3 @@ class ProcessedFinal(models.Model):
 
     def __str__(self) -> str:
         return self.utterance
-
-
-class Summary(models.Model):
-    """The summary of one version of a meeting's transcript (regenerating makes a new version)."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        EMPTY = "empty", "Nothing to summarize"
-        FAILED = "failed", "Failed"
-
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="summaries")
-    version = models.PositiveIntegerField(default=1)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    error = models.TextField(blank=True)
-    summary = models.TextField(blank=True)
-    # [str]
-    decisions = models.JSONField(default=list, blank=True)
-    # [{"owner": str, "task": str, "due": str|None, "segments": [segment ids]}]
-    action_items = models.JSONField(default=list, blank=True)
-    model_name = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-version"]
-        constraints = [models.UniqueConstraint(fields=["meeting", "version"], name="one_summary_per_version")]
-
-    def __str__(self) -> str:
-        return f"Summary v{self.version} of {self.meeting}"

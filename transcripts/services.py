@@ -12,19 +12,22 @@ can complete it:
 - a transcript no flush completes (the last worker died too) is completed by
   ``complete_stuck_transcripts`` (a Celery beat task) TRANSCRIPT_FLUSH_TIMEOUT_SECONDS after
   the meeting ended, so the summary is still made.
-A flush without ``source`` (none from the SFU: rooms.services.end_meeting) counts every final.
+A flush without ``source`` (none from the SFU: on_meeting_ended) counts every final.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rooms.models import Meeting, Participant
 from transcripts.models import ProcessedFinal, Segment, Transcript
+from transcripts.signals import transcript_completed
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +60,8 @@ def _finals_done(transcript: Transcript) -> int | None:
 
 
 def _complete_if_done(transcript: Transcript) -> bool:
-    """The completion rule; on completion the summary is queued once the transaction commits."""
+    """The completion rule; on completion ``transcript_completed`` is sent once the transaction commits
+    (the summaries app queues the summary)."""
     if transcript.status != Transcript.Status.FLUSHING or transcript.finals_expected is None:
         return False
     done = _finals_done(transcript)
@@ -72,19 +76,9 @@ def _complete(transcript: Transcript) -> bool:
         transcript.completed_at = timezone.now()
         transcript.save(update_fields=["status", "completed_at"])
         meeting_id = transcript.meeting_id
-        transaction.on_commit(lambda: _queue_summary(meeting_id))
+        transaction.on_commit(lambda: transcript_completed.send(sender=Transcript, meeting_id=meeting_id))
         return True
     return False
-
-
-def _queue_summary(meeting_id: int) -> None:
-    try:  # written by the summaries work; absent until then
-        from transcripts.summary_services import queue_summary
-    except ImportError:
-        logger.info("No summary_services: meeting %s is not summarized", meeting_id)
-        return
-    meeting = Meeting.objects.get(pk=meeting_id)
-    queue_summary(meeting=meeting)
 
 
 def store_final_segment(
@@ -149,8 +143,16 @@ def record_flush(*, meeting_id: int, finals: int, source: str = "") -> Transcrip
         return transcript
 
 
+def on_meeting_ended(sender: Any, *, meeting: Meeting, **kwargs: Any) -> None:
+    """rooms.signals.meeting_ended, sent inside the transaction that ends the meeting."""
+    mark_meeting_ended(meeting=meeting)
+    if not meeting.sfu_worker or not settings.CAPTIONS_ENABLED:
+        # No SFU tapped this meeting's audio, so no flush will come: nothing more to wait for.
+        record_flush(meeting_id=meeting.id, finals=0)
+
+
 def mark_meeting_ended(*, meeting: Meeting) -> Transcript:
-    """Called by the room code when the meeting ends (inside its transaction)."""
+    """The meeting ended (called inside the transaction that ends it): the transcript flushes."""
     with transaction.atomic():
         transcript = _locked_transcript(meeting.pk)
         if transcript.status == Transcript.Status.LIVE:
@@ -163,7 +165,7 @@ def mark_meeting_ended(*, meeting: Meeting) -> Transcript:
 def complete_stuck_transcripts(*, older_than: timedelta) -> list[int]:
     """Complete the transcripts still FLUSHING ``older_than`` after their meeting ended (its SFU
     worker died before its flush, or its last finals were lost). Returns their meeting ids; each
-    summary is queued through the usual completion path."""
+    summary follows through the usual completion path (``transcript_completed``)."""
     cutoff = timezone.now() - older_than
     stuck = Transcript.objects.filter(
         status=Transcript.Status.FLUSHING, meeting__ended_at__lt=cutoff

@@ -1,62 +1,13 @@
-"""Celery tasks for summaries and transcript housekeeping: thin, they call a service."""
+"""Celery tasks for transcripts: thin, they call a service."""
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from transcripts import services, summary_services
-from transcripts.models import Summary
-from transcripts.summary_services import TRANSIENT_ERRORS
-
-logger = logging.getLogger(__name__)
-
-
-@shared_task(
-    bind=True,
-    acks_late=True,  # a worker that dies mid-task leaves the message to be delivered again
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=5,
-    soft_time_limit=settings.SUMMARY_TIME_LIMIT_SECONDS,
-    time_limit=settings.SUMMARY_TIME_LIMIT_SECONDS + 30,
-)
-def summarize_meeting(self, summary_id: int | None = None, meeting_id: int | None = None) -> str:  # type: ignore[no-untyped-def]
-    """Run one summary version (by summary id, or the meeting's latest, made if missing)."""
-    if summary_id is None:
-        if meeting_id is None:
-            raise ValueError("summarize_meeting needs summary_id or meeting_id")
-        latest = Summary.objects.filter(meeting_id=meeting_id).order_by("-version").first()
-        if latest is None:
-            from rooms.models import Meeting
-
-            meeting = Meeting.objects.filter(pk=meeting_id).first()
-            if meeting is None:
-                return "no such meeting"
-            latest = summary_services.queue_summary(meeting=meeting)
-            return f"queued {latest.pk}"  # the queued task runs it
-        summary_id = latest.pk
-    if not Summary.objects.filter(pk=summary_id).exists():
-        return "no such summary"
-    try:
-        summary = summary_services.run_summary(summary_id=summary_id)
-    except SoftTimeLimitExceeded:
-        summary_services.fail_summary(
-            summary_id=summary_id, reason=f"Time limit of {settings.SUMMARY_TIME_LIMIT_SECONDS} s exceeded."
-        )
-        return "failed"
-    except TRANSIENT_ERRORS as exc:
-        if self.request.retries >= self.max_retries:
-            summary_services.fail_summary(summary_id=summary_id, reason=f"Gave up after retries: {exc}")
-        raise
-    return summary.status
+from transcripts import services
 
 
 @shared_task(ignore_result=True)

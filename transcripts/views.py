@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from rooms.meeting_views import meeting_for_viewer
 from rooms.models import Meeting
 from transcripts import formats, selectors
 from transcripts.models import Transcript
@@ -12,7 +13,7 @@ MAX_QUERY = 200
 
 
 def _meeting_for(request: HttpRequest, meeting_id: int) -> Meeting:
-    return selectors.viewable_meeting(request, meeting_id, "transcript")
+    return meeting_for_viewer(request, meeting_id, "transcript")
 
 
 @login_required

@@ -16,7 +16,7 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 from django.db import OperationalError, close_old_connections
 
 from conference.protocol import TRANSCRIBE_CHANNEL, room_caption, room_group
-from conference.workers import cancel_and_wait
+from conference.workers import describe, serve
 from transcripts import services
 from transcripts.engine import Engine, join_text, pcm16_to_float
 
@@ -60,36 +60,10 @@ class Transcriber:
         self.stats = {"interim": 0, "final": 0, "stale": 0, "flush": 0, "bad": 0}
         self._finalized: dict[str, None] = {}  # recent final utterances, oldest first
 
-    async def run(self, stop: asyncio.Event, *, max_items: int | None = None) -> None:
+    async def run(self, stop: asyncio.Event) -> None:
         """Handle messages until ``stop`` is set (the current one is finished first)."""
         logger.info("Transcriber ready (listening on %r)", self.channel)
-        handled = 0
-        receive: asyncio.Task[dict[str, Any]] | None = None
-        stopper = asyncio.ensure_future(stop.wait())
-        try:
-            while not stop.is_set() and (max_items is None or handled < max_items):
-                if receive is None:
-                    receive = asyncio.ensure_future(self.layer.receive(self.channel))
-                # Bounded wait; the receive itself stays pending across rounds, never cancelled
-                # mid-way except at shutdown.
-                await asyncio.wait({receive, stopper}, timeout=5.0, return_when=asyncio.FIRST_COMPLETED)
-                if not receive.done():
-                    continue
-                try:
-                    message = receive.result()
-                except Exception as exc:  # Redis gone for a moment: wait, then listen again
-                    logger.warning("Receive failed: %s", exc)
-                    receive = None
-                    await asyncio.sleep(1.0)
-                    continue
-                receive = None
-                handled += 1
-                try:
-                    await self.handle(message)
-                except Exception:
-                    logger.exception("Transcription request failed: %s", _describe(message))
-        finally:
-            await cancel_and_wait([receive, stopper])
+        await serve(self.channel, self.handle, stop, layer=self.layer)
 
     async def handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -101,7 +75,7 @@ class Transcriber:
                 source = str(message.get("source") or "")
             except (KeyError, TypeError, ValueError):
                 self.stats["bad"] += 1
-                logger.error("Malformed flush: %s", _describe(message))
+                logger.error("Malformed flush: %s", describe(message))
                 return
             self.stats["flush"] += 1
             await sync_to_async(_db)(services.record_flush, meeting_id=meeting, finals=finals, source=source)
@@ -120,7 +94,7 @@ class Transcriber:
             start, end = float(message["start"]), float(message["end"])
         except (KeyError, TypeError, ValueError):
             self.stats["bad"] += 1
-            logger.error("Malformed transcription request: %s", _describe(message))
+            logger.error("Malformed transcription request: %s", describe(message))
             return
         if not final and (
             time.time() - float(message.get("sent_at") or 0) > self.max_interim_age
@@ -137,7 +111,7 @@ class Transcriber:
             text = join_text(segs)
         else:
             # A final still counts (with no words) so that the transcript can complete.
-            logger.error("Transcription request without 16-bit PCM: %s", _describe(message))
+            logger.error("Transcription request without 16-bit PCM: %s", describe(message))
         if final or text:
             event = room_caption(
                 participant=participant,
@@ -170,7 +144,3 @@ class Transcriber:
             )
         else:
             self.stats["interim"] += 1
-
-
-def _describe(message: dict[str, Any]) -> str:
-    return repr({k: (f"<{len(v)} bytes>" if isinstance(v, bytes) else v) for k, v in message.items()})[:300]

@@ -42,8 +42,10 @@ def fake_github(method: str, url: str, **kwargs: Any) -> requests.Response:
 
 
 class ProviderButtonsTestCase(TestCase):
-    def test_buttons_only_for_configured_providers(self) -> None:
+    def test_no_button_for_an_unconfigured_provider(self) -> None:
         self.assertNotContains(self.client.get("/accounts/login/"), "GitHub")
+
+    def test_buttons_only_for_configured_providers(self) -> None:
         with override_settings(**GITHUB):
             r = self.client.get("/accounts/login/")
             self.assertContains(r, "Continue with GitHub")

@@ -14,7 +14,7 @@ from django.test import Client, TransactionTestCase, override_settings
 
 from conference import protocol
 from conference.asgi import application
-from conference.test import make_users, reset_channel_layers
+from conference.testing import make_users, reset_channel_layers
 from rooms.models import ChatMessage, Participant, Room
 
 TIMEOUT = 10  # generous: the suite shares 2 cores with browsers and workers

@@ -1,7 +1,7 @@
 """An aiortc "browser" speaking the page's protocol to the real RoomConsumer (for tests and bench).
 
 ``WsPeer`` wraps a connected ``WebsocketCommunicator``: it joins, publishes through a
-``BrowserPeer`` (sfu.tests.peers) whose sfu.* messages it translates to and from the client
+``BrowserPeer`` (conference.testing.peers) whose sfu.* messages it translates to and from the client
 protocol, and on ``media-restart`` it closes its peer connections and starts new ones, as
 static/js/room.js does. Frames are counted per generation of peer connections, so a test can
 tell media that flows again after a restart from media that flowed before it.
@@ -19,7 +19,7 @@ from aiortc import MediaStreamTrack
 from channels.testing import WebsocketCommunicator
 
 from conference import protocol
-from sfu.tests.peers import BrowserPeer
+from conference.testing.peers import BrowserPeer
 
 TrackFactory = Callable[[], MediaStreamTrack | None]
 

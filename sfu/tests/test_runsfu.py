@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -18,9 +14,10 @@ from django.conf import settings
 from django.test import SimpleTestCase
 
 from conference import protocol
-from conference.test import reset_channel_layers
+from conference.testing import reset_channel_layers
+from conference.testing.peers import PatternVideoTrack
+from conference.testing.processes import WorkerProcess
 from sfu import placement
-from sfu.tests.peers import PatternVideoTrack
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -29,29 +26,23 @@ class RunSfuTests(SimpleTestCase):
     def setUp(self) -> None:
         reset_channel_layers()
 
-    def start_worker(self, worker_id: str) -> tuple[subprocess.Popen[bytes], Path]:
-        log = Path(tempfile.mkstemp(prefix="runsfu-", suffix=".log")[1])
-        env = {**os.environ, "SFU_HOST_ADDRESSES": "127.0.0.1", "SFU_HEARTBEAT_SECONDS": "0.5"}
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "manage.py", "runsfu", "--worker-id", worker_id],
-                cwd=BASE_DIR,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        self.addCleanup(log.unlink, missing_ok=True)
-        self.addCleanup(lambda: proc.poll() is None and proc.kill())
-        deadline = time.monotonic() + 30
-        while f"SFU worker {worker_id} ready" not in log.read_text(errors="replace"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                self.fail(f"runsfu did not start:\n{log.read_text(errors='replace')}")
-            time.sleep(0.1)
-        return proc, log
+    def start_worker(self, worker_id: str) -> WorkerProcess:
+        worker = WorkerProcess.manage(
+            "runsfu",
+            "runsfu",
+            "--worker-id",
+            worker_id,
+            env={"SFU_HOST_ADDRESSES": "127.0.0.1", "SFU_HEARTBEAT_SECONDS": "0.5"},
+            ready=f"SFU worker {worker_id} ready",
+            ready_timeout=30,
+        )
+        self.addCleanup(worker.stop)
+        worker.start().wait_ready()
+        return worker
 
     async def test_join_offer_answer_and_sigterm(self) -> None:
         worker_id = f"test-{os.getpid()}-{int(time.time())}"
-        proc, log = await asyncio.to_thread(self.start_worker, worker_id)
+        proc = await asyncio.to_thread(self.start_worker, worker_id)
         layer = get_channel_layer()
         reply = await layer.new_channel("sfutest.")
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -100,14 +91,14 @@ class RunSfuTests(SimpleTestCase):
                 await asyncio.sleep(0.1)
             self.assertIsNotNone(await placement.choose_worker())
 
-            proc.send_signal(signal.SIGTERM)
+            proc.terminate()
             closed = await asyncio.wait_for(layer.receive(reply), 10)
             self.assertEqual(
                 closed,
                 {"type": "sfu.closed", "participant": 5, "reason": "server-shutdown", "worker": worker_id},
             )
             code = await asyncio.to_thread(proc.wait, 10)
-            self.assertEqual(code, 0, log.read_text(errors="replace"))
+            self.assertEqual(code, 0, proc.output())
             self.assertFalse(await placement.is_alive(worker_id))
         finally:
             await pc.close()

@@ -11,8 +11,8 @@ import aioice.ice
 from aiortc import RTCPeerConnection
 from django.test import SimpleTestCase
 
-from sfu.tests.peers import wait_for
-from sfu.tests.test_forwarding import Harness
+from conference.testing.peers import SfuHarness as Harness
+from conference.testing.peers import wait_for
 from sfu.worker import CONNECTION_LOST_GRACE
 
 WORKER = "sfu-test"

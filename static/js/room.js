@@ -1,7 +1,13 @@
-// Room page: preview, join, the meeting itself. Wires signaling.js, media.js and ui.js together.
-import { getCamera, getLocalMedia, getScreen, Publisher, Subscriber } from "./media.js";
-import { Signaling } from "./signaling.js";
-import { Captions, Chat, Grid, Roster, Status } from "./ui.js";
+// Room page: preview, join, the meeting itself. The wiring between the page (ui.js, tiles.js), signaling
+// (signaling.js), media (media.js) and the meeting's state machine (session.js, where the states and
+// their transitions are written down).
+import { LocalDevices } from "./devices.js";
+import { Publisher, Subscriber } from "./media.js";
+import { MeetingSession } from "./session.js";
+import { askPageWhy, Signaling } from "./signaling.js";
+import { exposeTestHooks } from "./testhooks.js";
+import { Grid } from "./tiles.js";
+import { Captions, Chat, Roster, Status } from "./ui.js";
 
 const config = JSON.parse(document.getElementById("room-config").textContent);
 const $ = (id) => document.getElementById(id);
@@ -19,19 +25,11 @@ const leaveButton = $("leave");
 const chatForm = $("chat-form");
 const chatInput = $("chat-input");
 
-const local = { audio: null, video: null, screen: null, micOn: true };
-let mediaReady = null; // promise of the first getLocalMedia()
-let signaling = null;
-let publisher = null;
-let subscriber = null;
-let self = null; // ParticipantInfo from `joined`
-let locked = false;
-let phase = "lobby"; // lobby | joining | joined | reconnecting | ended
-const participants = new Map(); // id -> ParticipantInfo
-let mediaRetries = 0; // rejoins after `media-unavailable`, reset once media flows
-let mediaRetryTimer = null;
-let mediaRestartTimer = null; // pending media-restart-request after a peer connection failed
-let iceServers = config.iceServers || [];
+const session = new MeetingSession({ iceServers: config.iceServers || [] });
+const local = new LocalDevices(() => session.publisher);
+let mediaReady = null; // promise of the first local.prepare()
+// Measurements read by the browser tests and bench/ (through window.__meet).
+const probe = { firstFrameAt: {}, captionLog: [], joinClickedAt: null, lastTracks: "" };
 
 const grid = new Grid($("grid"), {
   onNeedKeyframe: (id) => {
@@ -40,7 +38,7 @@ const grid = new Grid($("grid"), {
   },
   onFirstFrame: (id, kind) => {
     const key = `${id}:${kind}`;
-    if (!(key in meet.firstFrameAt)) meet.firstFrameAt[key] = performance.now();
+    if (!(key in probe.firstFrameAt)) probe.firstFrameAt[key] = performance.now();
     log({ firstFrame: key });
   },
 });
@@ -49,59 +47,17 @@ const roster = new Roster($("participants"), $("participant-count"), {
   onModerate: (action, participant) => send({ type: "moderate", action, participant }),
 });
 const chat = new Chat($("chat-log"));
-const captions = new Captions($("captions"), $("toggle-captions"));
-
-// Tests and debugging reach the live objects here.
-const meet = {
-  config,
-  events: [],
-  firstFrameAt: {}, // "participantId:kind" -> performance.now() of its first remote frame
-  captionLog: [], // the last caption messages received, for tests
-  joinClickedAt: null,
-  get subscribeTracks() {
-    return subscriber ? subscriber.tracks : {};
-  },
-  get publishPc() {
-    return publisher ? publisher.pc : null;
-  },
-  get subscribePc() {
-    return subscriber ? subscriber.pc : null;
-  },
-  get self() {
-    return self;
-  },
-  get participants() {
-    return [...participants.values()];
-  },
-  get phase() {
-    return phase;
-  },
-  get signaling() {
-    return signaling;
-  },
-  local,
-};
-window.__meet = meet;
-meet.receive = (msg) => onMessage(msg); // lets tests and the console replay a server message
+const captions = new Captions($("captions"), $("toggle-captions"), $("captions-log"));
 
 function send(message) {
-  return signaling ? signaling.send(message) : false;
+  return session.send(message);
 }
 
 function log(event) {
-  meet.events.push({ t: performance.now(), ...event });
-  if (meet.events.length > 200) meet.events.shift();
+  session.log(event);
 }
 
 // ---------------------------------------------------------------- local media
-
-function micEnabled() {
-  return Boolean(local.audio && local.micOn && local.audio.readyState === "live");
-}
-
-function cameraEnabled() {
-  return Boolean(local.video && local.video.readyState === "live");
-}
 
 function showPreview() {
   preview.srcObject = local.video ? new MediaStream([local.video]) : null;
@@ -110,310 +66,269 @@ function showPreview() {
 
 async function prepareMedia() {
   status.show("Checking your camera and microphone…");
-  const { audio, video, notes } = await getLocalMedia();
-  local.audio = audio;
-  local.video = video;
-  local.micOn = true;
+  const notes = await local.prepare();
   showPreview();
   $("preview-note").textContent = notes.join(" ");
-  if (phase === "lobby") status.show(audio || video ? "Ready to join." : "Ready to join without camera or microphone.");
+  if (session.state === "preview") {
+    status.show(local.audio || local.video ? "Ready to join." : "Ready to join without camera or microphone.");
+  }
   updateControls();
 }
 
 function sendMediaState() {
-  const state = { audio: micEnabled(), video: cameraEnabled(), screen: Boolean(local.screen) };
-  if (self) Object.assign(self, state);
+  const state = local.state;
+  if (session.self) Object.assign(session.self, state);
   send({ type: "media-state", ...state });
   grid.setSelf({ name: config.displayName, track: local.video, state });
-  if (self) roster.render(self, participants);
+  if (session.self) roster.render(session.self, session.participants);
 }
 
 function updateControls() {
-  const mic = micEnabled();
+  const mic = local.micEnabled;
   // The labels say what a press does; data-off only colours the button.
   micButton.textContent = mic ? "Mute microphone" : "Unmute microphone";
   micButton.dataset.off = String(!mic);
-  camButton.textContent = cameraEnabled() ? "Turn camera off" : "Turn camera on";
-  camButton.dataset.off = String(!cameraEnabled());
+  camButton.textContent = local.cameraEnabled ? "Turn camera off" : "Turn camera on";
+  camButton.dataset.off = String(!local.cameraEnabled);
   screenButton.textContent = local.screen ? "Stop sharing" : "Share screen";
   screenButton.dataset.active = String(Boolean(local.screen));
   lockButton.hidden = !config.isHost;
-  lockButton.textContent = locked ? "Unlock room" : "Lock room";
-  $("locked-note").hidden = !locked;
+  lockButton.textContent = session.locked ? "Unlock room" : "Lock room";
+  $("locked-note").hidden = !session.locked;
+}
+
+/** After a change of our own devices: the controls, our tile and the others' picture of us. */
+function devicesChanged() {
+  updateControls();
+  sendMediaState();
 }
 
 async function toggleMic() {
-  if (!local.audio || local.audio.readyState !== "live") {
-    try {
-      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-      local.audio = stream.getAudioTracks()[0];
-      local.micOn = true;
-      if (publisher) await publisher.replaceAudio(local.audio);
-    } catch (err) {
-      status.alert(`Your microphone could not be used: ${err.message || err.name}.`);
-      return;
-    }
-  } else {
-    local.micOn = !local.micOn;
-    local.audio.enabled = local.micOn;
-  }
-  updateControls();
-  sendMediaState();
+  const error = await local.toggleMic();
+  if (error) status.alert(error);
+  else devicesChanged();
 }
 
 function muteMic() {
-  if (local.audio) local.audio.enabled = false;
-  local.micOn = false;
-  updateControls();
-  sendMediaState();
+  local.mute();
+  devicesChanged();
 }
 
 async function toggleCamera() {
   camButton.disabled = true;
   try {
-    if (cameraEnabled()) {
-      // Stop the track so the camera light goes off; the transceiver stays for later.
-      local.video.stop();
-      local.video = null;
-      if (publisher) await publisher.replaceVideo(null);
-    } else {
-      const { track, error } = await getCamera();
-      if (!track) {
-        status.alert(error);
-        return;
-      }
-      local.video = track;
-      if (publisher) await publisher.replaceVideo(track);
+    const error = await local.toggleCamera();
+    if (error) {
+      status.alert(error);
+      return;
     }
     showPreview();
-    updateControls();
-    sendMediaState();
+    devicesChanged();
   } finally {
     camButton.disabled = false;
   }
 }
 
 async function stopScreen() {
-  if (!local.screen) return;
-  local.screen.stop();
-  local.screen = null;
-  if (publisher) await publisher.replaceScreen(null);
+  if (!(await local.stopScreen())) return;
   grid.setSelfScreen(null);
-  updateControls();
-  sendMediaState();
+  devicesChanged();
 }
 
 async function toggleScreen() {
   if (local.screen) return stopScreen();
-  const { track, error } = await getScreen();
-  if (!track) {
-    if (error) status.alert(error);
-    return;
-  }
-  local.screen = track;
-  track.addEventListener("ended", () => {
-    if (local.screen === track) stopScreen();
-  });
-  if (publisher) await publisher.replaceScreen(track);
-  grid.setSelfScreen(track, config.displayName);
-  updateControls();
-  sendMediaState();
+  const error = await local.startScreen(stopScreen);
+  if (error) status.alert(error);
+  if (!local.screen) return;
+  grid.setSelfScreen(local.screen, config.displayName);
+  devicesChanged();
 }
 
 function stopLocalMedia() {
-  for (const key of ["audio", "video", "screen"]) {
-    if (local[key]) local[key].stop();
-    local[key] = null;
-  }
+  local.stopAll();
   grid.setSelfScreen(null);
 }
 
 // ---------------------------------------------------------------- peers
 
-function closePeers() {
-  clearTimeout(mediaRestartTimer);
-  mediaRestartTimer = null;
-  if (publisher) publisher.close();
-  if (subscriber) subscriber.close();
-  publisher = null;
-  subscriber = null;
-}
-
 /** Forget the meeting's remote side: peers, roster, tiles, captions. */
 function teardownPeers() {
-  closePeers();
-  participants.clear();
+  session.forgetMeeting();
   grid.clearRemote();
   captions.clear();
 }
 
 function onPeerState(name, state) {
   log({ pc: name, state });
-  if (state === "connected" && phase === "joined") {
-    if (name === "publish") mediaRetries = 0;
+  if (state === "connected" && session.hasPeers) {
+    if (name === "publish") session.mediaRetries = 0;
+    if (session.state === "media-restarting") session.transition("media-connected");
     clearTimeout(mediaRestartTimer);
     mediaRestartTimer = null;
     showConnected();
   } else if (state === "disconnected") {
     status.show("The media connection is unstable. Trying to recover…", "warn");
     requestMediaRestart(5000); // ICE often recovers by itself within a few seconds
-  } else if (state === "failed" && phase === "joined") {
+  } else if (state === "failed" && session.hasPeers) {
     status.show("The media connection failed. Reconnecting…", "warn");
     requestMediaRestart(0);
   }
 }
 
+let mediaRestartTimer = null; // a pending media-restart-request after a peer connection failed
+
 /** Ask for fresh peer connections on the same socket (same meeting, same participant); the
- * server answers `media-restart`. Only when the socket itself is gone do we reconnect it. */
+ * server answers `media-restart`. Only when the socket itself is gone is it reconnected. */
 function requestMediaRestart(delay) {
   if (mediaRestartTimer !== null && delay > 0) return;
   clearTimeout(mediaRestartTimer);
+  const publisher = session.publisher;
   mediaRestartTimer = setTimeout(() => {
     mediaRestartTimer = null;
-    if (phase !== "joined" || !signaling) return;
+    // Replaced meanwhile (the server restarted the media itself): nothing to ask for.
+    if (!session.hasPeers || session.publisher !== publisher) return;
     log({ mediaRestartRequest: true });
-    if (!send({ type: "media-restart-request" })) signaling.restart();
+    if (!send({ type: "media-restart-request" })) session.signaling.restart();
   }, delay);
 }
 
 function showConnected() {
-  const others = participants.size;
+  const others = session.participants.size;
   const who = others === 0 ? "You are the only one here." : others === 1 ? "1 other person is here." : `${others} other people are here.`;
   status.show(`Connected. ${who}`, "ok");
 }
 
-async function startPeers(servers) {
-  closePeers();
-  publisher = new Publisher({ iceServers: servers, send, onStateChange: (s) => onPeerState("publish", s) });
-  subscriber = new Subscriber({
+/** Fresh publish and subscribe connections; `failure` starts the words if they cannot start. */
+async function startPeers(failure) {
+  session.closePeers();
+  const servers = session.iceServers;
+  const publisher = new Publisher({ iceServers: servers, send, onStateChange: (s) => onPeerState("publish", s) });
+  session.publisher = publisher;
+  session.subscriber = new Subscriber({
     iceServers: servers,
     send,
     onStateChange: (s) => onPeerState("subscribe", s),
     onTracks: (list) => {
       const summary = list.map((t) => `${t.participant}:${t.kind}`).join(" ");
-      if (summary !== meet.lastTracks) log({ tracks: summary });
-      meet.lastTracks = summary;
-      grid.attach(list, participants);
+      if (summary !== probe.lastTracks) log({ tracks: summary });
+      probe.lastTracks = summary;
+      grid.attach(list, session.participants);
     },
     onError: (err) => status.alert(`Could not receive the others' audio and video (${err.message || err}).`),
   });
   if (local.audio) local.audio.enabled = local.micOn;
-  await publisher.start({ audio: local.audio, video: local.video });
-  if (local.screen) await publisher.replaceScreen(local.screen);
+  try {
+    await publisher.start({ audio: local.audio, video: local.video });
+    if (local.screen) await publisher.replaceScreen(local.screen);
+  } catch (err) {
+    // Peers replaced or closed meanwhile (media-unavailable, a rejoin) are not worth a message.
+    if (session.publisher === publisher) status.alert(`${failure}: ${err.message || err}`);
+  }
 }
 
 // ---------------------------------------------------------------- signaling
 
+// Messages that change the session's state go through session.transition(): a message the
+// current state does not expect is logged and ignored. The others update the page.
 const handlers = {
   async joined(msg) {
-    self = { ...msg.participant };
-    phase = "joined";
-    log({ joined: self.id });
-    locked = Boolean(msg.locked);
+    if (!session.transition("joined")) return;
     teardownPeers(); // a rejoin starts from the server's picture, not ours
-    for (const p of msg.participants || []) participants.set(p.id, { ...p });
+    session.adopt(msg);
+    log({ joined: session.self.id });
     lobby.hidden = true;
     meetingEl.hidden = false;
     chat.clear();
     for (const m of msg.chat || []) chat.add(m);
-    for (const p of participants.values()) grid.upsert(p);
+    for (const p of session.participants.values()) grid.upsert(p);
     updateControls();
     showConnected();
     sendMediaState(); // also draws our own tile and the roster
-    iceServers = msg.ice_servers && msg.ice_servers.length ? msg.ice_servers : config.iceServers || [];
     if (msg.media === false) return handlers["media-unavailable"]({ message: msg.media_message });
-    try {
-      await startPeers(iceServers);
-    } catch (err) {
-      // A peer closed meanwhile (media-unavailable, a rejoin) is not worth a message.
-      if (publisher) status.alert(`Could not start audio and video: ${err.message || err}`);
-    }
+    await startPeers("Could not start audio and video");
   },
   "participant-joined"(msg) {
     const p = { ...msg.participant };
-    if (self && p.id === self.id) return;
-    participants.set(p.id, p);
+    if (session.self && p.id === session.self.id) return;
+    session.participants.set(p.id, p);
     grid.upsert(p);
-    roster.render(self, participants);
+    roster.render(session.self, session.participants);
     status.show(`${p.name} joined.`, "ok");
-    if (subscriber) subscriber.reconcile();
+    if (session.subscriber) session.subscriber.reconcile();
   },
   "participant-left"(msg) {
-    const p = participants.get(msg.participant);
-    participants.delete(msg.participant);
+    const p = session.participants.get(msg.participant);
+    session.participants.delete(msg.participant);
     grid.remove(msg.participant);
-    roster.render(self, participants);
+    roster.render(session.self, session.participants);
     if (p) status.show(msg.reason === "removed" ? `${p.name} was removed by the host.` : `${p.name} left.`);
   },
   "media-state"(msg) {
-    const p = participants.get(msg.participant);
+    const p = session.participants.get(msg.participant);
     if (!p) return;
     Object.assign(p, { audio: msg.audio, video: msg.video, screen: msg.screen });
     grid.upsert(p);
-    roster.render(self, participants);
-    if (subscriber) subscriber.reconcile();
+    roster.render(session.self, session.participants);
+    if (session.subscriber) session.subscriber.reconcile();
   },
   "publish-answer"(msg) {
     log({ publishAnswer: true });
+    const publisher = session.publisher;
     if (publisher) publisher.answer(msg.sdp).catch((err) => status.alert(`Could not send your audio and video (${err.message}).`));
   },
   "subscribe-offer"(msg) {
     log({ offer: Object.keys(msg.tracks || {}).length });
-    if (subscriber) subscriber.offer(msg.sdp, msg.tracks);
+    if (session.subscriber) session.subscriber.offer(msg.sdp, msg.tracks);
   },
   ice(msg) {
-    const target = msg.pc === "publish" ? publisher : subscriber;
+    const target = msg.pc === "publish" ? session.publisher : session.subscriber;
     if (target) target.addIce(msg.candidate).catch((err) => console.warn("ICE candidate refused", err));
   },
   chat(msg) {
     chat.add(msg.message);
   },
   "room-state"(msg) {
-    locked = Boolean(msg.locked);
+    session.locked = Boolean(msg.locked);
     updateControls();
-    status.show(locked ? "The room is now locked: nobody else can join." : "The room is unlocked.");
+    status.show(session.locked ? "The room is now locked: nobody else can join." : "The room is unlocked.");
   },
   "muted-by-host"(msg) {
     muteMic();
     status.alert(`${msg.by} muted your microphone. Select “Unmute microphone” when you want to speak.`);
   },
   caption(msg) {
-    meet.captionLog.push(msg);
-    if (meet.captionLog.length > 200) meet.captionLog.shift();
+    probe.captionLog.push(msg);
+    if (probe.captionLog.length > 200) probe.captionLog.shift();
     captions.show(msg);
   },
   error(msg) {
     log({ error: msg.code });
-    // Media refused while we already know there is no media server: the earlier words stand.
-    if (msg.code === "media-unavailable" && !publisher) return;
+    // Without peer connections (e.g. in media-unavailable) a media refusal answers a request sent
+    // before we knew: the status already says so.
+    if (msg.code === "media-unavailable" && !session.hasPeers) return;
     status.alert(msg.message || "The server refused a request.");
   },
   async "media-restart"(msg) {
     // The meeting moved to another SFU worker: same meeting, fresh peer connections.
     log({ mediaRestart: true });
+    if (!session.transition("media-restart")) return;
     status.show(msg.message || "Reconnecting audio and video…", "warn");
-    closePeers();
+    session.closePeers();
     grid.clearRemoteMedia();
-    try {
-      await startPeers(iceServers);
-    } catch (err) {
-      if (publisher) status.alert(`Could not restart audio and video: ${err.message || err}`);
-    }
+    await startPeers("Could not restart audio and video");
   },
   "media-unavailable"(msg) {
     log({ mediaUnavailable: msg.message });
+    if (!session.transition("media-unavailable")) return;
     // No media server for us right now: stop the peers (their ICE would only be refused) and
     // rejoin after a pause, a few times, in case a worker comes back. Chat keeps working.
-    closePeers();
+    session.closePeers();
     grid.clearRemoteMedia();
     const base = msg.message || "Audio and video are not available right now.";
-    if (mediaRetries < 3) {
-      mediaRetries += 1;
+    if (session.mediaRetries < 3) {
+      session.mediaRetries += 1;
       status.alert(`${base} Chat still works. Trying again in 10 s…`);
-      clearTimeout(mediaRetryTimer);
-      mediaRetryTimer = setTimeout(() => {
-        if (signaling && phase === "joined") signaling.restart();
-      }, 10000);
+      session.scheduleMediaRetry(() => session.signaling.restart(), 10000);
     } else {
       status.alert(`${base} Chat still works. Leave and join again later to retry.`);
     }
@@ -427,17 +342,16 @@ function onMessage(msg) {
 
 function onReconnecting({ code, message, delay }) {
   log({ reconnecting: code, delay });
-  phase = "reconnecting";
+  if (!session.transition("reconnect")) return;
   teardownPeers();
   const seconds = Math.max(1, Math.round(delay / 1000));
   status.show(`${message ? message + " " : "The connection was lost. "}Reconnecting in ${seconds} s…`, "warn");
 }
 
 function onClosed({ message }) {
-  clearTimeout(mediaRetryTimer);
-  phase = "ended";
+  if (!session.transition("close")) return;
   teardownPeers();
-  self = null;
+  session.self = null;
   meetingEl.hidden = true;
   lobby.hidden = false;
   joinButton.disabled = false;
@@ -445,38 +359,18 @@ function onClosed({ message }) {
   status.alert(message);
 }
 
-/** After a refused WebSocket handshake: does the room page itself still let us in? */
-async function whyRefused() {
-  try {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), 5000);
-    const response = await fetch(window.location.pathname, {
-      redirect: "manual",
-      credentials: "same-origin",
-      signal: controller.signal,
-    });
-    clearTimeout(timer);
-    if (response.type === "opaqueredirect") return "Your session has ended. Reload the page to sign in or enter your name again.";
-    if (response.status === 403) return "You are not allowed to join this room.";
-    if (response.status === 404) return "This room does not exist any more.";
-  } catch {
-    /* the server is unreachable: keep retrying */
-  }
-  return null;
-}
-
 async function join() {
+  if (!session.transition("join")) return;
   joinButton.disabled = true;
-  phase = "joining";
-  meet.joinClickedAt = performance.now();
-  meet.firstFrameAt = {};
+  probe.joinClickedAt = performance.now();
+  probe.firstFrameAt = {};
   status.clearAlert();
   // Wait for the device prompt, but not forever: joining without media is allowed.
   await Promise.race([mediaReady, new Promise((resolve) => setTimeout(resolve, 15000))]);
-  if (!local.audio && !local.video && phase === "joining" && meet.leftOnce) await prepareMedia();
+  if (!local.audio && !local.video && session.state === "joining" && session.leftOnce) await prepareMedia();
   status.show("Connecting…");
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-  signaling = new Signaling(`${scheme}//${window.location.host}${config.wsPath}`, {
+  const handlers = {
     onOpen: () => {
       log({ ws: "open" });
       status.show("Connected to the server. Joining…");
@@ -485,21 +379,20 @@ async function join() {
     onMessage,
     onReconnecting,
     onClosed,
-    whyRefused,
-  });
-  signaling.start();
+    whyRefused: () => askPageWhy(window.location.pathname, config.protocol.closeReasons),
+  };
+  session.signaling = new Signaling(`${scheme}//${window.location.host}${config.wsPath}`, handlers, config.protocol);
+  session.signaling.start();
 }
 
 function leave() {
-  clearTimeout(mediaRetryTimer);
+  if (!session.transition("leave")) return;
   send({ type: "leave" });
-  if (signaling) signaling.stop();
-  signaling = null;
+  session.stopSignaling();
   teardownPeers();
   stopLocalMedia();
-  self = null;
-  phase = "lobby";
-  meet.leftOnce = true;
+  session.self = null;
+  session.leftOnce = true;
   $("after-leave").hidden = false;
   meetingEl.hidden = true;
   lobby.hidden = false;
@@ -515,14 +408,15 @@ micButton.addEventListener("click", toggleMic);
 camButton.addEventListener("click", toggleCamera);
 screenButton.addEventListener("click", toggleScreen);
 leaveButton.addEventListener("click", leave);
-lockButton.addEventListener("click", () => send({ type: "moderate", action: locked ? "unlock" : "lock" }));
+lockButton.addEventListener("click", () => send({ type: "moderate", action: session.locked ? "unlock" : "lock" }));
 screenButton.hidden = !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
 
 chatForm.addEventListener("submit", (event) => {
   event.preventDefault();
   const text = chatInput.value.trim();
   if (!text) return;
-  if (text.length > (config.chatMaxLength || 2000)) {
+  const tooLarge = session.signaling && !session.signaling.fits({ type: "chat", text });
+  if (text.length > (config.chatMaxLength || 2000) || tooLarge) {
     status.alert("That message is too long.");
     return;
   }
@@ -534,10 +428,13 @@ chatForm.addEventListener("submit", (event) => {
 });
 
 window.addEventListener("pagehide", () => {
-  if (signaling) {
+  if (session.signaling) {
     send({ type: "leave" });
-    signaling.stop();
+    session.stopSignaling();
   }
 });
+
+// Only the browser tests (setting CLIENT_TEST_HOOKS) reach the live objects and inject messages.
+if (config.testHooks) exposeTestHooks({ config, session, local, probe, receive: onMessage });
 
 mediaReady = prepareMedia();

@@ -1,36 +1,29 @@
 // WebSocket signaling with the room consumer: JSON messages (conference/protocol.py),
-// reconnect with backoff, close codes turned into words a person understands.
-
-const CLOSE_REASONS = {
-  4003: "You are not allowed to join this room.",
-  4004: "This room does not exist any more.",
-  4005: "The room is locked. Ask the host to unlock it, then try again.",
-  4006: "The host removed you from the meeting.",
-  4008: "Too many messages were sent too quickly, so the server closed the connection.",
-  4010: "The server is restarting.",
-  4011: "The media connection was lost.",
-};
-
-// Codes after which reconnecting on our own would be wrong or pointless.
-const FINAL_CODES = new Set([4003, 4004, 4005, 4006, 4008]);
-
-export function closeReason(code) {
-  return CLOSE_REASONS[code] || "";
-}
+// reconnect with backoff, close codes turned into words a person understands. The words, the
+// codes after which reconnecting would be wrong, and the frame size limit come from the server
+// (`config.protocol`, built by protocol.client_config()).
 
 export class Signaling {
   /**
    * @param {string} url  ws(s)://host/ws/rooms/<slug>/
    * @param {{onOpen: function, onMessage: function, onReconnecting: function, onClosed: function}} handlers
+   * @param {{closeReasons: Object<string, string>, finalCloseCodes: number[], maxMessageBytes: number}} protocol
    */
-  constructor(url, handlers) {
+  constructor(url, handlers, protocol) {
     this.url = url;
     this.handlers = handlers;
+    this.closeReasons = protocol.closeReasons;
+    this.finalCodes = new Set(protocol.finalCloseCodes); // reconnecting on our own would be wrong
+    this.maxMessageBytes = protocol.maxMessageBytes;
     this.ws = null;
     this.attempt = 0;
     this.maxAttempts = 12;
     this.stopped = true;
     this.timer = null;
+  }
+
+  closeReason(code) {
+    return this.closeReasons[String(code)] || "";
   }
 
   start() {
@@ -69,9 +62,9 @@ export class Signaling {
       if (this.ws !== ws) return; // an older socket we already replaced
       this.ws = null;
       if (this.stopped) return;
-      if (FINAL_CODES.has(event.code)) {
+      if (this.finalCodes.has(event.code)) {
         this.stopped = true;
-        this.handlers.onClosed({ code: event.code, message: closeReason(event.code), final: true });
+        this.handlers.onClosed({ code: event.code, message: this.closeReason(event.code), final: true });
         return;
       }
       if (!opened && this.handlers.whyRefused) {
@@ -105,7 +98,7 @@ export class Signaling {
     // 0.5 s, 1 s, 2 s ... capped at 15 s, with jitter so a restarted server is not stampeded.
     const base = Math.min(15000, 500 * 2 ** (this.attempt - 1));
     const delay = Math.round(base * (0.75 + Math.random() * 0.5));
-    this.handlers.onReconnecting({ code, message: closeReason(code), delay, attempt: this.attempt });
+    this.handlers.onReconnecting({ code, message: this.closeReason(code), delay, attempt: this.attempt });
     this.timer = setTimeout(() => this.open(), delay);
   }
 
@@ -116,6 +109,11 @@ export class Signaling {
     this.ws = null;
     if (ws) ws.close(1000, "restart");
     this.scheduleReconnect(1000);
+  }
+
+  /** Whether the server would accept this message's size (it refuses larger frames). */
+  fits(message) {
+    return new TextEncoder().encode(JSON.stringify(message)).length <= this.maxMessageBytes;
   }
 
   send(message) {
@@ -133,4 +131,24 @@ export class Signaling {
     this.ws = null;
     if (ws) ws.close(1000, "leave");
   }
+}
+
+/**
+ * After a refused WebSocket handshake (the browser only sees 1006): does the room page itself
+ * still let us in? Its 403 and 404 mean what the close codes 4003 and 4004 mean, in the same words.
+ * @returns {Promise<string|null>} why, or null when the page does not say (keep retrying)
+ */
+export async function askPageWhy(pageUrl, closeReasons) {
+  try {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 5000);
+    const response = await fetch(pageUrl, { redirect: "manual", credentials: "same-origin", signal: controller.signal });
+    clearTimeout(timer);
+    if (response.type === "opaqueredirect") return "Your session has ended. Reload the page to sign in or enter your name again.";
+    if (response.status === 403) return closeReasons["4003"];
+    if (response.status === 404) return closeReasons["4004"];
+  } catch {
+    /* the server is unreachable: keep retrying */
+  }
+  return null;
 }

@@ -1,7 +1,7 @@
-// DOM for the room: status line, video tiles, participant list, chat and captions.
+// DOM for the room: status line, participant list, chat and captions (video tiles: tiles.js).
 // Text from other people always goes through textContent, never innerHTML.
 
-function el(tag, attrs = {}, ...children) {
+export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (value === null || value === undefined || value === false) continue;
@@ -11,11 +11,6 @@ function el(tag, attrs = {}, ...children) {
   }
   for (const child of children) if (child) node.append(child);
   return node;
-}
-
-function initials(name) {
-  const parts = String(name || "?").trim().split(/\s+/).filter(Boolean);
-  return ((parts[0] || "?")[0] + (parts.length > 1 ? parts[parts.length - 1][0] : "")).toUpperCase();
 }
 
 /** One polite live region for progress, one assertive region for problems. */
@@ -41,294 +36,77 @@ export class Status {
   }
 }
 
-/** A tile: a participant's camera (or their name when there is no picture), or a shared screen. */
-class Tile {
-  constructor({ id, name, kind, self = false, onFirstFrame = null }) {
-    this.id = id;
-    this.onFirstFrame = onFirstFrame;
-    this.kind = kind; // "camera" | "screen"
-    this.videoOn = kind === "screen";
-    this.hasFrames = false;
-    this.video = el("video", {
-      autoplay: true,
-      playsinline: true,
-      muted: true,
-      "data-participant-id": id,
-      "data-kind": kind,
-    });
-    this.video.muted = true; // sound plays through the <audio> element
-    if (self) this.video.dataset.self = "true";
-    this.audio = kind === "camera" && !self ? el("audio", { autoplay: true, "data-participant-id": id }) : null;
-    this.nameEl = el("span", { class: "tile-name-text" });
-    this.micOff = el("span", { class: "badge badge-muted", hidden: true, text: "Microphone off" });
-    this.placeholderName = el("span", { class: "tile-placeholder-name" });
-    this.avatar = el("span", { class: "avatar", "aria-hidden": "true" });
-    this.root = el(
-      "figure",
-      { class: `tile tile-${kind}${self ? " tile-self" : ""}`, "data-participant-id": id, "data-kind": kind },
-      this.video,
-      el("div", { class: "tile-placeholder" }, this.avatar, this.placeholderName),
-      el("figcaption", { class: "tile-name" }, this.nameEl, this.micOff),
-      this.audio,
-    );
-    this.firstReported = false;
-    this.gotFrames = () => {
-      this.hasFrames = this.video.videoWidth > 0;
-      if (this.hasFrames && !this.firstReported) {
-        this.firstReported = true;
-        if (this.onFirstFrame) this.onFirstFrame(this.id, this.kind);
-      }
-      this.update();
-    };
-    this.video.addEventListener("resize", this.gotFrames);
-    this.video.addEventListener("loadeddata", this.gotFrames);
-    this.setName(name, self);
-    this.update();
-  }
-
-  setName(name, self = false) {
-    this.name = name;
-    if (this.kind === "screen") {
-      this.video.dataset.screenOf = name;
-      this.nameEl.textContent = self ? "Your screen" : `${name}'s screen`;
-      this.placeholderName.textContent = this.nameEl.textContent;
-    } else {
-      if (!self) this.video.dataset.participant = name;
-      this.nameEl.textContent = self ? `${name} (you)` : name;
-      this.placeholderName.textContent = name;
-    }
-    this.avatar.textContent = initials(name);
-    this.video.setAttribute("aria-label", this.nameEl.textContent);
-  }
-
-  setVideoTrack(track) {
-    const current = this.video.srcObject && this.video.srcObject.getVideoTracks()[0];
-    if (current === track) return false;
-    if (!track) {
-      this.video.srcObject = null;
-      this.hasFrames = false;
-    } else {
-      this.video.srcObject = new MediaStream([track]);
-      this.hasFrames = false;
-      this.firstReported = false;
-      // The moment a frame is shown, where supported (the events above are the fallback).
-      if (this.video.requestVideoFrameCallback) this.video.requestVideoFrameCallback(this.gotFrames);
-      track.addEventListener("mute", () => {
-        this.hasFrames = false;
-        this.update();
-      });
-      track.addEventListener("unmute", () => {
-        this.hasFrames = this.video.videoWidth > 0;
-        this.update();
-      });
-      this.video.play().catch(() => {});
-    }
-    this.update();
-    return true;
-  }
-
-  setAudioTrack(track) {
-    if (!this.audio) return;
-    const current = this.audio.srcObject && this.audio.srcObject.getAudioTracks()[0];
-    if (current === track) return;
-    this.audio.srcObject = track ? new MediaStream([track]) : null;
-    if (track) this.audio.play().catch(() => {});
-  }
-
-  setState({ audio, video }) {
-    if (typeof audio === "boolean") this.micOff.hidden = audio;
-    if (typeof video === "boolean" && this.kind === "camera") this.videoOn = video;
-    this.update();
-  }
-
-  update() {
-    const showing = this.videoOn && this.hasFrames;
-    this.root.classList.toggle("no-video", !showing);
-  }
-}
-
-/** The video grid: one camera tile per participant (yourself first), plus screen tiles. */
-export class Grid {
-  constructor(gridEl, { onNeedKeyframe, onFirstFrame }) {
-    this.gridEl = gridEl;
-    this.tiles = new Map(); // "id:kind" -> Tile
-    this.onNeedKeyframe = onNeedKeyframe;
-    this.onFirstFrame = onFirstFrame;
-  }
-
-  key(id, kind) {
-    return `${id}:${kind}`;
-  }
-
-  tile(id, kind) {
-    return this.tiles.get(this.key(id, kind));
-  }
-
-  setSelf({ id, name, track, state }) {
-    let tile = this.tile("self", "camera");
-    if (!tile) {
-      tile = new Tile({ id: "self", name, kind: "camera", self: true });
-      this.tiles.set(this.key("self", "camera"), tile);
-      this.gridEl.prepend(tile.root);
-    }
-    if (id !== undefined) tile.root.dataset.selfId = id;
-    tile.setName(name, true);
-    tile.setVideoTrack(track);
-    tile.setState(state);
-    this.layout();
-  }
-
-  setSelfScreen(track, name) {
-    let tile = this.tile("self", "screen");
-    if (!track) {
-      if (tile) this.remove("self", "screen");
-      return;
-    }
-    if (!tile) {
-      tile = new Tile({ id: "self", name, kind: "screen", self: true });
-      this.tiles.set(this.key("self", "screen"), tile);
-      this.gridEl.append(tile.root);
-    }
-    tile.setVideoTrack(track);
-    this.layout();
-  }
-
-  upsert(p) {
-    let tile = this.tile(p.id, "camera");
-    if (!tile) {
-      tile = new Tile({ id: p.id, name: p.name, kind: "camera", onFirstFrame: this.onFirstFrame });
-      this.tiles.set(this.key(p.id, "camera"), tile);
-      this.gridEl.append(tile.root);
-    }
-    tile.setName(p.name);
-    tile.setState(p);
-    if (!p.screen) this.remove(p.id, "screen");
-    this.layout();
-  }
-
-  remove(id, kind) {
-    const kinds = kind ? [kind] : ["camera", "screen"];
-    for (const k of kinds) {
-      const tile = this.tile(id, k);
-      if (!tile) continue;
-      tile.setVideoTrack(null);
-      tile.setAudioTrack(null);
-      tile.root.remove();
-      this.tiles.delete(this.key(id, k));
-    }
-    this.layout();
-  }
-
-  /** Keep everyone's tile (their name shows) but drop media from a closed connection. */
-  clearRemoteMedia() {
-    for (const tile of [...this.tiles.values()]) {
-      if (tile.id === "self") continue;
-      if (tile.kind === "screen") this.remove(tile.id, "screen");
-      else {
-        tile.setVideoTrack(null);
-        tile.setAudioTrack(null);
-      }
-    }
-  }
-
-  clearRemote() {
-    for (const tile of [...this.tiles.values()]) if (tile.id !== "self") this.remove(tile.id);
-  }
-
-  /** Attach the subscribe connection's tracks; `participants` is the roster (id -> info). */
-  attach(list, participants) {
-    const seen = new Set();
-    for (const { participant, kind, track } of list) {
-      const p = participants.get(participant);
-      if (!p) continue;
-      if (kind === "audio") {
-        this.upsert(p);
-        this.tile(p.id, "camera").setAudioTrack(track);
-        seen.add(this.key(p.id, "audio"));
-      } else if (kind === "video") {
-        this.upsert(p);
-        if (this.tile(p.id, "camera").setVideoTrack(track)) this.watchFirstFrame(p.id, "camera");
-        seen.add(this.key(p.id, "camera"));
-      } else if (kind === "screen" && p.screen) {
-        let tile = this.tile(p.id, "screen");
-        if (!tile) {
-          tile = new Tile({ id: p.id, name: p.name, kind: "screen", onFirstFrame: this.onFirstFrame });
-          this.tiles.set(this.key(p.id, "screen"), tile);
-          this.tile(p.id, "camera").root.after(tile.root);
-        }
-        if (tile.setVideoTrack(track)) this.watchFirstFrame(p.id, "screen");
-        seen.add(this.key(p.id, "screen"));
-      }
-    }
-    // Tracks that are no longer offered (e.g. the SFU reused a transceiver).
-    for (const tile of [...this.tiles.values()]) {
-      if (tile.id === "self") continue;
-      if (tile.kind === "screen" && !seen.has(this.key(tile.id, "screen"))) this.remove(tile.id, "screen");
-      else if (tile.kind === "camera") {
-        if (!seen.has(this.key(tile.id, "camera"))) tile.setVideoTrack(null);
-        if (!seen.has(this.key(tile.id, "audio"))) tile.setAudioTrack(null);
-      }
-    }
-    this.layout();
-  }
-
-  /** If a new video shows no picture after a moment, ask the publisher for a keyframe (twice at most):
-   * the SFU asks too, but a lost or throttled request would otherwise cost a late joiner seconds. */
-  watchFirstFrame(id, kind) {
-    for (const delay of [700, 1700]) {
-      setTimeout(() => {
-        const tile = this.tile(id, kind);
-        if (tile && tile.videoOn && tile.video.videoWidth === 0) this.onNeedKeyframe(id);
-      }, delay);
-    }
-  }
-
-  layout() {
-    this.gridEl.dataset.count = String(this.tiles.size);
-  }
-}
-
-/** The participant list, with the host's Mute and Remove buttons. */
+/** The participant list, with the host's Mute and Remove buttons. Rows are kept and updated in
+ * place (keyed by participant id), so a keyboard focus on a row's button survives every change. */
 export class Roster {
   constructor(listEl, countEl, { isHost, onModerate }) {
     this.listEl = listEl;
     this.countEl = countEl;
     this.isHost = isHost;
     this.onModerate = onModerate;
+    this.rows = new Map(); // "self" or participant id -> row
   }
 
   render(self, participants) {
-    this.listEl.replaceChildren();
     const everyone = [{ ...self, self: true }, ...participants.values()];
-    for (const p of everyone) {
-      const status = [];
-      if (p.is_host) status.push("host");
-      if (!p.audio) status.push("microphone off");
-      if (!p.video) status.push("camera off");
-      if (p.screen) status.push("sharing screen");
-      const li = el(
-        "li",
-        { "data-participant-id": p.self ? "self" : p.id },
-        el("span", { class: "roster-name", text: p.self ? `${p.name} (you)` : p.name }),
-        status.length ? el("span", { class: "roster-status", text: status.join(", ") }) : null,
-      );
-      if (this.isHost && !p.self) {
-        const actions = el("span", { class: "roster-actions" });
-        const mute = el("button", { type: "button", class: "button button-small", disabled: !p.audio });
-        mute.append("Mute", el("span", { class: "visually-hidden", text: ` ${p.name}` }));
-        mute.addEventListener("click", () => this.onModerate("mute", p.id));
-        const remove = el("button", { type: "button", class: "button button-small button-danger" });
-        remove.append("Remove", el("span", { class: "visually-hidden", text: ` ${p.name}` }));
-        remove.addEventListener("click", () => {
-          if (window.confirm(`Remove ${p.name} from the meeting?`)) this.onModerate("remove", p.id);
-        });
-        actions.append(mute, remove);
-        li.append(actions);
-      }
-      this.listEl.append(li);
+    const keys = everyone.map((p) => (p.self ? "self" : String(p.id)));
+    // Drop the rows of those who left first, so the rows that stay never move.
+    for (const [key, row] of this.rows) {
+      if (keys.includes(key)) continue;
+      row.li.remove();
+      this.rows.delete(key);
     }
+    everyone.forEach((p, index) => {
+      let row = this.rows.get(keys[index]);
+      if (!row) {
+        row = this.row(keys[index], p);
+        this.rows.set(keys[index], row);
+      }
+      this.update(row, p);
+      const here = this.listEl.children[index];
+      if (here !== row.li) this.listEl.insertBefore(row.li, here || null);
+    });
     this.countEl.textContent = String(everyone.length);
   }
+
+  row(key, p) {
+    const row = { p, name: el("span", { class: "roster-name" }), status: el("span", { class: "roster-status" }) };
+    row.li = el("li", { "data-participant-id": key }, row.name, row.status);
+    if (this.isHost && !p.self) {
+      // The buttons' names are "Mute <name>" and "Remove <name>"; the name is for screen readers.
+      row.muteName = el("span", { class: "visually-hidden" });
+      row.removeName = el("span", { class: "visually-hidden" });
+      row.mute = el("button", { type: "button", class: "button button-small" }, "Mute", row.muteName);
+      row.mute.addEventListener("click", () => this.onModerate("mute", row.p.id));
+      const remove = el("button", { type: "button", class: "button button-small button-danger" }, "Remove", row.removeName);
+      remove.addEventListener("click", () => {
+        if (window.confirm(`Remove ${row.p.name} from the meeting?`)) this.onModerate("remove", row.p.id);
+      });
+      row.li.append(el("span", { class: "roster-actions" }, row.mute, remove));
+    }
+    return row;
+  }
+
+  update(row, p) {
+    row.p = p;
+    const words = [];
+    if (p.is_host) words.push("host");
+    if (!p.audio) words.push("microphone off");
+    if (!p.video) words.push("camera off");
+    if (p.screen) words.push("sharing screen");
+    setText(row.name, p.self ? `${p.name} (you)` : p.name);
+    setText(row.status, words.join(", "));
+    row.status.hidden = words.length === 0;
+    if (row.mute) {
+      row.mute.disabled = !p.audio;
+      setText(row.muteName, ` ${p.name}`);
+      setText(row.removeName, ` ${p.name}`);
+    }
+  }
+}
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
 }
 
 /** Chat history and new messages. */
@@ -371,13 +149,18 @@ export class Chat {
   }
 }
 
-/** Caption overlay: interim lines of one utterance replace each other; final lines fade out. */
+/** Captions. The band under the videos shows interim lines of an utterance replacing each other,
+ * then its final line, which fades out; it is not a live region (interim words change every second
+ * or so and a screen reader would never stop talking). Final lines only are appended to a polite
+ * live log (visually hidden), so each utterance is read once. */
 export class Captions {
-  constructor(regionEl, toggleEl, { keepSeconds = 6, maxLines = 3 } = {}) {
+  constructor(regionEl, toggleEl, logEl, { keepSeconds = 6, maxLines = 3, maxLogged = 50 } = {}) {
     this.regionEl = regionEl;
     this.toggleEl = toggleEl;
+    this.logEl = logEl;
     this.keepMs = keepSeconds * 1000;
     this.maxLines = maxLines;
+    this.maxLogged = maxLogged;
     this.lines = new Map(); // utterance -> {node, timer}
     this.finished = new Set(); // utterances whose final arrived: a late interim must not reopen them
     let on = true;
@@ -394,6 +177,7 @@ export class Captions {
     this.on = on;
     this.toggleEl.setAttribute("aria-pressed", String(on));
     this.regionEl.hidden = !on;
+    this.logEl.hidden = !on;
     try {
       window.localStorage.setItem("captions", on ? "on" : "off");
     } catch {
@@ -428,6 +212,13 @@ export class Captions {
     clearTimeout(line.timer);
     line.timer = setTimeout(() => this.drop(caption.utterance), caption.final ? this.keepMs : this.keepMs * 2);
     while (this.lines.size > this.maxLines) this.drop(this.lines.keys().next().value);
+    if (caption.final) this.announce(caption.speaker, text);
+  }
+
+  announce(speaker, text) {
+    if (!this.on) return;
+    this.logEl.append(el("p", { class: "caption-logged", text: `${speaker}: ${text}` }));
+    while (this.logEl.childElementCount > this.maxLogged) this.logEl.firstElementChild.remove();
   }
 
   drop(utterance) {
@@ -440,5 +231,6 @@ export class Captions {
 
   clear() {
     for (const key of [...this.lines.keys()]) this.drop(key);
+    this.logEl.replaceChildren();
   }
 }

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from rooms.models import Meeting
 from transcripts.formats import clock as _clock
 from transcripts.selectors import query_words
 
@@ -32,3 +34,9 @@ def highlight(text: str, q: str) -> SafeString:
         pos = m.end()
     out.append(escape(text[pos:]))
     return mark_safe("".join(out))  # noqa: S308 - every piece escaped
+
+
+@register.inclusion_tag("transcripts/_transcript_link.html")
+def transcript_link(meeting: Meeting) -> dict[str, Any]:
+    """The link to a meeting's transcript, for pages of other apps (the meeting page)."""
+    return {"meeting": meeting}

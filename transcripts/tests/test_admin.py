@@ -1,16 +1,14 @@
 from __future__ import annotations
 
-from django.test import TestCase
-
 from accounts.models import User
 from transcripts import services
 from transcripts.models import Segment, Transcript
-from transcripts.tests.helpers import setup_meeting
+from transcripts.tests.helpers import MeetingTestCase
 
 
-class TranscriptAdminTestCase(TestCase):
+class TranscriptAdminTestCase(MeetingTestCase):
     def setUp(self) -> None:
-        setup_meeting(self)
+        super().setUp()
         services.store_final_segment(
             meeting_id=self.meeting.pk,
             participant_id=self.p_bob.pk,

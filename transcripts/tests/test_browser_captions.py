@@ -1,6 +1,6 @@
 """Live captions in real browsers: a speaker's fake microphone plays an espeak-ng recording.
 
-Daphne, ``runsfu`` and ``runtranscriber`` run as subprocesses (rooms/tests/browser.py); the
+Daphne, ``runsfu`` and ``runtranscriber`` run as subprocesses (conference/testing/browser.py); the
 speaker's words must show up as captions on the other participant's page and in the transcript.
 """
 
@@ -13,8 +13,8 @@ import time
 import wave
 from pathlib import Path
 
+from conference.testing.browser import BrowserTestCase
 from rooms.models import Meeting
-from rooms.tests.browser import BrowserTestCase
 from transcripts.models import Segment
 from transcripts.tests.helpers import FIXTURES, reference, wer
 

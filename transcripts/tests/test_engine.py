@@ -7,8 +7,9 @@ import numpy as np
 from django.core.management import CommandError, call_command
 from django.test import SimpleTestCase
 
+from conference.testing.audio import low_noise, read_wav, silence
 from transcripts.engine import get_engine, is_hallucination, join_text
-from transcripts.tests.helpers import FIXTURES, low_noise, read_wav, reference, silence, wer
+from transcripts.tests.helpers import FIXTURES, reference, wer
 
 
 class EngineTestCase(SimpleTestCase):

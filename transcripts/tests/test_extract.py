@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import unittest
 
+from summaries.tests.helpers import load_fixture
 from transcripts.extract import extract, find_due
-from transcripts.tests.test_summary_helpers import load_fixture
 
 
 def _names(name: str) -> set[str]:

@@ -7,19 +7,10 @@ import numpy as np
 from django.test import SimpleTestCase
 
 from conference.protocol import TRANSCRIBE_CHANNEL
+from conference.testing.audio import PACKET, RTP_PER_PACKET, low_noise, opus_packets, read_wav, silence
 from transcripts.engine import get_engine, join_text, pcm16_to_float
 from transcripts.live import MAX_UTTERANCE, SPEECH_DBFS, AudioTap, make_audio_tap
-from transcripts.tests.helpers import (
-    FIXTURES,
-    PACKET,
-    RTP_PER_PACKET,
-    low_noise,
-    opus_packets,
-    read_wav,
-    reference,
-    silence,
-    wer,
-)
+from transcripts.tests.helpers import FIXTURES, reference, wer
 
 T0 = 1_700_000_000.0  # meeting_started_at
 JOINED = 5.0  # the participant's first packet arrives 5 s into the meeting
@@ -77,6 +68,15 @@ async def feed(
         if i % 10 == 0:
             await asyncio.sleep(0)  # the SFU loop runs other things too (here: the tap's sender)
     await asyncio.sleep(0)
+
+
+async def until(check: Any, what: str, timeout: float = 5.0) -> None:
+    """Poll ``check()`` until true, at most ``timeout`` seconds (the tap sends from its own task)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.01)
 
 
 class LiveTapTestCase(SimpleTestCase):
@@ -153,7 +153,7 @@ class LiveTapTestCase(SimpleTestCase):
         await feed(tap, packets[:half])
         tap.set_muted(True)
         await feed(tap, packets[half:], first=half)
-        await asyncio.sleep(0.05)
+        await until(lambda: sent.finals, "the final sent at the mute")
         self.assertEqual(len(sent.finals), 1)  # the words before the mute are not lost
         self.assertLess(sent.finals[0]["end"], JOINED + half * PACKET + 0.3)
         tap.set_muted(False)
@@ -241,9 +241,6 @@ class LiveTapTestCase(SimpleTestCase):
         sent = Sent()
         tap = make_audio_tap(Ctx(sent))
         await feed(tap, opus_packets(self.speech))  # then nothing at all: the track went away
-        for _ in range(40):
-            if sent.finals:
-                break
-            await asyncio.sleep(0.1)
+        await until(lambda: sent.finals, "the final after the packets stopped", timeout=4.0)
         self.assertEqual(len(sent.finals), 1)
         self.assertEqual(await tap.close(), 1)

@@ -4,11 +4,10 @@ import json
 
 from django.conf import settings
 from django.shortcuts import resolve_url
-from django.test import TestCase
 
 from transcripts import services
 from transcripts.models import Segment
-from transcripts.tests.helpers import setup_meeting
+from transcripts.tests.helpers import MeetingTestCase
 
 PAGES = [
     "/meetings/{}/transcript/",
@@ -18,9 +17,9 @@ PAGES = [
 ]
 
 
-class TranscriptPagesTestCase(TestCase):
+class TranscriptPagesTestCase(MeetingTestCase):
     def setUp(self) -> None:
-        setup_meeting(self)
+        super().setUp()
         for utt, (who, start, text) in enumerate(
             [
                 (self.p_alice, 65.2, "Good morning, is the <b>website</b> ready?"),

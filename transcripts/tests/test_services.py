@@ -1,18 +1,14 @@
 from __future__ import annotations
 
-from django.test import TestCase
-
 from rooms import services as room_services
 from rooms.models import Meeting
+from summaries.models import Summary
 from transcripts import services
-from transcripts.models import Segment, Summary, Transcript
-from transcripts.tests.helpers import setup_meeting
+from transcripts.models import Segment, Transcript
+from transcripts.tests.helpers import MeetingTestCase
 
 
-class TranscriptServicesTestCase(TestCase):
-    def setUp(self) -> None:
-        setup_meeting(self)
-
+class TranscriptServicesTestCase(MeetingTestCase):
     def store(self, utterance: str, text: str = "Hello there.", start: float = 1.0) -> Segment | None:
         return services.store_final_segment(
             meeting_id=self.meeting.pk,

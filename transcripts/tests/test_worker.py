@@ -3,9 +3,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -13,23 +10,15 @@ from typing import Any
 import numpy as np
 from channels.layers import channel_layers
 from django.conf import settings
-from django.test import TransactionTestCase
+from django.test import SimpleTestCase
 
 from conference.protocol import TRANSCRIBE_CHANNEL, room_group
+from conference.testing.audio import PACKET, RTP_PER_PACKET, opus_packets, read_wav, silence
+from conference.testing.processes import WorkerProcess
 from transcripts.engine import get_engine
 from transcripts.live import AudioTap
 from transcripts.models import Segment, Transcript
-from transcripts.tests.helpers import (
-    FIXTURES,
-    PACKET,
-    RTP_PER_PACKET,
-    opus_packets,
-    read_wav,
-    reference,
-    setup_meeting,
-    silence,
-    wer,
-)
+from transcripts.tests.helpers import FIXTURES, MeetingTransactionTestCase, reference, wer
 from transcripts.worker import Transcriber
 
 WAIT = 60.0  # bound on every wait for the worker (2 shared cores)
@@ -43,11 +32,11 @@ async def until(check: Callable[[], Awaitable[bool]], timeout: float = WAIT) -> 
         await asyncio.sleep(0.1)
 
 
-class WorkerTestCase(TransactionTestCase):
+class WorkerTestCase(MeetingTransactionTestCase):
     """The worker loop in-process, against the real Redis channel layer and PostgreSQL/SQLite."""
 
     def setUp(self) -> None:
-        setup_meeting(self)
+        super().setUp()
         self.engine = get_engine()
 
     async def run_scenario(self, scenario: Callable[[Any, str], Awaitable[None]]) -> Transcriber:
@@ -221,39 +210,17 @@ class WorkerTestCase(TransactionTestCase):
             self.assertLessEqual(wer(reference(f"conversation_{who}"), said), 0.2, said)
 
 
-class RunTranscriberCommandTestCase(TransactionTestCase):
+class RunTranscriberCommandTestCase(SimpleTestCase):
     def test_starts_and_stops_on_sigterm(self) -> None:
         # A private prefix: the worker must not pick up other tests' requests.
-        env = {
-            **os.environ,
-            "PYTHONUNBUFFERED": "1",
-            "REDIS_PREFIX": f"{settings.REDIS_PREFIX}-cmd-{os.getpid()}",
-        }
-        proc = subprocess.Popen(
-            [sys.executable, str(settings.BASE_DIR / "manage.py"), "runtranscriber"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+        worker = WorkerProcess.manage(
+            "runtranscriber",
+            "runtranscriber",
+            env={"REDIS_PREFIX": f"{settings.REDIS_PREFIX}-cmd-{os.getpid()}"},
+            ready="Transcriber ready",
+            ready_timeout=WAIT,
         )
-        try:
-            lines: list[str] = []
-            deadline = time.monotonic() + WAIT
-            assert proc.stdout is not None
-            while time.monotonic() < deadline:
-                line = proc.stdout.readline()
-                if not line:
-                    break
-                lines.append(line)
-                if "Transcriber ready" in line:
-                    break
-            self.assertIn("Transcriber ready", "".join(lines))
-            proc.send_signal(signal.SIGTERM)
-            rest, _ = proc.communicate(timeout=WAIT)
-            self.assertEqual(proc.returncode, 0, "".join(lines) + rest)
-            self.assertIn("Transcriber stopped", rest)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=10)
+        with worker:
+            worker.terminate()
+            self.assertEqual(worker.wait(WAIT), 0, worker.output())
+        self.assertIn("Transcriber stopped", worker.output())

@@ -6,16 +6,16 @@ import asyncio
 import logging
 import os
 import secrets
-import signal
 import socket
 from typing import Any
 
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils.module_loading import import_string
 
 from conference import protocol
-from conference.workers import cancel_and_wait, run_worker
+from conference.workers import install_stop_signals, run_worker, serve
 from sfu.heartbeat import Heartbeat
 from sfu.taps import AudioTapFactory
 from sfu.worker import SfuWorker
@@ -29,13 +29,9 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
-def load_tap_factory() -> AudioTapFactory | None:
-    try:
-        from transcripts.live import make_audio_tap  # written alongside; may not exist yet
-    except ImportError:
-        logger.info("transcripts.live.make_audio_tap not available: running without captions")
-        return None
-    return make_audio_tap
+def load_tap_factory() -> AudioTapFactory:
+    # A dotted path in settings: sfu never imports transcripts, and an import error is not hidden.
+    return import_string(settings.SFU_AUDIO_TAP_FACTORY)
 
 
 class Command(BaseCommand):
@@ -61,35 +57,22 @@ async def run(worker_id: str) -> None:
     )
     heartbeat = Heartbeat(worker_id, lambda: worker.load)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-
-    async def receive_loop() -> None:
-        while True:
-            try:
-                message = await layer.receive(channel)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("SFU worker %s could not read its channel", worker_id)
-                await asyncio.sleep(1)
-                continue
-            try:
-                await asyncio.wait_for(worker.handle(message), settings.SFU_REPLY_TIMEOUT_SECONDS * 3)
-            except Exception:  # one bad message never stops the worker
-                logger.exception(
-                    "SFU command failed: %r", message.get("type") if isinstance(message, dict) else message
-                )
+    install_stop_signals(stop)
 
     await heartbeat.start()
-    receiver = asyncio.create_task(receive_loop())
     logger.info("SFU worker %s ready", worker_id)
-    stopper = asyncio.create_task(stop.wait())
     try:
-        await asyncio.wait({receiver, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        # A command is never cancelled half-way (that could leave a participant half set up);
+        # one slower than the page's reply timeout is logged.
+        await serve(
+            channel,
+            worker.handle,
+            stop,
+            layer=layer,
+            drain_timeout=SHUTDOWN_TIMEOUT,
+            slow_after=settings.SFU_REPLY_TIMEOUT_SECONDS,
+        )
     finally:
-        await cancel_and_wait([receiver, stopper])
         try:
             await asyncio.wait_for(worker.close("server-shutdown"), SHUTDOWN_TIMEOUT)
         except Exception:

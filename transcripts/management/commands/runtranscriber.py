@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from conference.workers import run_worker
+from conference.workers import install_stop_signals, run_worker
 
 logger = logging.getLogger("transcripts.worker")
 
@@ -34,8 +33,6 @@ class Command(BaseCommand):
 
     async def _run(self, transcriber: Any) -> None:
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+        install_stop_signals(stop)
         await transcriber.run(stop)
         logger.info("Transcriber stopped: %s", transcriber.stats)

@@ -1,0 +1,254 @@
+// The video grid of the room: one camera tile per participant (yourself first), plus screen tiles.
+import { el } from "./ui.js";
+
+function initials(name) {
+  const parts = String(name || "?").trim().split(/\s+/).filter(Boolean);
+  return ((parts[0] || "?")[0] + (parts.length > 1 ? parts[parts.length - 1][0] : "")).toUpperCase();
+}
+
+/** A tile: a participant's camera (or their name when there is no picture), or a shared screen. */
+class Tile {
+  constructor({ id, name, kind, self = false, onFirstFrame = null }) {
+    this.id = id;
+    this.onFirstFrame = onFirstFrame;
+    this.kind = kind; // "camera" | "screen"
+    this.videoOn = kind === "screen";
+    this.hasFrames = false;
+    this.video = el("video", {
+      autoplay: true,
+      playsinline: true,
+      muted: true,
+      "data-participant-id": id,
+      "data-kind": kind,
+    });
+    this.video.muted = true; // sound plays through the <audio> element
+    if (self) this.video.dataset.self = "true";
+    this.audio = kind === "camera" && !self ? el("audio", { autoplay: true, "data-participant-id": id }) : null;
+    this.nameEl = el("span", { class: "tile-name-text" });
+    this.micOff = el("span", { class: "badge badge-muted", hidden: true, text: "Microphone off" });
+    this.placeholderName = el("span", { class: "tile-placeholder-name" });
+    this.avatar = el("span", { class: "avatar", "aria-hidden": "true" });
+    this.root = el(
+      "figure",
+      { class: `tile tile-${kind}${self ? " tile-self" : ""}`, "data-participant-id": id, "data-kind": kind },
+      this.video,
+      el("div", { class: "tile-placeholder" }, this.avatar, this.placeholderName),
+      el("figcaption", { class: "tile-name" }, this.nameEl, this.micOff),
+      this.audio,
+    );
+    this.firstReported = false;
+    this.gotFrames = () => {
+      this.hasFrames = this.video.videoWidth > 0;
+      if (this.hasFrames && !this.firstReported) {
+        this.firstReported = true;
+        if (this.onFirstFrame) this.onFirstFrame(this.id, this.kind);
+      }
+      this.update();
+    };
+    this.video.addEventListener("resize", this.gotFrames);
+    this.video.addEventListener("loadeddata", this.gotFrames);
+    this.setName(name, self);
+    this.update();
+  }
+
+  setName(name, self = false) {
+    this.name = name;
+    if (this.kind === "screen") {
+      this.video.dataset.screenOf = name;
+      this.nameEl.textContent = self ? "Your screen" : `${name}'s screen`;
+      this.placeholderName.textContent = this.nameEl.textContent;
+    } else {
+      if (!self) this.video.dataset.participant = name;
+      this.nameEl.textContent = self ? `${name} (you)` : name;
+      this.placeholderName.textContent = name;
+    }
+    this.avatar.textContent = initials(name);
+    this.video.setAttribute("aria-label", this.nameEl.textContent);
+  }
+
+  setVideoTrack(track) {
+    const current = this.video.srcObject && this.video.srcObject.getVideoTracks()[0];
+    if (current === track) return false;
+    if (!track) {
+      this.video.srcObject = null;
+      this.hasFrames = false;
+    } else {
+      this.video.srcObject = new MediaStream([track]);
+      this.hasFrames = false;
+      this.firstReported = false;
+      // The moment a frame is shown, where supported (the events above are the fallback).
+      if (this.video.requestVideoFrameCallback) this.video.requestVideoFrameCallback(this.gotFrames);
+      track.addEventListener("mute", () => {
+        this.hasFrames = false;
+        this.update();
+      });
+      track.addEventListener("unmute", () => {
+        this.hasFrames = this.video.videoWidth > 0;
+        this.update();
+      });
+      this.video.play().catch(() => {});
+    }
+    this.update();
+    return true;
+  }
+
+  setAudioTrack(track) {
+    if (!this.audio) return;
+    const current = this.audio.srcObject && this.audio.srcObject.getAudioTracks()[0];
+    if (current === track) return;
+    this.audio.srcObject = track ? new MediaStream([track]) : null;
+    if (track) this.audio.play().catch(() => {});
+  }
+
+  setState({ audio, video }) {
+    if (typeof audio === "boolean") this.micOff.hidden = audio;
+    if (typeof video === "boolean" && this.kind === "camera") this.videoOn = video;
+    this.update();
+  }
+
+  update() {
+    const showing = this.videoOn && this.hasFrames;
+    this.root.classList.toggle("no-video", !showing);
+  }
+}
+
+/** The video grid: one camera tile per participant (yourself first), plus screen tiles. */
+export class Grid {
+  constructor(gridEl, { onNeedKeyframe, onFirstFrame }) {
+    this.gridEl = gridEl;
+    this.tiles = new Map(); // "id:kind" -> Tile
+    this.onNeedKeyframe = onNeedKeyframe;
+    this.onFirstFrame = onFirstFrame;
+  }
+
+  key(id, kind) {
+    return `${id}:${kind}`;
+  }
+
+  tile(id, kind) {
+    return this.tiles.get(this.key(id, kind));
+  }
+
+  setSelf({ id, name, track, state }) {
+    let tile = this.tile("self", "camera");
+    if (!tile) {
+      tile = new Tile({ id: "self", name, kind: "camera", self: true });
+      this.tiles.set(this.key("self", "camera"), tile);
+      this.gridEl.prepend(tile.root);
+    }
+    if (id !== undefined) tile.root.dataset.selfId = id;
+    tile.setName(name, true);
+    tile.setVideoTrack(track);
+    tile.setState(state);
+    this.layout();
+  }
+
+  setSelfScreen(track, name) {
+    let tile = this.tile("self", "screen");
+    if (!track) {
+      if (tile) this.remove("self", "screen");
+      return;
+    }
+    if (!tile) {
+      tile = new Tile({ id: "self", name, kind: "screen", self: true });
+      this.tiles.set(this.key("self", "screen"), tile);
+      this.gridEl.append(tile.root);
+    }
+    tile.setVideoTrack(track);
+    this.layout();
+  }
+
+  upsert(p) {
+    let tile = this.tile(p.id, "camera");
+    if (!tile) {
+      tile = new Tile({ id: p.id, name: p.name, kind: "camera", onFirstFrame: this.onFirstFrame });
+      this.tiles.set(this.key(p.id, "camera"), tile);
+      this.gridEl.append(tile.root);
+    }
+    tile.setName(p.name);
+    tile.setState(p);
+    if (!p.screen) this.remove(p.id, "screen");
+    this.layout();
+  }
+
+  remove(id, kind) {
+    const kinds = kind ? [kind] : ["camera", "screen"];
+    for (const k of kinds) {
+      const tile = this.tile(id, k);
+      if (!tile) continue;
+      tile.setVideoTrack(null);
+      tile.setAudioTrack(null);
+      tile.root.remove();
+      this.tiles.delete(this.key(id, k));
+    }
+    this.layout();
+  }
+
+  /** Keep everyone's tile (their name shows) but drop media from a closed connection. */
+  clearRemoteMedia() {
+    for (const tile of [...this.tiles.values()]) {
+      if (tile.id === "self") continue;
+      if (tile.kind === "screen") this.remove(tile.id, "screen");
+      else {
+        tile.setVideoTrack(null);
+        tile.setAudioTrack(null);
+      }
+    }
+  }
+
+  clearRemote() {
+    for (const tile of [...this.tiles.values()]) if (tile.id !== "self") this.remove(tile.id);
+  }
+
+  /** Attach the subscribe connection's tracks; `participants` is the roster (id -> info). */
+  attach(list, participants) {
+    const seen = new Set();
+    for (const { participant, kind, track } of list) {
+      const p = participants.get(participant);
+      if (!p) continue;
+      if (kind === "audio") {
+        this.upsert(p);
+        this.tile(p.id, "camera").setAudioTrack(track);
+        seen.add(this.key(p.id, "audio"));
+      } else if (kind === "video") {
+        this.upsert(p);
+        if (this.tile(p.id, "camera").setVideoTrack(track)) this.watchFirstFrame(p.id, "camera");
+        seen.add(this.key(p.id, "camera"));
+      } else if (kind === "screen" && p.screen) {
+        let tile = this.tile(p.id, "screen");
+        if (!tile) {
+          tile = new Tile({ id: p.id, name: p.name, kind: "screen", onFirstFrame: this.onFirstFrame });
+          this.tiles.set(this.key(p.id, "screen"), tile);
+          this.tile(p.id, "camera").root.after(tile.root);
+        }
+        if (tile.setVideoTrack(track)) this.watchFirstFrame(p.id, "screen");
+        seen.add(this.key(p.id, "screen"));
+      }
+    }
+    // Tracks that are no longer offered (e.g. the SFU reused a transceiver).
+    for (const tile of [...this.tiles.values()]) {
+      if (tile.id === "self") continue;
+      if (tile.kind === "screen" && !seen.has(this.key(tile.id, "screen"))) this.remove(tile.id, "screen");
+      else if (tile.kind === "camera") {
+        if (!seen.has(this.key(tile.id, "camera"))) tile.setVideoTrack(null);
+        if (!seen.has(this.key(tile.id, "audio"))) tile.setAudioTrack(null);
+      }
+    }
+    this.layout();
+  }
+
+  /** If a new video shows no picture after a moment, ask the publisher for a keyframe (twice at most):
+   * the SFU asks too, but a lost or throttled request would otherwise cost a late joiner seconds. */
+  watchFirstFrame(id, kind) {
+    for (const delay of [700, 1700]) {
+      setTimeout(() => {
+        const tile = this.tile(id, kind);
+        if (tile && tile.videoOn && tile.video.videoWidth === 0) this.onNeedKeyframe(id);
+      }, delay);
+    }
+  }
+
+  layout() {
+    this.gridEl.dataset.count = String(this.tiles.size);
+  }
+}

@@ -1,0 +1,52 @@
+"""Reads for meeting summaries."""
+
+from __future__ import annotations
+
+from accounts.models import User
+from rooms.models import Meeting
+from rooms.selectors import is_room_host
+from summaries.models import Summary
+from transcripts.extract import SegmentIn
+from transcripts.models import Segment
+
+
+def can_summarize(user: User | None, meeting: Meeting) -> bool:
+    """The room's hosts (its creator, the organization's owners/admins) summarize its meetings."""
+    return is_room_host(user, meeting.room)
+
+
+def latest_summary(meeting: Meeting) -> Summary | None:
+    return Summary.objects.filter(meeting=meeting).order_by("-version").first()
+
+
+def downloadable_summary(meeting: Meeting) -> Summary | None:
+    """The latest version with something to download (done, or nothing to summarize)."""
+    return (
+        Summary.objects.filter(meeting=meeting, status__in=[Summary.Status.DONE, Summary.Status.EMPTY])
+        .order_by("-version")
+        .first()
+    )
+
+
+def is_busy(summary: Summary | None) -> bool:
+    """Queued or running: the page refreshes itself and the button waits."""
+    return summary is not None and summary.status in (Summary.Status.QUEUED, Summary.Status.RUNNING)
+
+
+def meeting_input(meeting: Meeting) -> tuple[list[SegmentIn], list[str]]:
+    """Transcript segments then chat messages (chat ids are negative) and the participants' names."""
+    segs: list[SegmentIn] = [
+        {"id": s.id, "speaker": s.speaker, "text": s.text}
+        for s in Segment.objects.filter(transcript__meeting=meeting).order_by("start", "id")
+        if s.text.strip()
+    ]
+    segs += [
+        {"id": -m.id, "speaker": m.author_name, "text": m.text}
+        for m in meeting.chat_messages.order_by("created_at", "id")
+        if m.text.strip()
+    ]
+    names: list[str] = []
+    for name in [*meeting.participants.values_list("display_name", flat=True), *(s["speaker"] for s in segs)]:
+        if name and name not in names:
+            names.append(name)
+    return segs, names
