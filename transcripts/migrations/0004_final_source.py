@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('transcripts', '0002_processed_final'),
+        ('transcripts', '0003_summary_moves_to_summaries'),
     ]
 
     operations = [
