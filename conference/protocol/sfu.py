@@ -228,7 +228,11 @@ def sfu_error(*, participant: int, code: str, message: str) -> SfuErrorReply:
 
 
 def sfu_closed(*, participant: int, reason: SfuClosedReason, worker: str = "") -> SfuClosedReply:
-    return {"type": "sfu.closed", "participant": participant, "reason": reason, "worker": worker}
+    """``worker`` is left out when "" (an SfuWorker that was not given its id)."""
+    closed: SfuClosedReply = {"type": "sfu.closed", "participant": participant, "reason": reason}
+    if worker:
+        closed["worker"] = worker
+    return closed
 
 
 def sfu_worker_lost(*, worker: str) -> SfuWorkerLostReply:
