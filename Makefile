@@ -40,6 +40,7 @@ evaluate: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/sfu_fanout.py
+	$(PY) bench/sfu_failover.py
 	$(PY) bench/captions.py ../shared/eval-dev
 	$(PY) bench/summary.py ../shared/eval-dev
 	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} $(PY) bench/late_join.py

@@ -7,3 +7,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "conference.settings")
 app = Celery("conference")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def housekeeping(sender: Celery, **kwargs: object) -> None:
+    """Periodic jobs, run by `celery beat` (or a worker started with -B, as deploy/run.py does)."""
+    from django.conf import settings
+
+    sender.add_periodic_task(
+        settings.TRANSCRIPT_HOUSEKEEPING_SECONDS,
+        sender.signature("transcripts.tasks.complete_stuck_transcripts"),
+        name="complete stuck transcripts",
+    )

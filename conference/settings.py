@@ -246,8 +246,13 @@ SFU_ICE_SERVERS: list[dict] = json.loads(os.getenv("SFU_ICE_SERVERS", "[]"))
 SFU_HOST_ADDRESSES = envlist("SFU_HOST_ADDRESSES")
 # Public address announced in candidates when the SFU sits behind NAT.
 SFU_ANNOUNCED_IP = os.getenv("SFU_ANNOUNCED_IP", "")
-SFU_HEARTBEAT_SECONDS = envfloat("SFU_HEARTBEAT_SECONDS", "2")
-SFU_WORKER_TTL_SECONDS = envfloat("SFU_WORKER_TTL_SECONDS", "6")
+# A worker refreshes its Redis heartbeat every SFU_HEARTBEAT_SECONDS; a worker that died (SIGKILL,
+# OOM, machine loss) disappears SFU_WORKER_TTL_SECONDS after its last beat, and each web process
+# checks the workers its consumers use every SFU_HEARTBEAT_SECONDS (sfu.watch) and moves their
+# meetings: at most TTL + one beat from death to re-placement. 1 s / 3 s tolerates two missed
+# beats (a loop stalled for 2 s) and costs one SET per worker and one MGET per web process a second.
+SFU_HEARTBEAT_SECONDS = envfloat("SFU_HEARTBEAT_SECONDS", "1")
+SFU_WORKER_TTL_SECONDS = envfloat("SFU_WORKER_TTL_SECONDS", "3")
 SFU_PLI_MIN_INTERVAL = envfloat("SFU_PLI_MIN_INTERVAL", "0.33")
 SFU_REPLY_TIMEOUT_SECONDS = envfloat("SFU_REPLY_TIMEOUT_SECONDS", "10")
 # Makes the audio tap of each speaker who has captions (loaded by runsfu; sfu never imports transcripts).
@@ -287,6 +292,10 @@ WHISPER_BEAM_SIZE = envint("WHISPER_BEAM_SIZE", "5")
 WHISPER_LANGUAGE = os.getenv("WHISPER_LANGUAGE", "en")
 WHISPER_THREADS = envint("WHISPER_THREADS", "2")
 CAPTIONS_ENABLED = envbool("CAPTIONS_ENABLED", "True")
+# A transcript still finishing this long after its meeting ended (its SFU worker died before the
+# flush) is completed anyway by a Celery beat task run every TRANSCRIPT_HOUSEKEEPING_SECONDS.
+TRANSCRIPT_FLUSH_TIMEOUT_SECONDS = envfloat("TRANSCRIPT_FLUSH_TIMEOUT_SECONDS", "120")
+TRANSCRIPT_HOUSEKEEPING_SECONDS = envfloat("TRANSCRIPT_HOUSEKEEPING_SECONDS", "60")
 
 # --- Summaries (llama-cpp-python) ---
 LLM_MODEL_PATH = os.getenv("LLM_MODEL_PATH", "") or package_file(

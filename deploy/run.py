@@ -1,5 +1,5 @@
 """Run the whole system on one machine: migrations, a private Redis when REDIS_URL is not set,
-Daphne (web + signaling), the SFU worker, a transcription worker and a Celery worker.
+Daphne (web + signaling), the SFU worker, a transcription worker and a Celery worker (with beat).
 
     make run            (creates the venv first)
     .venv/bin/python deploy/run.py
@@ -101,7 +101,21 @@ def main() -> int:
         ],
         "sfu": [PY, "manage.py", "runsfu"],
         "transcriber": [PY, "manage.py", "runtranscriber"],
-        "celery": [PY, "-m", "celery", "-A", "conference", "worker", "--loglevel=WARNING", "--concurrency=1"],
+        # -B: the one worker also runs the beat scheduler (housekeeping); in production run one
+        # `celery beat` process (the Procfile's `beat`) instead.
+        "celery": [
+            PY,
+            "-m",
+            "celery",
+            "-A",
+            "conference",
+            "worker",
+            "-B",
+            "--schedule",
+            str(RUN_DIR / "celerybeat-schedule"),
+            "--loglevel=WARNING",
+            "--concurrency=1",
+        ],
     }
     for name, cmd in commands.items():
         procs.append((name, subprocess.Popen(cmd, env=env)))

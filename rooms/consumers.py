@@ -23,10 +23,13 @@ from rooms import selectors, services
 from rooms.models import Participant, Room
 from rooms.validation import ProtocolError, TokenBucket, parse_client_message
 from sfu import placement
+from sfu.watch import worker_watch
 
 log = logging.getLogger(__name__)
 
 NO_MEDIA_SERVER = "No media server is running; chat works, audio and video do not."
+# A page asks for fresh media when its peer connections fail; more often than this is refused.
+MEDIA_RESTART_MIN_INTERVAL = 5.0
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -39,6 +42,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.participant = None
         self.sfu_worker = ""
+        self.media_started_at = 0.0  # time.monotonic() of the last join on an SFU worker
         self.strikes = 0
         self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST, time.monotonic())
         slug = self.scope["url_route"]["kwargs"]["slug"]
@@ -59,6 +63,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.participant is not None:
             await self._leave("disconnected")
+        await worker_watch().discard(self.channel_name)
 
     # --- incoming frames ----------------------------------------------------------------------
 
@@ -129,6 +134,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 ),
                 quiet=True,
             )
+        elif kind == "media-restart-request":
+            await self.on_media_restart_request()
         elif kind == "leave":
             await self._leave("left")
             await self.close(code=1000)
@@ -190,7 +197,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
             )
         self.sfu_worker = worker or ""
         if not self.sfu_worker:
+            await worker_watch().discard(self.channel_name)
             return False
+        worker_watch().watch(self.sfu_worker, self.channel_name)  # tells us if it dies
+        self.media_started_at = time.monotonic()
         join = protocol.sfu_join(
             meeting=meeting.id,
             room=self.room.id,
@@ -208,6 +218,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if p is None:
             return
         await self.channel_layer.group_discard(protocol.room_group(self.room.id), self.channel_name)
+        await worker_watch().discard(self.channel_name)
         # Record the leave (and the meeting's end) before the SFU hears of it: the SFU's transcript
         # flush then always finds the meeting ended.
         await database_sync_to_async(services.leave_meeting)(participant=p, reason=reason)
@@ -284,16 +295,45 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def sfu_closed(self, event: protocol.SfuClosedReply) -> None:
         if self.participant is None or event.get("participant") != self.participant.id:
             return
-        dead = self.sfu_worker
-        if event.get("reason") == "server-shutdown" and await self.join_sfu(avoid=dead):
-            # Stay in the meeting, moved to another live worker (the first consumer to ask places
-            # the meeting there, the others follow): the browser renegotiates from scratch.
-            message = "The media server is restarting; reconnecting audio and video…"
-            await self.send_json(protocol.server_media_restart(message=message))
-        elif event.get("reason") == "server-shutdown":
-            await self.send_json(protocol.server_media_unavailable(message=NO_MEDIA_SERVER))
+        if event.get("worker") and event.get("worker") != self.sfu_worker:
+            return  # from a worker this consumer already moved away from
+        reason = event.get("reason")
+        if reason == "server-shutdown":
+            await self.move_media(
+                avoid=self.sfu_worker, message="The media server is restarting; reconnecting audio and video…"
+            )
+        elif reason == "connection-lost":
+            # The browser's media connection failed and nothing closed the socket: it vanished
+            # (or lost its network). Record the leave; a page that is still there reconnects.
+            await self._leave("disconnected")
+            await self.close(code=protocol.CLOSE_MEDIA_LOST)
         else:
             self.sfu_worker = ""
+            await worker_watch().discard(self.channel_name)
             await self.send_json(
                 protocol.server_media_unavailable(message="The media connection was closed.")
             )
+
+    async def sfu_worker_lost(self, event: protocol.SfuWorkerLostReply) -> None:
+        """The meeting's worker died without a goodbye (sfu.watch): move, as for a shutdown."""
+        dead = event.get("worker")
+        if self.participant is None or not dead or dead != self.sfu_worker:
+            return
+        # In case it was only stalled: it drops us when it reads this (or the message expires).
+        await self.to_sfu(protocol.sfu_leave(participant=self.participant.id), quiet=True)
+        await self.move_media(avoid=dead, message="The media server stopped; reconnecting audio and video…")
+
+    async def on_media_restart_request(self) -> None:
+        """The page's peer connections failed: fresh ones on the meeting's worker (the same one
+        while it lives), same socket, same participant."""
+        if time.monotonic() - self.media_started_at < MEDIA_RESTART_MIN_INTERVAL:
+            raise ProtocolError("rate-limited", "The media is already being restarted; wait a few seconds.")
+        await self.move_media(avoid="", message="Reconnecting audio and video…")
+
+    async def move_media(self, *, avoid: str, message: str) -> None:
+        """Re-place the meeting (the first consumer to ask places it, the others follow) and
+        rejoin there; the browser rebuilds its peer connections (``media-restart``)."""
+        if await self.join_sfu(avoid=avoid):
+            await self.send_json(protocol.server_media_restart(message=message))
+        else:
+            await self.send_json(protocol.server_media_unavailable(message=NO_MEDIA_SERVER))

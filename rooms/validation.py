@@ -26,6 +26,7 @@ SCHEMAS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "moderate": {"action": (_STR, True), "participant": ((int,), False)},
     "keyframe": {"participant": ((int,), True)},
     "leave": {},
+    "media-restart-request": {},
 }
 MODERATE_ACTIONS = ("mute", "remove", "lock", "unlock")
 

@@ -88,6 +88,7 @@ class Meeting:
             "sfu.set_muted": self._set_muted,
             "sfu.keyframe": self._keyframe,
             "sfu.leave": self._leave,
+            "sfu.connection_lost": self._connection_lost,  # internal: from SfuWorker.on_pc_state
         }[message["type"]]
         await handler(message)
 
@@ -134,6 +135,7 @@ class Meeting:
             offer_budget=TokenBucket(limits.offers_per_second, limits.offer_burst),
         )
         worker.participants[pid] = p
+        worker.watch_pc(p, p.subscribe_pc)
         self.participants.add(pid)
         if p.captions:
             self.captions = True
@@ -147,6 +149,7 @@ class Meeting:
                             speaker=p.name,
                             meeting_started_at=p.meeting_started_at,
                             send=worker.send,
+                            source=worker.worker_id,
                         )
                     )
                 except Exception:
@@ -208,6 +211,7 @@ class Meeting:
                 transceiver.setCodecPreferences(codecs(kind))
                 p.tap_receiver(kind, transceiver.receiver, limits, self._others(p))
             p.publish_pc = pc
+            self.worker.watch_pc(p, pc)
         pc = p.publish_pc
         offer, kept = description(
             sdp, "offer", limits, limits.max_remote_candidates - p.candidates["publish"]
@@ -327,6 +331,17 @@ class Meeting:
 
     async def _leave(self, message: dict[str, Any]) -> None:
         await self._remove(self._get(message))
+
+    async def _connection_lost(self, message: dict[str, Any]) -> None:
+        """The browser's media connection died and it did not re-join: tell its consumer, which
+        records the leave, and drop it."""
+        p = self.worker.participants.get(message["participant"])
+        if p is None or p is not message["peer"]:
+            return  # re-joined meanwhile
+        logger.info("participant %s: media connection lost, dropping it", p.id)
+        lost = protocol.sfu_closed(participant=p.id, reason="connection-lost", worker=self.worker.worker_id)
+        await self.worker.reply(p.reply_channel, dict(lost))
+        await self._remove(p)
 
     # ------------------------------------------------------------- teardown
 

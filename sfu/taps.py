@@ -17,6 +17,7 @@ class AudioTapContext:
     speaker: str
     meeting_started_at: float  # epoch seconds
     send: Send  # the worker's send(channel, message), e.g. to protocol.TRANSCRIBE_CHANNEL
+    source: str = ""  # the worker's id, carried by the tap's requests (TranscribeRequest.source)
 
 
 class AudioTap(Protocol):

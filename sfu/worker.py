@@ -38,6 +38,7 @@ COMMANDS = frozenset(
         "sfu.leave",
     }
 )
+CONNECTION_LOST_GRACE = 2.0  # a page's media restart re-joins within this after closing its PCs
 JOIN_FIELDS = {"meeting": int, "room": int, "participant": int, "reply_channel": str, "name": str}
 
 
@@ -56,8 +57,10 @@ class SfuWorker:
         pli_min_interval: float | None = None,
         audio_tap_factory: AudioTapFactory | None = None,
         limits: Limits | None = None,
+        worker_id: str = "",
     ) -> None:
         self.send = send
+        self.worker_id = worker_id  # named in sfu.closed and as the source of caption requests
         self.ice_servers = list(ice_servers or [])
         self.announced_ip = announced_ip
         self.audio_tap_factory = audio_tap_factory
@@ -77,7 +80,12 @@ class SfuWorker:
 
     @classmethod
     def from_settings(
-        cls, send: Send, settings: Any, *, audio_tap_factory: AudioTapFactory | None = None
+        cls,
+        send: Send,
+        settings: Any,
+        *,
+        audio_tap_factory: AudioTapFactory | None = None,
+        worker_id: str = "",
     ) -> SfuWorker:
         return cls(
             send,
@@ -86,6 +94,7 @@ class SfuWorker:
             announced_ip=settings.SFU_ANNOUNCED_IP,
             audio_tap_factory=audio_tap_factory,
             limits=Limits.from_settings(settings),
+            worker_id=worker_id,
         )
 
     # ------------------------------------------------------------------ state
@@ -228,6 +237,33 @@ class SfuWorker:
         except Exception:
             logger.exception("closing an audio tap failed")
 
+    def watch_pc(self, p: Any, pc: Any) -> None:
+        """Drop p if this peer connection fails or closes from the browser's end (see on_pc_state)."""
+        pc.on("connectionstatechange", lambda: self.on_pc_state(p, pc))
+
+    def on_pc_state(self, p: Any, pc: Any) -> None:
+        """A peer connection of p failed or closed while p is still here. Our own closes come after
+        p is forgotten, so it is the browser's end: its ICE consent expired (aiortc then closes the
+        connection itself: the browser vanished without closing its socket), or the page closed it
+        for a media restart, whose new sfu.join follows within moments."""
+        if (
+            pc.connectionState in ("failed", "closed")
+            and self.participants.get(p.id) is p
+            and not self.closed
+        ):
+            self._spawn(self._connection_lost(p), f"sfu-lost-{p.id}")
+
+    async def _connection_lost(self, p: Any) -> None:
+        """Unless p re-joined meanwhile (a media restart), drop it through its meeting's queue."""
+        await asyncio.sleep(CONNECTION_LOST_GRACE)
+        meeting = self.meetings.get(p.meeting)
+        if meeting is None or self.participants.get(p.id) is not p or self.closed:
+            return  # left or re-joined meanwhile
+        try:
+            meeting.enqueue({"type": "sfu.connection_lost", "participant": p.id, "peer": p})
+        except CommandError:
+            logger.warning("participant %s: connection lost, but its meeting's queue is full", p.id)
+
     def meeting_done(self, meeting: Meeting) -> None:
         """The meeting's last participant left: its runner has ended; flush captions after its taps."""
         if self.meetings.get(meeting.id) is meeting:
@@ -238,7 +274,7 @@ class SfuWorker:
     async def _flush(self, meeting: Meeting) -> None:
         if meeting.tap_closers:
             await asyncio.wait(meeting.tap_closers, timeout=self.limits.tap_close_timeout + 1)
-        flush = protocol.transcribe_flush(meeting=meeting.id, finals=meeting.finals)
+        flush = protocol.transcribe_flush(meeting=meeting.id, finals=meeting.finals, source=self.worker_id)
         await self.reply(protocol.TRANSCRIBE_CHANNEL, dict(flush))
 
     async def close(self, reason: str = "server-shutdown") -> None:
@@ -258,7 +294,7 @@ class SfuWorker:
             if late:
                 await asyncio.wait(late, timeout=1.0)
         for p in list(self.participants.values()):
-            closed = protocol.sfu_closed(participant=p.id, reason=reason)
+            closed = protocol.sfu_closed(participant=p.id, reason=reason, worker=self.worker_id)
             await self.reply(p.reply_channel, dict(closed))
         for meeting in meetings:
             meeting.remove_all()

@@ -65,8 +65,10 @@ class AudioTap:
         send: SendFn | Callable[[str, dict[str, Any]], Awaitable[None]],
         channel: str = TRANSCRIBE_CHANNEL,
         speech_dbfs: float = SPEECH_DBFS,
+        source: str = "",
     ) -> None:
         self.meeting = meeting
+        self.source = source  # the SFU worker's id: the flush counts this worker's finals only
         self.room = room
         self.participant = participant
         self.speaker = speaker
@@ -119,6 +121,7 @@ class AudioTap:
             speaker=ctx.speaker,
             meeting_started_at=ctx.meeting_started_at,
             send=ctx.send,
+            source=getattr(ctx, "source", ""),
         )
 
     # -- called by the SFU, on its loop -------------------------------------------------------
@@ -301,6 +304,7 @@ class AudioTap:
             end=round(start + audio.size / RATE, 3),
             sent_at=time.time(),
             pcm=audio.astype("<i2").tobytes(),
+            source=self.source,
         )
 
     # -- sending --------------------------------------------------------------------------------

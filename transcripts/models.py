@@ -19,6 +19,8 @@ class Transcript(models.Model):
     # the transcript is complete once that many have been processed (by any worker).
     finals_expected = models.IntegerField(null=True, blank=True)
     finals_done = models.IntegerField(default=0)
+    # The SFU worker whose flush set finals_expected ("": count every final of the meeting).
+    finals_source = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
         return f"Transcript of {self.meeting}"
@@ -59,6 +61,7 @@ class ProcessedFinal(models.Model):
 
     transcript = models.ForeignKey(Transcript, on_delete=models.CASCADE, related_name="processed_finals")
     utterance = models.CharField(max_length=64)
+    source = models.CharField(max_length=64, blank=True, default="")  # the SFU worker that sent it
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

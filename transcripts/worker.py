@@ -72,12 +72,13 @@ class Transcriber:
         elif kind == "transcribe.flush":
             try:
                 meeting, finals = int(message["meeting"]), int(message["finals"])
+                source = str(message.get("source") or "")
             except (KeyError, TypeError, ValueError):
                 self.stats["bad"] += 1
                 logger.error("Malformed flush: %s", describe(message))
                 return
             self.stats["flush"] += 1
-            await sync_to_async(_db)(services.record_flush, meeting_id=meeting, finals=finals)
+            await sync_to_async(_db)(services.record_flush, meeting_id=meeting, finals=finals, source=source)
         else:
             self.stats["bad"] += 1
             logger.warning("Unknown message type on %s: %r", self.channel, kind)
@@ -139,6 +140,7 @@ class Transcriber:
                 start=start,
                 end=end,
                 text=text,
+                source=str(message.get("source") or ""),
             )
         else:
             self.stats["interim"] += 1

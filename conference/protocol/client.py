@@ -20,6 +20,7 @@ __all__ = [
     "ClientModerate",
     "ClientLeave",
     "ClientKeyframe",
+    "ClientMediaRestartRequest",
     "client_join",
     "client_publish_offer",
     "client_subscribe_answer",
@@ -29,6 +30,7 @@ __all__ = [
     "client_moderate",
     "client_leave",
     "client_keyframe",
+    "client_media_restart_request",
 ]
 
 ModerateAction = Literal["mute", "remove", "lock", "unlock"]
@@ -89,6 +91,14 @@ class ClientKeyframe(TypedDict):
     participant: int
 
 
+class ClientMediaRestartRequest(TypedDict):
+    """The page's peer connections failed (ICE failed, or disconnected for several seconds)
+    while its socket is fine: ask for fresh media on the same socket, in the same meeting.
+    Answered with ``media-restart`` (or ``media-unavailable``)."""
+
+    type: Literal["media-restart-request"]
+
+
 def client_join() -> ClientJoin:
     return {"type": "join"}
 
@@ -126,3 +136,7 @@ def client_leave() -> ClientLeave:
 
 def client_keyframe(*, participant: int) -> ClientKeyframe:
     return {"type": "keyframe", "participant": participant}
+
+
+def client_media_restart_request() -> ClientMediaRestartRequest:
+    return {"type": "media-restart-request"}

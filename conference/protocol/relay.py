@@ -95,5 +95,6 @@ RELAY: dict[str, Callable[[Any, Me], s.ServerMessage | None]] = {
     "sfu.error": _sfu_error,
 }
 
-# Handled by RoomConsumer methods (room_remove, sfu_closed): they close or move the connection.
-CONSUMER_ACTIONS = frozenset({"room.remove", "sfu.closed"})
+# Handled by RoomConsumer methods (room_remove, sfu_closed, sfu_worker_lost): they close or move
+# the connection.
+CONSUMER_ACTIONS = frozenset({"room.remove", "sfu.closed", "sfu.worker_lost"})

@@ -45,6 +45,7 @@ __all__ = [
     "CLOSE_REMOVED",
     "CLOSE_FLOOD",
     "CLOSE_SERVER_SHUTDOWN",
+    "CLOSE_MEDIA_LOST",
     "CLOSE_REASONS",
     "FINAL_CLOSE_CODES",
     "client_config",
@@ -153,8 +154,10 @@ class ServerSfuUnavailable(TypedDict):
 
 
 class ServerMediaRestart(TypedDict):
-    """The meeting moved to another SFU worker: close both peer connections and start again
-    (a new publish offer; a new subscribe offer will follow)."""
+    """Start the media afresh: close both peer connections and start again (a new publish
+    offer; a new subscribe offer will follow). Same socket, same participant, same meeting.
+    Sent when the meeting moved to another SFU worker (its worker stopped or died) and in
+    answer to ``media-restart-request``."""
 
     type: Literal["media-restart"]
     message: str
@@ -276,6 +279,7 @@ CLOSE_LOCKED = 4005
 CLOSE_REMOVED = 4006
 CLOSE_FLOOD = 4008
 CLOSE_SERVER_SHUTDOWN = 4010
+CLOSE_MEDIA_LOST = 4011  # the SFU saw the browser's media connection fail (ICE consent expired)
 
 # What the page tells a person when the socket closes with a code.
 CLOSE_REASONS: dict[int, str] = {
@@ -285,6 +289,7 @@ CLOSE_REASONS: dict[int, str] = {
     CLOSE_REMOVED: "The host removed you from the meeting.",
     CLOSE_FLOOD: "Too many messages were sent too quickly, so the server closed the connection.",
     CLOSE_SERVER_SHUTDOWN: "The server is restarting.",
+    CLOSE_MEDIA_LOST: "The media connection was lost.",
 }
 
 # Codes after which the page reconnecting on its own would be wrong or pointless.

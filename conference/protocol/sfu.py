@@ -30,12 +30,15 @@ __all__ = [
     "SfuPublishAnswerReply",
     "SfuSubscribeOfferReply",
     "SfuErrorReply",
+    "SfuClosedReason",
     "SfuClosedReply",
+    "SfuWorkerLostReply",
     "SfuReply",
     "sfu_publish_answer",
     "sfu_subscribe_offer",
     "sfu_error",
     "sfu_closed",
+    "sfu_worker_lost",
 ]
 
 
@@ -185,15 +188,37 @@ class SfuErrorReply(TypedDict):
     message: str
 
 
+SfuClosedReason = Literal["server-shutdown", "connection-lost"]
+
+
 class SfuClosedReply(TypedDict):
-    """The worker is shutting down (SIGTERM) or dropped this participant."""
+    """The worker dropped this participant.
+
+    ``server-shutdown``: the worker is stopping (SIGTERM); the consumer moves the meeting to
+    another live worker. ``connection-lost``: the participant's peer connection failed (ICE
+    consent expired: the browser vanished without closing its socket); the consumer records
+    the leave and closes the socket. ``worker``: the sender, so a consumer that already moved
+    away ignores it ("" from older workers).
+    """
 
     type: Literal["sfu.closed"]
     participant: int
-    reason: str  # "server-shutdown": the consumer moves the meeting to another worker
+    reason: SfuClosedReason
+    worker: NotRequired[str]
 
 
-SfuReply = SfuPublishAnswerReply | SfuSubscribeOfferReply | SfuErrorReply | SfuClosedReply
+class SfuWorkerLostReply(TypedDict):
+    """A worker died (its heartbeat expired without a goodbye): sent on its behalf to each
+    consumer using it by the web process's heartbeat watch (sfu.watch). The consumer moves
+    the meeting to another live worker, as for ``server-shutdown``."""
+
+    type: Literal["sfu.worker_lost"]
+    worker: str
+
+
+SfuReply = (
+    SfuPublishAnswerReply | SfuSubscribeOfferReply | SfuErrorReply | SfuClosedReply | SfuWorkerLostReply
+)
 
 
 def sfu_publish_answer(*, participant: int, sdp: str) -> SfuPublishAnswerReply:
@@ -210,5 +235,13 @@ def sfu_error(*, participant: int, code: str, message: str) -> SfuErrorReply:
     return {"type": "sfu.error", "participant": participant, "code": code, "message": message}
 
 
-def sfu_closed(*, participant: int, reason: str) -> SfuClosedReply:
-    return {"type": "sfu.closed", "participant": participant, "reason": reason}
+def sfu_closed(*, participant: int, reason: SfuClosedReason, worker: str = "") -> SfuClosedReply:
+    """``worker`` is left out when "" (an SfuWorker that was not given its id)."""
+    closed: SfuClosedReply = {"type": "sfu.closed", "participant": participant, "reason": reason}
+    if worker:
+        closed["worker"] = worker
+    return closed
+
+
+def sfu_worker_lost(*, worker: str) -> SfuWorkerLostReply:
+    return {"type": "sfu.worker_lost", "worker": worker}

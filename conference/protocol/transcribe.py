@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 __all__ = [
     "TranscribeRequest",
@@ -27,16 +27,24 @@ class TranscribeRequest(TypedDict):
     end: float
     sent_at: float  # time.time() when sent, to drop stale interim requests
     pcm: bytes  # 16 kHz mono signed 16-bit little-endian
+    source: NotRequired[str]  # the SFU worker whose tap sent it ("" or absent: unknown)
 
 
 class TranscribeFlush(TypedDict):
     """Sent by the SFU after the last participant of a meeting left and every tap sent its
     final request. Workers compete for requests, so the flush says how many finals to wait for:
-    the transcript is complete once ``finals`` final requests of the meeting were processed."""
+    the transcript is complete once ``finals`` final requests of the meeting were processed.
+
+    ``finals`` counts only this worker's finals (``source``, as in its requests): a meeting that
+    moved (its first worker died or stopped) is complete once its LAST worker's finals are
+    processed; the earlier worker's finals were processed long before, or were lost with it,
+    and are not waited for (transcripts.services).
+    """
 
     type: Literal["transcribe.flush"]
     meeting: int
     finals: int
+    source: NotRequired[str]  # the SFU worker id ("" or absent: every final of the meeting counts)
 
 
 def transcribe_request(
@@ -51,8 +59,9 @@ def transcribe_request(
     end: float,
     sent_at: float,
     pcm: bytes,
+    source: str = "",
 ) -> TranscribeRequest:
-    return {
+    request: TranscribeRequest = {
         "type": "transcribe.request",
         "meeting": meeting,
         "room": room,
@@ -65,7 +74,14 @@ def transcribe_request(
         "sent_at": sent_at,
         "pcm": pcm,
     }
+    if source:
+        request["source"] = source
+    return request
 
 
-def transcribe_flush(*, meeting: int, finals: int) -> TranscribeFlush:
-    return {"type": "transcribe.flush", "meeting": meeting, "finals": finals}
+def transcribe_flush(*, meeting: int, finals: int, source: str = "") -> TranscribeFlush:
+    """``source`` is left out when "" (a worker that does not know its id: tests, benches)."""
+    flush: TranscribeFlush = {"type": "transcribe.flush", "meeting": meeting, "finals": finals}
+    if source:
+        flush["source"] = source
+    return flush

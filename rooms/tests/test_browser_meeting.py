@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+import time
+
 from conference.testing.browser import BrowserTestCase, Person
+from rooms.models import Meeting
 
 
 class MeetingInBrowsersTestCase(BrowserTestCase):
@@ -255,3 +259,54 @@ class MediaServerRestartTestCase(BrowserTestCase):
         self.wait_video_after(bob, "Alice", "mediaUnavailable", timeout=30)
         self.wait_video_after(alice, "Bob", "mediaUnavailable", timeout=30)
         self.assertEqual(self.tile(alice, "Bob").count(), 1)
+
+
+class MediaServerDeathTestCase(MediaServerRestartTestCase):
+    """SIGKILL of the worker carrying the meeting: the pages stay in the same meeting."""
+
+    test_meeting_survives_media_server_restarts = None  # the parent's test runs in its own class
+
+    def test_meeting_survives_its_worker_being_killed(self) -> None:
+        alice = self.signed_in(self.alice)
+        bob = self.signed_in(self.bob)
+        self.enter(alice)
+        self.enter(bob)
+        self.wait_video_playing(bob, "Alice")
+        self.wait_video_playing(alice, "Bob")
+        bob.page.get_by_label("Message").fill("Said before the crash")
+        bob.page.get_by_role("button", name="Send").click()
+        alice.page.locator("#chat-log").get_by_text("Said before the crash").wait_for()
+        ids = {p.name: p.page.evaluate("() => window.__meet.self.id") for p in (alice, bob)}
+        meeting = Meeting.objects.get(participants__id=ids["Alice"])
+
+        first = self.sfu
+        assert first is not None
+        self.start_sfu("sfu-2")
+        self.assertEqual(Meeting.objects.get(pk=meeting.pk).sfu_worker, meeting.sfu_worker)
+        killed_at = time.monotonic()
+        first.kill()  # SIGKILL: no goodbye; its heartbeat expires
+        self.wait_video_after(bob, "Alice", "mediaRestart", timeout=30)
+        self.wait_video_after(alice, "Bob", "mediaRestart", timeout=30)
+        print(f"\nbrowsers: video again {time.monotonic() - killed_at:.1f} s after SIGKILL", file=sys.stderr)
+        self.wait_audio_flowing(alice, "Bob")
+        self.wait_audio_flowing(bob, "Alice")
+
+        for person, other in ((alice, "Bob"), (bob, "Alice")):
+            # Same participant, same meeting: no rejoin happened, the roster names everyone once.
+            self.assertEqual(person.page.evaluate("() => window.__meet.self.id"), ids[person.name])
+            joins = person.page.evaluate("() => window.__meet.events.filter((e) => 'joined' in e).length")
+            self.assertEqual(joins, 1, self.debug_dump())
+            roster = person.page.locator("#participants li").all_inner_texts()
+            self.assertEqual(len(roster), 2, roster)
+            self.assertEqual(sum(other in item for item in roster), 1, roster)
+            self.assertEqual(self.tile(person, other).count(), 1)
+            # The chat history is still on the page.
+            person.page.locator("#chat-log").get_by_text("Said before the crash").wait_for()
+        meeting.refresh_from_db()
+        self.assertIsNone(meeting.ended_at)
+        self.assertEqual(Meeting.objects.filter(room=self.room).count(), 1)
+        self.assertEqual(meeting.participants.count(), 2)
+        self.assertNotEqual(meeting.sfu_worker, "")
+        alice.page.get_by_label("Message").fill("Said after the crash")
+        alice.page.get_by_role("button", name="Send").click()
+        bob.page.locator("#chat-log").get_by_text("Said after the crash").wait_for()

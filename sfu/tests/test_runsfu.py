@@ -93,7 +93,10 @@ class RunSfuTests(SimpleTestCase):
 
             proc.terminate()
             closed = await asyncio.wait_for(layer.receive(reply), 10)
-            self.assertEqual(closed, {"type": "sfu.closed", "participant": 5, "reason": "server-shutdown"})
+            self.assertEqual(
+                closed,
+                {"type": "sfu.closed", "participant": 5, "reason": "server-shutdown", "worker": worker_id},
+            )
             code = await asyncio.to_thread(proc.wait, 10)
             self.assertEqual(code, 0, proc.output())
             self.assertFalse(await placement.is_alive(worker_id))

@@ -163,12 +163,33 @@ function onPeerState(name, state) {
   if (state === "connected" && session.hasPeers) {
     if (name === "publish") session.mediaRetries = 0;
     if (session.state === "media-restarting") session.transition("media-connected");
+    clearTimeout(mediaRestartTimer);
+    mediaRestartTimer = null;
     showConnected();
-  } else if (state === "disconnected") status.show("The media connection is unstable. Trying to recover…", "warn");
-  else if (state === "failed" && session.hasPeers) {
+  } else if (state === "disconnected") {
+    status.show("The media connection is unstable. Trying to recover…", "warn");
+    requestMediaRestart(5000); // ICE often recovers by itself within a few seconds
+  } else if (state === "failed" && session.hasPeers) {
     status.show("The media connection failed. Reconnecting…", "warn");
-    session.signaling.restart();
+    requestMediaRestart(0);
   }
+}
+
+let mediaRestartTimer = null; // a pending media-restart-request after a peer connection failed
+
+/** Ask for fresh peer connections on the same socket (same meeting, same participant); the
+ * server answers `media-restart`. Only when the socket itself is gone is it reconnected. */
+function requestMediaRestart(delay) {
+  if (mediaRestartTimer !== null && delay > 0) return;
+  clearTimeout(mediaRestartTimer);
+  const publisher = session.publisher;
+  mediaRestartTimer = setTimeout(() => {
+    mediaRestartTimer = null;
+    // Replaced meanwhile (the server restarted the media itself): nothing to ask for.
+    if (!session.hasPeers || session.publisher !== publisher) return;
+    log({ mediaRestartRequest: true });
+    if (!send({ type: "media-restart-request" })) session.signaling.restart();
+  }, delay);
 }
 
 function showConnected() {

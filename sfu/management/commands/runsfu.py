@@ -52,7 +52,9 @@ async def run(worker_id: str) -> None:
     async def send(target: str, message: dict[str, Any]) -> None:
         await layer.send(target, message)
 
-    worker = SfuWorker.from_settings(send, settings, audio_tap_factory=load_tap_factory())
+    worker = SfuWorker.from_settings(
+        send, settings, audio_tap_factory=load_tap_factory(), worker_id=worker_id
+    )
     heartbeat = Heartbeat(worker_id, lambda: worker.load, full=lambda: worker.full)
     stop = asyncio.Event()
     install_stop_signals(stop)
