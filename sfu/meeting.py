@@ -110,6 +110,7 @@ class Meeting:
         old = worker.participants.get(pid)
         if old is not None and old.meeting == self.id:
             await self._remove(old)
+            worker.routes[pid] = self.id  # _remove forgot the route this join had just set
         elif old is not None:  # still leaving its other meeting on this worker
             raise CommandError("busy", "Still leaving the previous meeting; try again in a moment.")
         elif len(self.participants) >= limits.max_participants_per_meeting:
