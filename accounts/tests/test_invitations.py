@@ -21,8 +21,12 @@ class InvitationCase(BaseTestCase):
         self.charlie.email, self.charlie.email_verified = "charlie@example.com", True
         self.charlie.save()
 
-    def invite(self, email: str = "charlie@example.com", role: str = "member", by: User | None = None) -> Invitation:
-        return services.invite_member(organization=self.org, email=email, role=role, invited_by=by or self.alice)
+    def invite(
+        self, email: str = "charlie@example.com", role: str = "member", by: User | None = None
+    ) -> Invitation:
+        return services.invite_member(
+            organization=self.org, email=email, role=role, invited_by=by or self.alice
+        )
 
     def accept_on_the_page(self, invitation: Invitation, user: User):  # noqa: ANN201 - a response
         self.client.force_login(user)
@@ -168,7 +172,9 @@ class OwnerInvitationTestCase(InvitationCase):
         self.client.force_login(self.alice)
         with self.captureOnCommitCallbacks(execute=True):
             r = self.client.post(
-                f"/organizations/{self.org.slug}/", {"email": "boss@example.com", "role": "owner"}, follow=True
+                f"/organizations/{self.org.slug}/",
+                {"email": "boss@example.com", "role": "owner"},
+                follow=True,
             )
         token = Invitation.objects.get(email="boss@example.com").token
         self.assertContains(r, "Invitation sent to boss@example.com.")
@@ -208,4 +214,6 @@ class LastOwnerTestCase(InvitationCase):
         services.set_member_role(membership=bob_m, role="owner", by=self.alice)
         alice_m = Membership.objects.get(organization=self.org, user=self.alice)
         services.set_member_role(membership=alice_m, role="member", by=self.alice)
-        self.assertEqual(list(self.org.memberships.filter(role="owner").values_list("user", flat=True)), [self.bob.id])
+        self.assertEqual(
+            list(self.org.memberships.filter(role="owner").values_list("user", flat=True)), [self.bob.id]
+        )
