@@ -45,20 +45,20 @@ class SignupRedirectTestCase(TestCase):
 
 class LoginRedirectTestCase(TestCase):
     def setUp(self) -> None:
-        services.create_user(username="eve", password="a-long-pass-123")
+        services.create_user(username="rita", password="a-long-pass-123")
 
     def test_another_site_is_not_followed(self) -> None:
         for url in EVIL:
             with self.subTest(url=url):
                 r = self.client.post(
-                    "/accounts/login/", {"username": "eve", "password": "a-long-pass-123", "next": url}
+                    "/accounts/login/", {"username": "rita", "password": "a-long-pass-123", "next": url}
                 )
                 self.assertRedirects(r, "/", fetch_redirect_response=False)
                 self.client.logout()
 
     def test_a_local_next_is_followed(self) -> None:
         r = self.client.post(
-            "/accounts/login/?next=/meetings/", {"username": "eve", "password": "a-long-pass-123"}
+            "/accounts/login/?next=/meetings/", {"username": "rita", "password": "a-long-pass-123"}
         )
         self.assertRedirects(r, "/meetings/", fetch_redirect_response=False)
 
