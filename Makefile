@@ -6,6 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DATABASE_URL_TEST ?= postgres://postgres@127.0.0.1:5432/test
+# Evaluations and benchmarks run with DEBUG off, where settings refuse the development key
+# (`manage.py test` sets a test key itself): a throwaway key for this machine, never a deployment's.
+LOCAL_KEY := SECRET_KEY=$${SECRET_KEY:-local-evaluation-key-not-for-deployments}
 
 .PHONY: run test setup lint format evaluate bench
 
@@ -35,12 +38,12 @@ format: $(STAMP)
 
 # Quality on the shared evaluation set (../shared/eval-dev), as CI runs it after the tests.
 evaluate: $(STAMP)
-	$(PY) manage.py evaluate_captions ../shared/eval-dev
-	$(PY) manage.py evaluate_summaries ../shared/eval-dev
+	$(LOCAL_KEY) $(PY) manage.py evaluate_captions ../shared/eval-dev
+	$(LOCAL_KEY) $(PY) manage.py evaluate_summaries ../shared/eval-dev
 
 bench: $(STAMP)
-	$(PY) bench/sfu_fanout.py
-	$(PY) bench/sfu_failover.py
-	$(PY) bench/captions.py ../shared/eval-dev
-	$(PY) bench/summary.py ../shared/eval-dev
-	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} $(PY) bench/late_join.py
+	$(LOCAL_KEY) $(PY) bench/sfu_fanout.py
+	$(LOCAL_KEY) $(PY) bench/sfu_failover.py
+	$(LOCAL_KEY) $(PY) bench/captions.py ../shared/eval-dev
+	$(LOCAL_KEY) $(PY) bench/summary.py ../shared/eval-dev
+	$(LOCAL_KEY) DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} $(PY) bench/late_join.py

@@ -6,9 +6,18 @@ from accounts.models import Invitation, Membership, Organization, User
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ("username", "display_name", "email", "is_staff", "is_active", "date_joined", "last_login")
+    list_display = (
+        "username",
+        "display_name",
+        "email",
+        "email_verified",
+        "is_staff",
+        "is_active",
+        "date_joined",
+        "last_login",
+    )
     search_fields = ("username", "display_name", "email")
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Profile", {"fields": ("display_name",)}))
+    fieldsets = (*BaseUserAdmin.fieldsets, ("Profile", {"fields": ("display_name", "email_verified")}))
 
 
 class MembershipInline(admin.TabularInline):
@@ -43,7 +52,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ("email", "organization", "role", "invited_by", "created_at", "accepted_at")
-    list_filter = ("role", "accepted_at", "organization")
+    list_display = ("email", "organization", "role", "invited_by", "created_at", "accepted_at", "revoked_at")
+    list_filter = ("role", "accepted_at", "revoked_at", "organization")
     search_fields = ("email", "organization__name")
-    readonly_fields = ("token",)
+    exclude = ("token",)  # a token is a key to the organization: it only travels in the invitee's e-mail

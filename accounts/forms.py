@@ -15,6 +15,7 @@ class SignupForm(UserCreationForm):
 
 class ProfileForm(forms.Form):
     display_name = forms.CharField(label="Display name", max_length=100)
+    email = forms.EmailField(label="E-mail", required=False)
 
 
 class InviteForm(forms.Form):

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts import verification
 from accounts.models import Invitation, Membership, Organization, User
 from accounts.slugs import unique_slug
 
@@ -33,9 +34,48 @@ def setup_personal_organization(*, user: User) -> Organization:
     return org
 
 
-def update_profile(*, user: User, display_name: str) -> User:
+def update_profile(*, user: User, display_name: str, email: str | None = None) -> User:
+    """A changed address is unverified until its own link is followed (send_verification_email)."""
     user.display_name = display_name.strip()[:100]
-    user.save(update_fields=["display_name"])
+    fields = ["display_name"]
+    if email is not None and email.strip().lower() != user.email.lower():
+        user.email, user.email_verified = email.strip(), False
+        fields += ["email", "email_verified"]
+    user.save(update_fields=fields)
+    return user
+
+
+def verification_link(user: User) -> str:
+    return f"{settings.SITE_ROOT}/accounts/verify/{verification.make_token(user)}/"
+
+
+def send_verification_email(*, user: User) -> str:
+    """Mail a verification link for the account's current address (after commit); returns the link."""
+    if not user.email:
+        raise ValidationError("Add an e-mail address to your profile first.")
+    link = verification_link(user)
+    transaction.on_commit(
+        lambda: send_mail(
+            f"Verify your e-mail address for {settings.SITE_NAME}",
+            f"Follow this link to verify {user.email} for {user.username} on {settings.SITE_NAME}:\n\n"
+            f"{link}\n\nThe link works for {settings.EMAIL_VERIFICATION_TTL_DAYS} days.\n",
+            None,
+            [user.email],
+            fail_silently=True,
+        )
+    )
+    return link
+
+
+@transaction.atomic
+def verify_email(*, token: str) -> User:
+    user = verification.user_for_token(token)
+    if user is None:
+        raise ValidationError("This verification link is invalid, expired, or for an older e-mail address.")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.email_verified:
+        user.email_verified = True
+        user.save(update_fields=["email_verified"])
     return user
 
 
@@ -78,11 +118,32 @@ def invite_member(*, organization: Organization, email: str, role: str, invited_
     return invitation
 
 
+def invitation_problem(invitation: Invitation, user: User) -> str:
+    """Why ``user`` may not accept ``invitation`` ("" if they may)."""
+    if invitation.revoked_at is not None:
+        return "This invitation was revoked."
+    if invitation.accepted_at is not None:
+        return "This invitation was already used."
+    if invitation.is_expired:
+        return "This invitation has expired. Ask for a new one."
+    if user.email.strip().lower() != invitation.email.strip().lower():
+        return (
+            f"This invitation was sent to {invitation.email}. Log in with the account that has "
+            "that address, or set it on your profile and verify it."
+        )
+    if not user.email_verified:
+        return "Verify your e-mail address first: your profile page sends you the link."
+    return ""
+
+
 @transaction.atomic
 def accept_invitation(*, invitation: Invitation, user: User) -> Membership:
+    """Single use, before it expires, and only by the verified owner of the invited address."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    if invitation.accepted_at is not None:
-        raise ValidationError("This invitation was already used.")
+    user = User.objects.get(pk=user.pk)  # the address and its verification as stored now
+    problem = invitation_problem(invitation, user)
+    if problem:
+        raise ValidationError(problem)
     membership, created = Membership.objects.get_or_create(
         organization=invitation.organization, user=user, defaults={"role": invitation.role}
     )
@@ -93,36 +154,66 @@ def accept_invitation(*, invitation: Invitation, user: User) -> Membership:
 
 
 @transaction.atomic
+def revoke_invitation(*, invitation: Invitation, by: User) -> Invitation:
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    manager = _require_manager(invitation.organization, by)
+    if invitation.role == Membership.Role.OWNER and manager.role != Membership.Role.OWNER:
+        raise PermissionDenied("Only owners can revoke owner invitations.")
+    if invitation.accepted_at is not None:
+        raise ValidationError("This invitation was already used.")
+    if invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+    return invitation
+
+
+def _lock_owners(membership: Membership) -> tuple[Membership | None, list[Membership]]:
+    """Lock the organization's owner memberships (in pk order, so two requests cannot deadlock),
+    then re-read the target: every owner change waits for the one before it, and decides on
+    committed roles, so concurrent demotions or removals can never leave no owner."""
+    owners = list(
+        Membership.objects.select_for_update()
+        .filter(organization_id=membership.organization_id, role=Membership.Role.OWNER)
+        .order_by("pk")
+    )
+    target = Membership.objects.select_for_update().filter(pk=membership.pk).first()
+    return target, owners
+
+
+def _keep_one_owner(target: Membership, owners: list[Membership]) -> None:
+    if target.role == Membership.Role.OWNER and not any(o.pk != target.pk for o in owners):
+        raise ValidationError("An organization needs at least one owner.")
+
+
+@transaction.atomic
 def set_member_role(*, membership: Membership, role: str, by: User) -> Membership:
-    manager = _require_manager(membership.organization, by)
+    target, owners = _lock_owners(membership)
+    if target is None:
+        raise ValidationError("This person is no longer a member.")
+    manager = _require_manager(target.organization, by)
     if role not in Membership.Role.values:
         raise ValidationError("Unknown role.")
-    if Membership.Role.OWNER in (role, membership.role) and manager.role != Membership.Role.OWNER:
+    if Membership.Role.OWNER in (role, target.role) and manager.role != Membership.Role.OWNER:
         raise PermissionDenied("Only owners can change owners.")
-    if membership.role == Membership.Role.OWNER and role != Membership.Role.OWNER:
-        _keep_one_owner(membership)
+    if role != Membership.Role.OWNER:
+        _keep_one_owner(target, owners)
+    target.role = role
+    target.save(update_fields=["role"])
     membership.role = role
-    membership.save(update_fields=["role"])
-    return membership
+    return target
 
 
 @transaction.atomic
 def remove_member(*, membership: Membership, by: User) -> None:
-    if membership.user_id != by.id:  # leaving is always allowed
-        manager = _require_manager(membership.organization, by)
-        if membership.role == Membership.Role.OWNER and manager.role != Membership.Role.OWNER:
+    target, owners = _lock_owners(membership)
+    if target is None:
+        return  # already gone
+    if target.user_id != by.id:  # leaving is always allowed
+        manager = _require_manager(target.organization, by)
+        if target.role == Membership.Role.OWNER and manager.role != Membership.Role.OWNER:
             raise PermissionDenied("Only owners can remove owners.")
-    if membership.role == Membership.Role.OWNER:
-        _keep_one_owner(membership)
-    membership.delete()
-
-
-def _keep_one_owner(membership: Membership) -> None:
-    owners = Membership.objects.select_for_update().filter(
-        organization=membership.organization, role=Membership.Role.OWNER
-    )
-    if owners.exclude(pk=membership.pk).count() == 0:
-        raise ValidationError("An organization needs at least one owner.")
+    _keep_one_owner(target, owners)
+    target.delete()
 
 
 @transaction.atomic

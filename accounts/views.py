@@ -11,20 +11,51 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
-from accounts import services
+from accounts import selectors as account_selectors
+from accounts import services, verification
 from accounts.forms import InviteForm, OrganizationForm, ProfileForm, SignupForm
-from accounts.models import Invitation, Membership, Organization
+from accounts.models import Invitation, Membership, Organization, User
 from conference.errors import error_text
+from conference.ratelimit import ip_key, limit_logins, setting_rate, user_or_ip_key
 
 
 def ratelimited(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "accounts/ratelimited.html", status=429)
 
 
-@ratelimit(key="ip", rate="10/m", method="POST", block=True)
+def safe_next(request: HttpRequest, default: str = "home") -> str:
+    """``next`` from the query or form, only if it stays on this site (no open redirect)."""
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return default
+
+
+def _sent_verification(request: HttpRequest, user: User) -> None:
+    link = services.send_verification_email(user=user)
+    if verification.console_backend():
+        # make run prints mail on the console, where nobody signing up looks: show the link here.
+        messages.info(
+            request,
+            format_html(
+                "E-mail is printed to the server's console here (EMAIL_BACKEND is the console "
+                'backend), so this is your verification link: <a href="{}">verify {}</a>',
+                link,
+                user.email,
+            ),
+        )
+    else:
+        messages.info(request, f"We sent a verification link to {user.email}.")
+
+
+@ratelimit(key=ip_key, rate=setting_rate("RATELIMIT_SIGNUP"), method="POST")
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -35,11 +66,34 @@ def signup(request: HttpRequest) -> HttpResponse:
             display_name=form.cleaned_data["display_name"],
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect(request.GET.get("next") or "home")
-    return render(request, "accounts/signup.html", {"form": form})
+        if user.email:
+            _sent_verification(request, user)
+        return redirect(safe_next(request))
+    return render(request, "accounts/signup.html", {"form": form, "next": safe_next(request, "")})
 
 
-@method_decorator(ratelimit(key="ip", rate="20/m", method="POST", block=True), name="post")
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        user = services.verify_email(token=token)
+    except ValidationError as e:
+        messages.error(request, error_text(e))
+    else:
+        messages.success(request, f"{user.email} is verified.")
+    return redirect("profile" if request.user.is_authenticated else "home")
+
+
+@login_required
+@require_POST
+@ratelimit(key=user_or_ip_key, rate="5/m", method="POST")
+def resend_verification(request: HttpRequest) -> HttpResponse:
+    try:
+        _sent_verification(request, request.user)
+    except ValidationError as e:
+        messages.error(request, error_text(e))
+    return redirect("profile")
+
+
+@method_decorator(limit_logins, name="post")
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
@@ -51,10 +105,18 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    form = ProfileForm(request.POST or None, initial={"display_name": request.user.display_name})
+    user = request.user
+    form = ProfileForm(request.POST or None, initial={"display_name": user.display_name, "email": user.email})
     if request.method == "POST" and form.is_valid():
-        services.update_profile(user=request.user, display_name=form.cleaned_data["display_name"])
+        old_email = user.email
+        services.update_profile(
+            user=user,
+            display_name=form.cleaned_data["display_name"],
+            email=form.cleaned_data["email"] if "email" in request.POST else None,
+        )
         messages.success(request, "Profile saved.")
+        if user.email and user.email != old_email:
+            _sent_verification(request, user)
         return redirect("profile")
     memberships = request.user.memberships.select_related("organization").order_by("organization__name")
     return render(
@@ -87,6 +149,8 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
     org = get_object_or_404(Organization, slug=slug)
     me = _membership_or_403(request, org)
     form = InviteForm(request.POST or None)
+    if me.role != Membership.Role.OWNER:  # only owners invite owners (the service says so too)
+        form.fields["role"].choices = [c for c in Membership.Role.choices if c[0] != Membership.Role.OWNER]
     if request.method == "POST":
         if not me.is_manager:
             raise PermissionDenied
@@ -111,7 +175,7 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
             "me": me,
             "form": form,
             "memberships": org.memberships.select_related("user").order_by("user__username"),
-            "invitations": org.invitations.filter(accepted_at__isnull=True).order_by("-created_at"),
+            "invitations": account_selectors.pending_invitations(org, me),
             "rooms": org.rooms.order_by("name"),
             "roles": Membership.Role.choices,
         },
@@ -152,14 +216,30 @@ def organization_settings(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def revoke_invitation(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
+    org = get_object_or_404(Organization, slug=slug)
+    _membership_or_403(request, org)
+    invitation = get_object_or_404(Invitation, pk=invitation_id, organization=org)
+    try:
+        services.revoke_invitation(invitation=invitation, by=request.user)
+    except (PermissionDenied, ValidationError) as e:
+        messages.error(request, error_text(e))
+    else:
+        messages.success(request, f"The invitation to {invitation.email} was revoked.")
+    return redirect("organization", slug=org.slug)
+
+
+@login_required
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
-    invitation = get_object_or_404(Invitation, token=token)
+    invitation = get_object_or_404(Invitation.objects.select_related("organization"), token=token)
     if request.method == "POST":
         try:
             services.accept_invitation(invitation=invitation, user=request.user)
         except ValidationError as e:
-            messages.error(request, e.messages[0])
-            return redirect("home")
+            messages.error(request, error_text(e))
+            return redirect("accept_invitation", token=token)
         messages.success(request, f"You joined {invitation.organization.name}.")
         return redirect("home")
-    return render(request, "accounts/invitation.html", {"invitation": invitation})
+    problem = services.invitation_problem(invitation, request.user)
+    return render(request, "accounts/invitation.html", {"invitation": invitation, "problem": problem})

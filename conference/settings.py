@@ -3,9 +3,12 @@
 import importlib.util
 import json
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -34,10 +37,36 @@ def package_file(package: str, *parts: str) -> str:
     return os.path.join(list(spec.submodule_search_locations)[0], *parts)
 
 
-SECRET_KEY = os.getenv("SECRET_KEY", "dev-only-insecure-key-change-me")
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me"
+RUNNING_TESTS = sys.argv[1:2] == ["test"]
+if RUNNING_TESTS and not os.getenv("SECRET_KEY"):
+    # A test run's subprocesses (Daphne, runsfu, Celery) inherit the environment, and this key with it.
+    os.environ["SECRET_KEY"] = "test-only-insecure-key"
+SECRET_KEY = os.getenv("SECRET_KEY") or DEV_SECRET_KEY
 DEBUG = envbool("DEBUG", "False")
+if SECRET_KEY == DEV_SECRET_KEY and not DEBUG:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is the development key and DEBUG is off: set SECRET_KEY to a long random value "
+        '(python -c "import secrets; print(secrets.token_urlsafe(50))"), or DEBUG=True on your own machine.'
+    )
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+# Origins that may POST forms besides the request's own host, e.g. https://meet.example.com
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+
+# --- HTTPS (README "Security model"): behind a TLS-terminating proxy, set SECURE_PROXY_SSL_HEADER ---
+# "HTTP_X_FORWARDED_PROTO,https": the request is secure when the proxy sends X-Forwarded-Proto: https.
+# Only set it when the proxy always sets (or strips) that header.
+_ssl_header = envlist("SECURE_PROXY_SSL_HEADER")
+SECURE_PROXY_SSL_HEADER = (_ssl_header[0], _ssl_header[1]) if len(_ssl_header) == 2 else None
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "False")
+# Cookies only over HTTPS, unless DEBUG (make run serves http://localhost).
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES", str(not DEBUG))
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0")  # 31536000 in production, once HTTPS works
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "False")
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "False")
+# Reverse proxies in front of Daphne that append to X-Forwarded-For (conference/ratelimit.py):
+# 0 = clients connect directly and REMOTE_ADDR is theirs.
+TRUSTED_PROXY_HOPS = envint("TRUSTED_PROXY_HOPS", "0")
 SITE_ROOT = os.getenv("SITE_ROOT", "http://localhost:8000")
 SITE_NAME = os.getenv("SITE_NAME", "Meet")
 
@@ -51,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "social_django",
+    "csp",
     "accounts",
     "rooms",
     "sfu",
@@ -60,6 +90,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -68,7 +99,26 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "social_django.middleware.SocialAuthExceptionMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",  # a blocked request gets RATELIMIT_VIEW (429)
 ]
+
+# Every page keeps to this: scripts and styles from our static files only (the room's config is a
+# json_script data block, which is not executed), media from the camera or blob: URLs, and
+# connect-src 'self', which covers ws:/wss: to the same host (CSP Level 3). No form-action: the
+# SSO buttons post to us and are redirected on to the provider, which form-action would block.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "media-src": [SELF, "blob:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "conference.urls"
 ASGI_APPLICATION = "conference.asgi.application"
@@ -120,7 +170,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+INVITATION_TTL_DAYS = envint("INVITATION_TTL_DAYS", "7")
+EMAIL_VERIFICATION_TTL_DAYS = envint("EMAIL_VERIFICATION_TTL_DAYS", "7")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.getenv("TIME_ZONE", "UTC")
@@ -161,6 +214,12 @@ CACHES = {
 }
 RATELIMIT_ENABLE = envbool("RATELIMIT_ENABLE", "True")
 RATELIMIT_VIEW = "accounts.views.ratelimited"
+# Limits key on conference.ratelimit's key functions; a plain "ip" key would use this too.
+RATELIMIT_IP_META_KEY = "conference.ratelimit.client_ip"
+# Per client address (see TRUSTED_PROXY_HOPS) and per username typed, for /accounts/login/ and /admin/.
+RATELIMIT_LOGIN_ADDRESS = os.getenv("RATELIMIT_LOGIN_ADDRESS", "20/m")
+RATELIMIT_LOGIN_USERNAME = os.getenv("RATELIMIT_LOGIN_USERNAME", "10/m")
+RATELIMIT_SIGNUP = os.getenv("RATELIMIT_SIGNUP", "10/m")
 
 CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_DEFAULT_QUEUE = f"{REDIS_PREFIX}-celery"
@@ -218,7 +277,8 @@ SOCIAL_AUTH_PIPELINE = (
     "social_core.pipeline.social_auth.auth_allowed",
     "social_core.pipeline.social_auth.social_user",
     "social_core.pipeline.user.get_username",
-    "social_core.pipeline.social_auth.associate_by_email",
+    # Not associate_by_email: an existing account is linked only when both e-mails are verified.
+    "accounts.pipeline.associate_by_verified_email",
     "social_core.pipeline.user.create_user",
     "accounts.pipeline.setup_new_user",
     "social_core.pipeline.social_auth.associate_user",

@@ -1,6 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from conference.ratelimit import limit_logins
+
+# The admin's log-in shares the limits of ours (set before admin.site.urls builds its views).
+admin.site.login = limit_logins(admin.site.login)  # type: ignore[method-assign]
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("oauth/", include("social_django.urls", namespace="social")),

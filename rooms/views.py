@@ -13,6 +13,7 @@ from django_ratelimit.decorators import ratelimit
 
 from conference import protocol
 from conference.errors import error_text
+from conference.ratelimit import ip_key, user_or_ip_key
 from rooms import selectors, services
 from rooms.forms import GuestForm, RoomForm
 from rooms.models import Room
@@ -29,7 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@ratelimit(key="user_or_ip", rate="30/m", method="POST", block=True)
+@ratelimit(key=user_or_ip_key, rate="30/m", method="POST", block=True)
 def create_room(request: HttpRequest) -> HttpResponse:
     form = RoomForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -47,7 +48,7 @@ def create_room(request: HttpRequest) -> HttpResponse:
     return render(request, "rooms/home.html", {"form": form, "rooms": selectors.rooms_for_user(request.user)})
 
 
-@ratelimit(key="ip", rate="20/m", method="POST", block=True)
+@ratelimit(key=ip_key, rate="20/m", method="POST", block=True)
 def room(request: HttpRequest, slug: str) -> HttpResponse:
     room = get_object_or_404(Room.objects.select_related("organization"), slug=slug)
     user = request.user if request.user.is_authenticated else None

@@ -16,6 +16,11 @@ class InvitationTestCase(BaseTestCase):
         self.assertRedirects(r, f"/organizations/{self.org.slug}/")
         return self.org.invitations.get()
 
+    def give_charlie_the_address(self) -> None:
+        """Invitations are bound to the invited address, verified."""
+        self.charlie.email, self.charlie.email_verified = "charlie@example.com", True
+        self.charlie.save()
+
     def test_owner_invites_by_email(self) -> None:
         invitation = self.invite_charlie()
         self.assertEqual(len(mail.outbox), 1)
@@ -23,6 +28,7 @@ class InvitationTestCase(BaseTestCase):
 
     def test_invitee_accepts_with_the_invited_role(self) -> None:
         invitation = self.invite_charlie()
+        self.give_charlie_the_address()
         self.client.force_login(self.charlie)
         r = self.client.post(f"/invitations/{invitation.token}/")
         self.assertRedirects(r, "/")
@@ -30,8 +36,10 @@ class InvitationTestCase(BaseTestCase):
 
     def test_the_link_works_once(self) -> None:
         invitation = self.invite_charlie()
+        self.give_charlie_the_address()
         self.client.force_login(self.charlie)
         self.client.post(f"/invitations/{invitation.token}/")
+        self.assertTrue(Membership.objects.filter(user=self.charlie, organization=self.org).exists())
         with self.assertRaises(ValidationError):
             services.accept_invitation(invitation=invitation, user=self.charlie)
 

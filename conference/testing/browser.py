@@ -5,7 +5,8 @@ Not a test module itself. ``BrowserTestCase`` starts (once per class):
 - ``manage.py runsfu`` with ``SFU_HOST_ADDRESSES=127.0.0.1`` and the same database and Redis prefix,
 - one Chromium process; each participant gets a browser context of its own.
 
-Every wait is bounded; failures print the tail of the SFU's log.
+Every wait is bounded; failures print the tail of the SFU's log. Every test also fails on any
+Content-Security-Policy violation a page reports (the pages are served with the production policy).
 """
 
 from __future__ import annotations
@@ -53,6 +54,19 @@ class Person:
     page: Page
     console: list[str] = field(default_factory=list)
 
+    def csp_violations(self) -> list[str]:
+        return [line for line in self.console if CSP_MARK in line or "Content Security Policy" in line]
+
+
+# Chromium logs a refused resource or inline script as a console error mentioning the policy; the
+# DOM event is logged as well, with this mark, so no violation goes unseen.
+CSP_MARK = "CSP violation:"
+JS_REPORT_CSP = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`
+    + ` at ${e.sourceFile}:${e.lineNumber} (${(e.sample || "").slice(0, 80)})`);
+});
+"""
 
 # JS run in the page. `window.__meet` is set by static/js/room.js.
 JS_VIDEO_ADVANCING = """
@@ -171,6 +185,7 @@ class BrowserTestCase(NamedUsersMixin, ChannelsLiveServerTestCase):
         self.room.access = Room.Access.LINK
         self.room.save(update_fields=["access"])
         self.people: list[Person] = []
+        self.addCleanup(self._assert_no_csp_violations)  # runs last: after every page is closed
         self.addCleanup(self._close_people)
 
     def _close_people(self) -> None:
@@ -185,6 +200,11 @@ class BrowserTestCase(NamedUsersMixin, ChannelsLiveServerTestCase):
         while time.monotonic() < deadline and Participant.objects.filter(left_at__isnull=True).exists():
             time.sleep(0.2)
         time.sleep(0.5)
+
+    def _assert_no_csp_violations(self) -> None:
+        found = [f"{p.name}: {line}" for p in self.people for line in p.csp_violations()]
+        if found:
+            raise AssertionError("Content-Security-Policy violations:\n" + "\n".join(found))
 
     def debug_dump(self) -> str:
         """Page state and logs, for assertion messages."""
@@ -245,6 +265,7 @@ class BrowserTestCase(NamedUsersMixin, ChannelsLiveServerTestCase):
             viewport=viewport or {"width": 1100, "height": 760},
         )
         context.set_default_timeout(self.default_timeout_ms)
+        context.add_init_script(JS_REPORT_CSP)
         page = context.new_page()
         person = Person(name=name, context=context, page=page)
         page.on("console", lambda m: person.console.append(f"{m.type}: {m.text}"))
