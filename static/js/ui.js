@@ -303,6 +303,7 @@ export class Roster {
     for (const p of everyone) {
       const status = [];
       if (p.is_host) status.push("host");
+      if (p.guest) status.push("guest");
       if (!p.audio) status.push("microphone off");
       if (!p.video) status.push("camera off");
       if (p.screen) status.push("sharing screen");
@@ -356,7 +357,7 @@ export class Chat {
     const li = el(
       "li",
       { class: "chat-message", "data-message-id": message.id },
-      el("span", { class: "chat-author", text: message.author }),
+      el("span", { class: "chat-author", text: message.guest ? `${message.author} (guest)` : message.author }),
       time,
       el("p", { class: "chat-text", text: message.text }),
     );
