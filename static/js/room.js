@@ -438,7 +438,7 @@ async function whyRefused() {
     clearTimeout(timer);
     if (response.type === "opaqueredirect") return "Your session has ended. Reload the page to sign in or enter your name again.";
     if (response.status === 403) return "You are not allowed to join this room.";
-    if (response.status === 404) return "This room does not exist any more.";
+    if (response.status === 404) return "This room does not exist, or you are not allowed to join it.";
   } catch {
     /* the server is unreachable: keep retrying */
   }
