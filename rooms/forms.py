@@ -2,6 +2,7 @@ from django import forms
 
 from accounts.models import Organization
 from rooms.models import Room
+from rooms.names import GUEST_NAME_MAX_LENGTH, clean_guest_name
 
 
 class RoomForm(forms.Form):
@@ -19,4 +20,12 @@ class RoomForm(forms.Form):
 
 
 class GuestForm(forms.Form):
-    name = forms.CharField(label="Your name", max_length=60)
+    # strip=False: clean_name collapses all whitespace itself; the bound is checked after that.
+    name = forms.CharField(label="Your name", max_length=200, strip=False)
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs["maxlength"] = GUEST_NAME_MAX_LENGTH
+
+    def clean_name(self) -> str:
+        return clean_guest_name(self.cleaned_data["name"])

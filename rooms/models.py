@@ -1,9 +1,28 @@
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
+from django.utils.text import slugify
 
 from accounts.models import Organization
+
+# Room URLs end in a random token, so that a room cannot be found by guessing its name:
+# 14 symbols of a 32-letter alphabet (lower case, no 0/o or 1/l) = 70 bits.
+ROOM_TOKEN_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+ROOM_TOKEN_LENGTH = 14
+ROOM_SLUG_MAX_LENGTH = 80
+
+
+def room_token() -> str:
+    return "".join(secrets.choice(ROOM_TOKEN_ALPHABET) for _ in range(ROOM_TOKEN_LENGTH))
+
+
+def room_slug(name: str) -> str:
+    """``<the name, slugified>-<token>``, e.g. ``standup-k3x9...``: readable and unguessable."""
+    base = slugify(name)[: ROOM_SLUG_MAX_LENGTH - ROOM_TOKEN_LENGTH - 1].strip("-") or "room"
+    return f"{base}-{room_token()}"
 
 
 class Room(models.Model):
@@ -13,7 +32,7 @@ class Room(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="rooms")
     name = models.CharField(max_length=100)
-    slug = models.SlugField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=ROOM_SLUG_MAX_LENGTH, unique=True)  # see room_slug()
     access = models.CharField(max_length=10, choices=Access.choices, default=Access.MEMBERS)
     locked = models.BooleanField(default=False)
     created_by = models.ForeignKey(
@@ -90,6 +109,7 @@ class ChatMessage(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="chat_messages")
     participant = models.ForeignKey(Participant, on_delete=models.SET_NULL, null=True, related_name="+")
     author_name = models.CharField(max_length=100)
+    author_guest = models.BooleanField(default=False)  # kept with the message: its participant may go
     text = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 

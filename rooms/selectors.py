@@ -1,36 +1,46 @@
-"""Reads and permission checks for rooms and meetings."""
+"""Reads and permission checks for rooms and meetings.
+
+Two access rules live here and nowhere else: who may enter a room (``can_enter_room``, with
+``room_to_enter`` answering a missing room and a hidden one alike) and who may read a meeting's
+records (``_records_filter``, behind ``can_view_meeting``, ``viewable_meeting``,
+``meetings_for_user`` and ``record_recipients``).
+"""
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import Membership, User
 from conference import protocol
 from rooms.errors import MeetingHidden
 from rooms.models import ChatMessage, Meeting, Participant, Room
 
+MANAGER_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
+
 
 def participant_info(p: Participant) -> protocol.ParticipantInfo:
-    return {
-        "id": p.id,
-        "name": p.display_name,
-        "is_host": p.is_host,
-        "audio": p.audio,
-        "video": p.video,
-        "screen": p.screen,
-    }
+    return protocol.participant_info(
+        id=p.id,
+        name=p.display_name,
+        is_host=p.is_host,
+        guest=p.is_guest,
+        audio=p.audio,
+        video=p.video,
+        screen=p.screen,
+    )
 
 
 def chat_info(m: ChatMessage) -> protocol.ChatInfo:
-    return {
-        "id": m.id,
-        "author": m.author_name,
-        "participant": m.participant_id,
-        "text": m.text,
-        "at": m.created_at.isoformat(),
-    }
+    return protocol.chat_info(
+        id=m.id,
+        author=m.author_name,
+        participant=m.participant_id,
+        guest=m.author_guest,
+        text=m.text,
+        at=m.created_at.isoformat(),
+    )
 
 
 def membership(user: User | None, organization_id: int) -> Membership | None:
@@ -115,23 +125,73 @@ def join_snapshot(participant: Participant, *, chat_limit: int) -> JoinSnapshot:
     )
 
 
-def can_view_meeting(user: User | None, meeting: Meeting) -> bool:
-    """Transcripts and summaries: the meeting's participants and the org's owners/admins."""
-    if user is None or not user.is_authenticated:
+REMOVED = "removed"  # the left_reason of a participant a host removed
+
+
+def _records_filter(user: User | None, guest_key: str) -> Q:
+    """THE rule for a meeting's records (transcript, its downloads, summary, its e-mail), as a
+    filter on meetings. Who may read them:
+
+    - the owners and admins of the room's organization, always;
+    - the meeting's participants who were not removed: a signed-in user who joined it (member
+      of the organization or not), or a guest by the session key it joined with. A participant
+      removed by a host (left_reason "removed", in any of their rows of that meeting: a rejoin
+      does not restore it) loses access to the whole meeting's records;
+    - nobody else: plain members of the organization who did not attend see nothing of it
+      (the safer rule: a members-only room's talk is for the people in it), nor does the
+      room's creator unless they attended or manage the organization.
+    """
+    q = Q(pk__in=[])  # matches nothing
+    if user is not None and user.is_authenticated:
+        managed = Membership.objects.filter(user=user, role__in=MANAGER_ROLES).values("organization_id")
+        q |= Q(room__organization_id__in=managed)
+        q |= _attended_and_not_removed(Participant.objects.filter(user=user))
+    if guest_key:
+        q |= _attended_and_not_removed(Participant.objects.filter(user__isnull=True, guest_key=guest_key))
+    return q
+
+
+def _attended_and_not_removed(rows: QuerySet[Participant]) -> Q:
+    removed = rows.filter(left_reason=REMOVED).values("meeting_id")
+    return Q(pk__in=rows.values("meeting_id")) & ~Q(pk__in=removed)
+
+
+def was_removed(meeting: Meeting, *, user: User | None, guest_key: str = "") -> bool:
+    """Whether a host removed this user (or guest session) from the meeting: they stay out of it."""
+    if user is not None and user.is_authenticated:
+        rows = meeting.participants.filter(user=user)
+    elif guest_key:
+        rows = meeting.participants.filter(user__isnull=True, guest_key=guest_key)
+    else:
         return False
-    if is_org_manager(user, meeting.room.organization_id):
-        return True
-    return meeting.participants.filter(user=user).exists()
+    return rows.filter(left_reason=REMOVED).exists()
 
 
-def viewable_meeting(user: User | None, meeting_id: int) -> Meeting | None:
-    """The meeting (None if there is none) when ``user`` may see its records; MeetingHidden if not."""
+def can_view_meeting(user: User | None, meeting: Meeting, *, guest_key: str = "") -> bool:
+    """Whether ``user`` (or the guest session ``guest_key``) may read the meeting's records."""
+    return Meeting.objects.filter(_records_filter(user, guest_key), pk=meeting.pk).exists()
+
+
+def viewable_meeting(user: User | None, meeting_id: int, *, guest_key: str = "") -> Meeting | None:
+    """The meeting (None if there is none) when the viewer may see its records; MeetingHidden if not."""
     meeting = Meeting.objects.select_related("room__organization").filter(pk=meeting_id).first()
     if meeting is None:
         return None
-    if not can_view_meeting(user, meeting):
+    if not can_view_meeting(user, meeting, guest_key=guest_key):
         raise MeetingHidden
     return meeting
+
+
+def meetings_for_user(user: User) -> QuerySet[Meeting]:
+    """The meetings whose records the user may read (the same rule), for the meetings list."""
+    return Meeting.objects.filter(_records_filter(user, "")).select_related("room")
+
+
+def record_recipients(meeting: Meeting) -> list[User]:
+    """Participants (signed-in users) the records rule lets read this meeting: whom its summary
+    may be e-mailed to."""
+    joined = User.objects.filter(participations__meeting=meeting).distinct().order_by("pk")
+    return [u for u in joined if can_view_meeting(u, meeting)]
 
 
 def participant_names(meeting: Meeting) -> list[str]:
@@ -141,20 +201,6 @@ def participant_names(meeting: Meeting) -> list[str]:
         if name not in names:
             names.append(name)
     return names
-
-
-def meetings_for_user(user: User) -> QuerySet[Meeting]:
-    """Meetings the user attended, or of organizations they manage."""
-    managed = Membership.objects.filter(
-        user=user, role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]
-    ).values("organization_id")
-    from django.db.models import Q
-
-    return (
-        Meeting.objects.filter(Q(participants__user=user) | Q(room__organization_id__in=managed))
-        .distinct()
-        .select_related("room")
-    )
 
 
 def organization_usage(organization_id: int, since: Any) -> dict[str, Any]:

@@ -8,13 +8,12 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import slugify
 
 from accounts.models import Organization, User
-from accounts.slugs import unique_slug
 from conference import protocol
 from rooms import selectors, signals
-from rooms.models import ChatMessage, Meeting, Participant, Room
+from rooms.models import ChatMessage, Meeting, Participant, Room, room_slug
+from rooms.names import clean_guest_name
 
 
 class RoomLocked(Exception):
@@ -23,6 +22,10 @@ class RoomLocked(Exception):
 
 class NotAllowed(Exception):
     """The joiner may not enter the room."""
+
+
+class Removed(NotAllowed):
+    """A host removed this person (user, or guest session) from the live meeting."""
 
 
 def broadcast(room_id: int, event: protocol.RoomEvent) -> None:
@@ -41,10 +44,13 @@ def create_room(
         raise ValidationError("A room needs a name.")
     if access not in Room.Access.values:
         raise ValidationError("Unknown access mode.")
+    slug = room_slug(name)
+    while Room.objects.filter(slug=slug).exists():  # 70 bits: practically never
+        slug = room_slug(name)
     return Room.objects.create(
         organization=organization,
         name=name[:100],
-        slug=unique_slug(Room, slugify(name) or "room", max_length=80),
+        slug=slug,
         access=access,
         created_by=created_by,
     )
@@ -68,18 +74,22 @@ def join_meeting(
     room = Room.objects.select_for_update().get(pk=room.pk)  # serializes joins and meeting start
     if user is not None and not user.is_authenticated:
         user = None
+    if user is None and guest_name.strip():
+        guest_name = clean_guest_name(guest_name)  # ValidationError says what is wrong
     if not selectors.can_enter_room(user, room, guest_name=guest_name):
         raise NotAllowed
     is_host = selectors.is_room_host(user, room)
     if room.locked and not is_host:
         raise RoomLocked
     meeting = selectors.live_meeting(room)
+    if meeting is not None and selectors.was_removed(meeting, user=user, guest_key=guest_key):
+        raise Removed
     if meeting is None:
         meeting = Meeting.objects.create(room=room)
     participant = Participant.objects.create(
         meeting=meeting,
         user=user,
-        display_name=(user.name if user else guest_name.strip())[:100],
+        display_name=(user.name if user else guest_name)[:100],
         guest_key="" if user else guest_key,
         is_host=is_host,
         channel_name=channel_name,
@@ -129,6 +139,7 @@ def post_chat(*, participant: Participant, text: str) -> ChatMessage:
             meeting_id=participant.meeting_id,
             participant=participant,
             author_name=participant.display_name,
+            author_guest=participant.is_guest,
             text=text,
         )
         event = protocol.room_chat(message=selectors.chat_info(message))

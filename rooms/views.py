@@ -6,8 +6,8 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django_ratelimit.decorators import ratelimit
 
@@ -17,6 +17,7 @@ from conference.ratelimit import ip_key, user_or_ip_key
 from rooms import selectors, services
 from rooms.forms import GuestForm, RoomForm
 from rooms.models import Room
+from rooms.names import clean_guest_name
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -48,22 +49,37 @@ def create_room(request: HttpRequest) -> HttpResponse:
     return render(request, "rooms/home.html", {"form": form, "rooms": selectors.rooms_for_user(request.user)})
 
 
+ROOM_NOT_FOUND = "No such room, or not one you may enter."
+
+
+def _session_guest_name(request: HttpRequest) -> str:
+    """The guest's name from the session, "" when there is none or it no longer passes (a session
+    from before the rule): the guest form then asks again."""
+    try:
+        return clean_guest_name(request.session.get("guest_name", ""))
+    except ValidationError:
+        return ""
+
+
 @ratelimit(key=ip_key, rate="20/m", method="POST", block=True)
 def room(request: HttpRequest, slug: str) -> HttpResponse:
-    room = get_object_or_404(Room.objects.select_related("organization"), slug=slug)
+    """The room page. A missing room and a members-only room the visitor may not enter get the
+    same answer, so room URLs cannot be probed: the log-in page for anonymous visitors (a member
+    who is not signed in comes back here after logging in), 404 for signed-in outsiders."""
+    room = Room.objects.select_related("organization").filter(slug=slug).first()
     user = request.user if request.user.is_authenticated else None
-    guest_name = request.session.get("guest_name", "") if user is None else ""
-    if not selectors.can_enter_room(user, room, guest_name=guest_name):
-        if room.access == Room.Access.LINK:  # anyone with the link: ask for a name
+    guest_name = _session_guest_name(request) if user is None else ""
+    if room is None or not selectors.can_enter_room(user, room, guest_name=guest_name):
+        if room is not None and room.access == Room.Access.LINK:  # anyone with the link: ask for a name
             form = GuestForm(request.POST or None)
             if request.method == "POST" and form.is_valid():
-                request.session["guest_name"] = form.cleaned_data["name"].strip()
+                request.session["guest_name"] = form.cleaned_data["name"]
                 request.session.setdefault("guest_key", secrets.token_urlsafe(16))
                 return redirect(room.get_absolute_url())
             return render(request, "rooms/guest.html", {"room": room, "form": form})
         if user is None:
             return redirect_to_login(request.get_full_path())
-        raise PermissionDenied("This room is for members of its organization.")
+        raise Http404(ROOM_NOT_FOUND)
     display_name = user.name if user else guest_name
     is_host = selectors.is_room_host(user, room)
     config = {

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from rooms.models import Meeting
+from rooms.selectors import record_recipients
 from summaries import selectors
 from summaries.errors import TRANSIENT_ERRORS
 from summaries.models import Summary
@@ -148,18 +149,14 @@ def summary_markdown(summary: Summary) -> str:
 
 
 def email_summary(*, summary_id: int) -> bool:
-    """E-mail a finished summary to the participants with an address, once (emailed_at)."""
+    """E-mail a finished summary, once (emailed_at), to the participants with an address whom
+    rooms.selectors.record_recipients allows."""
     summary = Summary.objects.select_related("meeting__room__organization").get(pk=summary_id)
     meeting = summary.meeting
     if summary.status != Summary.Status.DONE or not meeting.room.organization.email_summaries:
         return False
-    recipients = sorted(
-        {
-            e
-            for e in meeting.participants.filter(user__isnull=False).values_list("user__email", flat=True)
-            if e and "@" in e
-        }
-    )
+    # Only people the records rule lets read the meeting (removed participants are not).
+    recipients = sorted({u.email for u in record_recipients(meeting) if u.email and "@" in u.email})
     if not recipients:
         return False
     # Claim first: a second worker (or a redelivered task) finds emailed_at set and sends nothing.

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from rooms.meeting_views import meeting_for_viewer
+from rooms.meeting_views import meeting_for_viewer, records_view
 from rooms.models import Meeting
 from summaries import selectors, services
 
@@ -29,7 +29,7 @@ def summarize(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return redirect("meeting_detail", meeting_id=meeting.pk)
 
 
-@login_required
+@records_view
 def summary_markdown(request: HttpRequest, meeting_id: int) -> HttpResponse:
     meeting = _meeting_for(request, meeting_id)
     summary = selectors.downloadable_summary(meeting)

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from rooms.meeting_views import meeting_for_viewer
+from rooms.meeting_views import meeting_for_viewer, records_view
 from rooms.models import Meeting
 from transcripts import formats, selectors
 from transcripts.models import Transcript
@@ -16,7 +15,7 @@ def _meeting_for(request: HttpRequest, meeting_id: int) -> Meeting:
     return meeting_for_viewer(request, meeting_id, "transcript")
 
 
-@login_required
+@records_view
 def transcript(request: HttpRequest, meeting_id: int) -> HttpResponse:
     meeting = _meeting_for(request, meeting_id)
     q = request.GET.get("q", "").strip()[:MAX_QUERY]
@@ -30,7 +29,7 @@ def transcript(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return render(request, "transcripts/transcript.html", context)
 
 
-@login_required
+@records_view
 def download(request: HttpRequest, meeting_id: int, fmt: str) -> HttpResponse:
     meeting = _meeting_for(request, meeting_id)
     segments = list(selectors.segments_of(meeting))

@@ -11,6 +11,8 @@ __all__ = [
     "ParticipantInfo",
     "ChatInfo",
     "TrackInfo",
+    "participant_info",
+    "chat_info",
 ]
 
 PcName = Literal["publish", "subscribe"]
@@ -27,6 +29,7 @@ class ParticipantInfo(TypedDict):
     id: int
     name: str
     is_host: bool
+    guest: bool  # joined without an account: the page marks the name "(guest)"
     audio: bool
     video: bool
     screen: bool
@@ -36,6 +39,7 @@ class ChatInfo(TypedDict):
     id: int
     author: str
     participant: int | None
+    guest: bool  # the author joined without an account
     text: str
     at: str  # ISO 8601
 
@@ -43,3 +47,21 @@ class ChatInfo(TypedDict):
 class TrackInfo(TypedDict):
     participant: int
     kind: MediaKind
+
+
+def participant_info(
+    *, id: int, name: str, is_host: bool, guest: bool, audio: bool, video: bool, screen: bool
+) -> ParticipantInfo:
+    return {
+        "id": id,
+        "name": name,
+        "is_host": is_host,
+        "guest": guest,
+        "audio": audio,
+        "video": video,
+        "screen": screen,
+    }
+
+
+def chat_info(*, id: int, author: str, participant: int | None, guest: bool, text: str, at: str) -> ChatInfo:
+    return {"id": id, "author": author, "participant": participant, "guest": guest, "text": text, "at": at}

@@ -284,7 +284,7 @@ CLOSE_MEDIA_LOST = 4011  # the SFU saw the browser's media connection fail (ICE 
 # What the page tells a person when the socket closes with a code.
 CLOSE_REASONS: dict[int, str] = {
     CLOSE_NOT_ALLOWED: "You are not allowed to join this room.",
-    CLOSE_NOT_FOUND: "This room does not exist any more.",
+    CLOSE_NOT_FOUND: "This room does not exist, or you are not allowed to join it.",
     CLOSE_LOCKED: "The room is locked. Ask the host to unlock it, then try again.",
     CLOSE_REMOVED: "The host removed you from the meeting.",
     CLOSE_FLOOD: "Too many messages were sent too quickly, so the server closed the connection.",

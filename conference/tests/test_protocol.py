@@ -11,9 +11,9 @@ from typing import Any, Literal, NotRequired, Union, get_args, get_origin
 from django.test import SimpleTestCase, override_settings
 
 from conference import protocol
-from conference.protocol import client, group, names, server, sfu, transcribe
+from conference.protocol import client, common, group, names, server, sfu, transcribe
 
-MODULES = (client, group, names, server, sfu, transcribe)
+MODULES = (client, common, group, names, server, sfu, transcribe)
 
 
 def is_typeddict(tp: Any) -> bool:

@@ -199,9 +199,12 @@ class RoomViewTestCase(BaseTestCase):
             self.client.get(url), f"/accounts/login/?next={url}", fetch_redirect_response=False
         )
 
-    def test_room_page_refuses_outsiders(self) -> None:
+    def test_room_page_refuses_outsiders_like_a_missing_room(self) -> None:
         self.client.force_login(self.charlie)
-        self.assertEqual(self.client.get(self.room.get_absolute_url()).status_code, 403)
+        hidden = self.client.get(self.room.get_absolute_url())
+        missing = self.client.get("/rooms/no-such-room-k3x9abcdefghij/")
+        self.assertEqual(hidden.status_code, 404)
+        self.assertEqual((hidden.status_code, hidden.content), (missing.status_code, missing.content))
 
     def test_room_page_serves_members(self) -> None:
         self.client.force_login(self.bob)

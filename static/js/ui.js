@@ -91,6 +91,7 @@ export class Roster {
     row.p = p;
     const words = [];
     if (p.is_host) words.push("host");
+    if (p.guest) words.push("guest");
     if (!p.audio) words.push("microphone off");
     if (!p.video) words.push("camera off");
     if (p.screen) words.push("sharing screen");
@@ -134,7 +135,7 @@ export class Chat {
     const li = el(
       "li",
       { class: "chat-message", "data-message-id": message.id },
-      el("span", { class: "chat-author", text: message.author }),
+      el("span", { class: "chat-author", text: message.guest ? `${message.author} (guest)` : message.author }),
       time,
       el("p", { class: "chat-text", text: message.text }),
     );
