@@ -17,6 +17,22 @@ from rooms import services as room_services
 from rooms.models import Room
 
 
+def clear_rate_limits() -> None:
+    """Forget django-ratelimit's counters (cache keys ``...:rl:...`` under this run's prefix): they
+    live in Redis, not in the test transaction, so without this one test's requests count against
+    the next one's (every test client comes from 127.0.0.1)."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=f"{settings.REDIS_PREFIX}:cache:*rl:*", count=500))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 def reset_channel_layers() -> None:
     """Forget the cached channel layers. A channels-redis layer holds asyncio locks bound to the
     event loop that first used it: each async test runs its own loop, and the browser tests' live
@@ -71,6 +87,7 @@ class NamedUsersMixin:
 class BaseTestCase(NamedUsersMixin, TestCase):
     def setUp(self) -> None:
         super().setUp()
+        clear_rate_limits()
         self.set_up_users()
 
 
@@ -79,4 +96,5 @@ class BaseTransactionTestCase(NamedUsersMixin, TransactionTestCase):
 
     def setUp(self) -> None:
         super().setUp()
+        clear_rate_limits()
         self.set_up_users()
