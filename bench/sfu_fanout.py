@@ -71,6 +71,10 @@ class RelayWorker:
         self.pcs.append(pc)
         return pc
 
+    async def call(self, message: dict[str, Any]) -> None:
+        """The same entry point as SfuWorker.call (run the command, then return)."""
+        await self.handle(message)
+
     async def handle(self, message: dict[str, Any]) -> None:
         from aiortc import RTCSessionDescription
 
