@@ -6,6 +6,7 @@ Redis under the prefix; a run that was interrupted could leave messages there fo
 
 from __future__ import annotations
 
+import unittest
 from typing import Any
 
 import redis
@@ -22,7 +23,23 @@ def flush_prefix(prefix: str) -> int:
         client.close()
 
 
+class CleanRateLimitsResult:
+    """Before every test, forget django-ratelimit's counters: they live in Redis, outside the test
+    transaction, and every test client comes from 127.0.0.1, so one test's requests would count
+    against the next one's."""
+
+    def startTest(self, test: unittest.TestCase) -> None:
+        from conference.testing.base import clear_rate_limits
+
+        clear_rate_limits()
+        super().startTest(test)  # type: ignore[misc]
+
+
 class TestRunner(DiscoverRunner):
+    def get_resultclass(self) -> type[unittest.TextTestResult]:
+        base = super().get_resultclass() or unittest.TextTestResult
+        return type("TestResult", (CleanRateLimitsResult, base), {})
+
     def setup_test_environment(self, **kwargs: Any) -> None:
         super().setup_test_environment(**kwargs)
         if settings.REDIS_PREFIX == "meet":

@@ -13,7 +13,6 @@ from django.test import TestCase, override_settings
 
 from accounts import services, verification
 from accounts.models import User
-from conference.testing.base import clear_rate_limits
 
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 CONSOLE = "django.core.mail.backends.console.EmailBackend"
@@ -21,9 +20,6 @@ LINK = re.compile(r"http://localhost:8000(/accounts/verify/[^/\s]+/)")
 
 
 class SignupVerificationTestCase(TestCase):
-    def setUp(self) -> None:
-        clear_rate_limits()  # sign-up is limited per address; test clients share 127.0.0.1
-
     def sign_up(self, email: str = "dora@example.com"):  # noqa: ANN201 - a response
         with self.captureOnCommitCallbacks(execute=True):
             return self.client.post(

@@ -6,7 +6,6 @@ from django.test import TestCase, override_settings
 
 from accounts import services
 from accounts.tests.test_oauth import GITHUB
-from conference.testing.base import clear_rate_limits
 
 EVIL = [
     "https://evil.example/",
@@ -18,9 +17,6 @@ EVIL = [
 
 
 class SignupRedirectTestCase(TestCase):
-    def setUp(self) -> None:
-        clear_rate_limits()  # sign-up is limited per address; test clients share 127.0.0.1
-
     def sign_up(self, next_url: str):  # noqa: ANN201 - a response
         return self.client.post(
             "/accounts/signup/?" + f"next={next_url}",

@@ -1,13 +1,9 @@
 from django.test import TestCase
 
 from accounts.models import Membership, User
-from conference.testing.base import clear_rate_limits
 
 
 class SignupTestCase(TestCase):
-    def setUp(self) -> None:
-        clear_rate_limits()  # sign-up is limited per address, and every test client is 127.0.0.1
-
     def sign_up(self):  # noqa: ANN201 - a test client response
         return self.client.post(
             "/accounts/signup/",
@@ -35,9 +31,6 @@ class SignupTestCase(TestCase):
 
 class PasswordValidatorsTestCase(TestCase):
     """The four Django validators: similar to the username, short, common, all digits."""
-
-    def setUp(self) -> None:
-        clear_rate_limits()
 
     def refused(self, password: str, message: str) -> None:
         r = self.client.post(

@@ -87,7 +87,6 @@ class NamedUsersMixin:
 class BaseTestCase(NamedUsersMixin, TestCase):
     def setUp(self) -> None:
         super().setUp()
-        clear_rate_limits()
         self.set_up_users()
 
 
@@ -96,5 +95,4 @@ class BaseTransactionTestCase(NamedUsersMixin, TransactionTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        clear_rate_limits()
         self.set_up_users()
