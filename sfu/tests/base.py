@@ -14,7 +14,7 @@ from sfu.limits import Limits
 # Bounds for the quiet meeting while the other one misbehaves (generous: the machine is shared,
 # and the hostile peers run in the same process and loop as the SFU).
 MAX_P95 = 0.3  # seconds per command
-MAX_LAG = 0.5  # seconds of event-loop lag
+MAX_LAG = 1.5  # seconds of event-loop lag: far above a loaded 2-core machine's noise (~0.5 s), far below what the unbounded attacks cost (seconds)
 MIN_FRAMES_PER_SECOND = 5
 
 
