@@ -19,3 +19,8 @@ def housekeeping(sender: Celery, **kwargs: object) -> None:
         sender.signature("transcripts.tasks.complete_stuck_transcripts"),
         name="complete stuck transcripts",
     )
+    sender.add_periodic_task(
+        settings.PRESENCE_REAP_SECONDS,
+        sender.signature("rooms.tasks.reap_absent_participants"),
+        name="end participants whose connection is gone",
+    )

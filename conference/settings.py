@@ -297,6 +297,22 @@ CLIENT_TEST_HOOKS = envbool("CLIENT_TEST_HOOKS", "False")
 CHAT_MAX_LENGTH = envint("CHAT_MAX_LENGTH", "2000")
 CHAT_HISTORY = envint("CHAT_HISTORY", "200")
 
+# --- Presence and caps (rooms.presence, rooms.services.join_meeting) ---
+# Each live connection refreshes a Redis key for its participant every PRESENCE_BEAT_SECONDS; a key
+# lives PRESENCE_TTL_SECONDS. The reaper (Celery beat, every PRESENCE_REAP_SECONDS) ends a participant
+# whose key it found missing on two runs at least PRESENCE_BEAT_SECONDS apart (a Redis restart
+# loses keys for one beat, not a person), and the meeting with its last participant. A browser
+# reconnecting within the TTL (a web process crashed or restarted) resumes its own participant.
+PRESENCE_BEAT_SECONDS = envfloat("PRESENCE_BEAT_SECONDS", "5")
+PRESENCE_TTL_SECONDS = envfloat("PRESENCE_TTL_SECONDS", "20")
+PRESENCE_REAP_SECONDS = envfloat("PRESENCE_REAP_SECONDS", "5")
+# One live participant per signed-in user (or guest session) per meeting: a second tab takes over.
+ONE_PARTICIPANT_PER_PERSON = envbool("ONE_PARTICIPANT_PER_PERSON", "True")
+# People at once in one room's meeting (a room may set a lower or higher max_participants).
+ROOM_MAX_PARTICIPANTS = envint("ROOM_MAX_PARTICIPANTS", "50")
+# Guests at once in one meeting from one client address (see TRUSTED_PROXY_HOPS); 0 = no limit.
+MEETING_GUESTS_PER_ADDRESS = envint("MEETING_GUESTS_PER_ADDRESS", "10")
+
 # --- SFU workers ---
 # ICE servers handed to aiortc and to browsers: JSON list of RTCIceServer dicts. Empty by default,
 # so nothing ever contacts a public STUN server.

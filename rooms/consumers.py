@@ -1,11 +1,16 @@
 """WebSocket signaling for one participant: thin; parses, checks permission, calls services.
 
 Browser <-> this consumer <-> the meeting's SFU worker (over the channel layer). Message shapes are
-in conference.protocol; validation in rooms.validation.
+in conference.protocol; validation in rooms.validation; the media half in rooms.consumer_media.
+
+The consumer holds its participant only while its connection lives: a presence beat vouches for
+it (rooms.presence), a reconnect resumes it (the ``resume`` token of ``joined``), and any
+unexpected error is logged, answered with an error and leaves the records consistent.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import time
@@ -19,20 +24,27 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from conference import protocol
 from conference.errors import error_text
-from rooms import selectors, services
+from conference.ratelimit import scope_client_ip
+from rooms import moderation, selectors, services
+from rooms.consumer_media import NO_MEDIA_SERVER, MediaMixin
 from rooms.models import Participant, Room
+from rooms.presence import PresenceBeat
 from rooms.validation import ProtocolError, TokenBucket, parse_client_message
-from sfu import placement
 from sfu.watch import worker_watch
 
 log = logging.getLogger(__name__)
 
-NO_MEDIA_SERVER = "No media server is running; chat works, audio and video do not."
-# A page asks for fresh media when its peer connections fail; more often than this is refused.
-MEDIA_RESTART_MIN_INTERVAL = 5.0
+SERVER_ERROR = "Something went wrong on the server; that request was not completed."
 
 
-class RoomConsumer(AsyncWebsocketConsumer):
+def _address(scope: Mapping[str, Any]) -> str | None:
+    try:
+        return str(ipaddress.ip_address(scope_client_ip(dict(scope))))
+    except ValueError:
+        return None
+
+
+class RoomConsumer(MediaMixin, AsyncWebsocketConsumer):
     room: Room
     participant: Participant | None = None
     sfu_worker: str = ""
@@ -44,6 +56,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.sfu_worker = ""
         self.media_started_at = 0.0  # time.monotonic() of the last join on an SFU worker
         self.strikes = 0
+        self.presence = PresenceBeat()
         self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST, time.monotonic())
         slug = self.scope["url_route"]["kwargs"]["slug"]
         user = self.scope.get("user")
@@ -61,9 +74,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        if self.participant is not None:
+        try:
             await self._leave("disconnected")
-        await worker_watch().discard(self.channel_name)
+        finally:
+            await self.presence.stop()
+            await worker_watch().discard(self.channel_name)
 
     # --- incoming frames ----------------------------------------------------------------------
 
@@ -90,6 +105,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 "too-large", f"The message is larger than {settings.WS_MAX_MESSAGE_BYTES} bytes."
             )
             return
+        message: dict[str, Any] = {}
         try:
             message = parse_client_message(text_data)
             await self.dispatch_client(message)
@@ -98,11 +114,21 @@ class RoomConsumer(AsyncWebsocketConsumer):
         except (ValidationError, PermissionDenied) as e:
             code = "not-allowed" if isinstance(e, PermissionDenied) else "invalid"
             await self.send_error(code, error_text(e))
+        except Exception:
+            # A bug, the database or Redis failing: say so, keep the connection (the state
+            # below stays consistent: each write is one transaction).
+            log.exception(
+                "Error handling %r from participant %s in room %s",
+                message.get("type"),
+                self.participant.id if self.participant else None,
+                self.room.id,
+            )
+            await self.send_error("server-error", SERVER_ERROR)
 
     async def dispatch_client(self, message: dict[str, Any]) -> None:
         kind = message["type"]
         if kind == "join":
-            await self.on_join()
+            await self.on_join(resume=message.get("resume", ""))
             return
         p = self.participant
         if p is None:
@@ -125,13 +151,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 participant=p.id, kind="audio", muted=not message["audio"], from_participant=p.id
             )
             await self.to_sfu(muted, quiet=True)
+        elif kind == "ask-unmute":
+            await database_sync_to_async(moderation.ask_to_unmute)(participant=p)
         elif kind == "moderate":
             await self.on_moderate(message)
         elif kind == "keyframe":
             await self.to_sfu(
-                protocol.sfu_keyframe(
-                    participant=message["participant"], from_participant=self.participant.id
-                ),
+                protocol.sfu_keyframe(participant=message["participant"], from_participant=p.id),
                 quiet=True,
             )
         elif kind == "media-restart-request":
@@ -142,87 +168,102 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     # --- join / leave -------------------------------------------------------------------------
 
-    async def on_join(self) -> None:
+    async def refuse(self, code: str, message: str, close_code: int) -> None:
+        await self.send_error(code, message, fatal=True)
+        await self.close(code=close_code)
+
+    async def on_join(self, *, resume: str = "") -> None:
         if self.participant is not None:
             raise ProtocolError("already-joined", "You already joined this meeting.")
         try:
-            participant = await database_sync_to_async(services.join_meeting)(
+            entry = await database_sync_to_async(services.enter_meeting)(
                 room=self.room,
                 user=self.scope.get("user"),
                 guest_name=self.guest_name,
                 guest_key=self.guest_key,
                 channel_name=self.channel_name,
+                resume_token=resume,
+                client_address=_address(self.scope),
             )
         except services.RoomLocked:
-            await self.send_error(
-                "locked", "This room is locked by its host. Ask the host to unlock it.", fatal=True
+            return await self.refuse(
+                "locked", "This room is locked by its host. Ask the host to unlock it.", protocol.CLOSE_LOCKED
             )
-            await self.close(code=protocol.CLOSE_LOCKED)
-            return
+        except services.Removed:
+            return await self.refuse(
+                "removed",
+                "The host removed you from this meeting. Only a host can let you back in.",
+                protocol.CLOSE_REMOVED,
+            )
         except services.NotAllowed:
-            await self.send_error("not-allowed", "You are not allowed to enter this room.", fatal=True)
-            await self.close(code=protocol.CLOSE_NOT_ALLOWED)
-            return
-        self.participant = participant
+            return await self.refuse(
+                "not-allowed", "You are not allowed to enter this room.", protocol.CLOSE_NOT_ALLOWED
+            )
+        except services.AddressLimit as e:
+            return await self.refuse(
+                "room-full",
+                f"Too many guests ({e.limit}) from your network are in this meeting already.",
+                protocol.CLOSE_ROOM_FULL,
+            )
+        except services.RoomFull as e:
+            return await self.refuse(
+                "room-full",
+                f"The room is full ({e.limit} people). Try again later.",
+                protocol.CLOSE_ROOM_FULL,
+            )
+        self.participant = entry.participant
+        try:
+            await self._start(entry)
+        except Exception:
+            # Half-joined (Redis or the database failed): give the place back, let the page retry.
+            log.exception("Join of participant %s in room %s failed", entry.participant.id, self.room.id)
+            await self._leave("disconnected")
+            await self.refuse("server-error", SERVER_ERROR, protocol.CLOSE_SERVER_ERROR)
+
+    async def _start(self, entry: services.Entry) -> None:
+        p = entry.participant
+        await self.presence.start(p.id, self.channel_name)
         await self.channel_layer.group_add(protocol.room_group(self.room.id), self.channel_name)
-        snapshot = await database_sync_to_async(selectors.join_snapshot)(
-            participant, chat_limit=settings.CHAT_HISTORY
-        )
+        snapshot = await database_sync_to_async(selectors.join_snapshot)(p, chat_limit=settings.CHAT_HISTORY)
+        if entry.resumed:
+            log.info("Participant %s resumed in room %s", p.id, self.room.id)
         # Placed first, so `joined` says whether there is media and nothing contradicts it later.
         placed = await self.join_sfu()
         joined = protocol.server_joined(
-            participant=selectors.participant_info(participant),
+            participant=snapshot.me,
             participants=snapshot.others,
             chat=snapshot.chat,
             locked=snapshot.locked,
             ice_servers=settings.SFU_ICE_SERVERS,
             media_message="" if placed else NO_MEDIA_SERVER,
+            resume=entry.resume_token,
+            removed=snapshot.removed,
         )
         await self.send_json(joined)
 
-    async def join_sfu(self, avoid: str = "") -> bool:
-        """Place the meeting on a live SFU worker (first placement wins) and join it there.
-
-        ``avoid``: a worker that is shutting down (its heartbeat may still be visible). Returns
-        False when no worker is usable (``self.sfu_worker`` is then "").
-        """
-        p = self.participant
-        assert p is not None
-        meeting = await database_sync_to_async(selectors.meeting_of)(p)
-        current = meeting.sfu_worker
-        worker = await placement.choose_worker(current=current, avoid=avoid)
-        if worker is not None and worker != current:
-            worker = await database_sync_to_async(services.place_meeting)(
-                meeting=meeting, worker_id=worker, replacing=current
-            )
-        self.sfu_worker = worker or ""
-        if not self.sfu_worker:
-            await worker_watch().discard(self.channel_name)
-            return False
-        worker_watch().watch(self.sfu_worker, self.channel_name)  # tells us if it dies
-        self.media_started_at = time.monotonic()
-        join = protocol.sfu_join(
-            meeting=meeting.id,
-            room=self.room.id,
-            meeting_started_at=meeting.started_at.timestamp(),
-            captions=settings.CAPTIONS_ENABLED,
-            participant=p.id,
-            name=p.display_name,
-            reply_channel=self.channel_name,
-        )
-        await self.to_sfu(join)
-        return True
-
     async def _leave(self, reason: protocol.LeftReason) -> None:
+        """Give the place up, if this connection still holds it. The database comes first (the
+        SFU's transcript flush must find the meeting ended); Redis failures only delay the rest:
+        without a presence beat, the reaper ends what is left."""
         p, self.participant = self.participant, None
         if p is None:
             return
-        await self.channel_layer.group_discard(protocol.room_group(self.room.id), self.channel_name)
-        await worker_watch().discard(self.channel_name)
-        # Record the leave (and the meeting's end) before the SFU hears of it: the SFU's transcript
-        # flush then always finds the meeting ended.
-        await database_sync_to_async(services.leave_meeting)(participant=p, reason=reason)
-        await self.to_sfu(protocol.sfu_leave(participant=p.id), quiet=True)
+        await self.presence.stop()
+        recorded = await database_sync_to_async(services.release_place)(
+            participant=p, channel_name=self.channel_name, reason=reason
+        )
+        if not recorded:
+            return  # taken over by a newer connection of the same person: its media stays
+        await self.presence.stop(forget=True)
+        for step in (
+            self.channel_layer.group_discard(protocol.room_group(self.room.id), self.channel_name),
+            worker_watch().discard(self.channel_name),
+            self.to_sfu(protocol.sfu_leave(participant=p.id), quiet=True),
+        ):
+            try:
+                await step
+            except Exception as e:
+                log.warning("Leave of participant %s: %r", p.id, e)
 
     async def on_moderate(self, message: dict[str, Any]) -> None:
         p = self.participant
@@ -236,32 +277,27 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 room=self.room, locked=action == "lock", by=user
             )
             return
+        if action == "readmit":
+            await database_sync_to_async(moderation.readmit)(host=p, removed_id=message["participant"])
+            return
         target = await database_sync_to_async(selectors.participant_by_id)(message["participant"])
         if target is None:
             raise ValidationError("That participant is not in the meeting.")
         if action == "mute":
-            await database_sync_to_async(services.mute_participant)(host=p, target=target)
+            await database_sync_to_async(moderation.mute_participant)(host=p, target=target)
             await self.to_sfu(
                 protocol.sfu_set_muted(
                     participant=target.id, kind="audio", muted=True, from_participant=p.id
                 ),
                 quiet=True,
             )
+        elif action == "allow-unmute":
+            await database_sync_to_async(moderation.allow_unmute)(host=p, target=target)
         else:
-            await database_sync_to_async(services.remove_participant)(host=p, target=target)
+            await database_sync_to_async(moderation.remove_participant)(host=p, target=target)
             await self.to_sfu(protocol.sfu_leave(participant=target.id), quiet=True)
 
     # --- helpers ------------------------------------------------------------------------------
-
-    async def to_sfu(self, message: Mapping[str, Any], quiet: bool = False) -> None:
-        """Send a command to the meeting's SFU worker; without one, refuse (or, ``quiet``, skip)."""
-        if not self.sfu_worker:
-            if not quiet:
-                raise ProtocolError(
-                    "media-unavailable", "No media server is available for this meeting right now."
-                )
-            return
-        await self.channel_layer.send(protocol.sfu_channel(self.sfu_worker), dict(message))
 
     async def send_json(self, message: Mapping[str, Any]) -> None:
         await self.send(text_data=json.dumps(message))
@@ -275,65 +311,51 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """Channel-layer events: relayed to the browser through protocol.RELAY (the only path),
         or handled by a method below (protocol.CONSUMER_ACTIONS); anything else is dropped."""
         kind = message.get("type", "")
-        relay = protocol.RELAY.get(kind)
-        if relay is not None:
-            frame = relay(message, self.participant.id if self.participant else None)
-            if frame is not None:
-                await self.send_json(frame)
-        elif kind.startswith("websocket.") or kind in protocol.CONSUMER_ACTIONS:
-            await super().dispatch(message)
-        else:
-            log.warning("Dropped a channel-layer event of unknown type %r", kind[:60])
+        me = self.participant.id if self.participant else None
+        try:
+            relay = protocol.RELAY.get(kind)
+            if relay is not None:
+                ours = me is not None and message.get("participant") == me
+                if kind == "room.participant_left" and ours and message.get("reason") != "removed":
+                    return await self.lost_place()  # (a removal: room.remove follows and says so)
+                frame = relay(message, me)
+                if frame is not None:
+                    await self.send_json(frame)
+            elif kind.startswith("websocket.") or kind in protocol.CONSUMER_ACTIONS:
+                await super().dispatch(message)
+            else:
+                log.warning("Dropped a channel-layer event of unknown type %r", kind[:60])
+        except Exception:
+            if kind.startswith("websocket."):
+                raise  # connect/receive/disconnect have their own handling; Channels closes
+            log.exception(
+                "Error handling event %r for participant %s in room %s", kind[:60], me, self.room.id
+            )
+
+    async def lost_place(self) -> None:
+        """Our participant was ended elsewhere (the reaper, when our beats did not reach Redis):
+        close so that the page reconnects and joins again."""
+        self.participant = None
+        await self.presence.stop()
+        await self.close(code=protocol.CLOSE_SERVER_ERROR)
 
     async def room_remove(self, event: protocol.RoomRemove) -> None:
         if self.participant is not None and self.participant.id == event["target"]:
             self.participant = None  # the service already recorded the leave
+            await self.presence.stop(forget=True)
             await self.channel_layer.group_discard(protocol.room_group(self.room.id), self.channel_name)
             await self.send_error("removed", f"{event['by']} removed you from the meeting.", fatal=True)
             await self.close(code=protocol.CLOSE_REMOVED)
 
-    async def sfu_closed(self, event: protocol.SfuClosedReply) -> None:
-        if self.participant is None or event.get("participant") != self.participant.id:
+    async def room_takeover(self, event: protocol.RoomTakeover) -> None:
+        """A newer connection of the same person holds our participant now: close, leaving
+        nothing (its place, presence and media are the newer connection's)."""
+        if self.participant is None or self.participant.id != event["target"]:
             return
-        if event.get("worker") and event.get("worker") != self.sfu_worker:
-            return  # from a worker this consumer already moved away from
-        reason = event.get("reason")
-        if reason == "server-shutdown":
-            await self.move_media(
-                avoid=self.sfu_worker, message="The media server is restarting; reconnecting audio and video…"
-            )
-        elif reason == "connection-lost":
-            # The browser's media connection failed and nothing closed the socket: it vanished
-            # (or lost its network). Record the leave; a page that is still there reconnects.
-            await self._leave("disconnected")
-            await self.close(code=protocol.CLOSE_MEDIA_LOST)
-        else:
-            self.sfu_worker = ""
-            await worker_watch().discard(self.channel_name)
-            await self.send_json(
-                protocol.server_media_unavailable(message="The media connection was closed.")
-            )
-
-    async def sfu_worker_lost(self, event: protocol.SfuWorkerLostReply) -> None:
-        """The meeting's worker died without a goodbye (sfu.watch): move, as for a shutdown."""
-        dead = event.get("worker")
-        if self.participant is None or not dead or dead != self.sfu_worker:
-            return
-        # In case it was only stalled: it drops us when it reads this (or the message expires).
-        await self.to_sfu(protocol.sfu_leave(participant=self.participant.id), quiet=True)
-        await self.move_media(avoid=dead, message="The media server stopped; reconnecting audio and video…")
-
-    async def on_media_restart_request(self) -> None:
-        """The page's peer connections failed: fresh ones on the meeting's worker (the same one
-        while it lives), same socket, same participant."""
-        if time.monotonic() - self.media_started_at < MEDIA_RESTART_MIN_INTERVAL:
-            raise ProtocolError("rate-limited", "The media is already being restarted; wait a few seconds.")
-        await self.move_media(avoid="", message="Reconnecting audio and video…")
-
-    async def move_media(self, *, avoid: str, message: str) -> None:
-        """Re-place the meeting (the first consumer to ask places it, the others follow) and
-        rejoin there; the browser rebuilds its peer connections (``media-restart``)."""
-        if await self.join_sfu(avoid=avoid):
-            await self.send_json(protocol.server_media_restart(message=message))
-        else:
-            await self.send_json(protocol.server_media_unavailable(message=NO_MEDIA_SERVER))
+        self.participant = None
+        await self.presence.stop()
+        await self.channel_layer.group_discard(protocol.room_group(self.room.id), self.channel_name)
+        await worker_watch().discard(self.channel_name)
+        await self.refuse(
+            "taken-over", protocol.CLOSE_REASONS[protocol.CLOSE_TAKEN_OVER], protocol.CLOSE_TAKEN_OVER
+        )

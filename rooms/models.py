@@ -35,6 +35,8 @@ class Room(models.Model):
     slug = models.SlugField(max_length=ROOM_SLUG_MAX_LENGTH, unique=True)  # see room_slug()
     access = models.CharField(max_length=10, choices=Access.choices, default=Access.MEMBERS)
     locked = models.BooleanField(default=False)
+    # At most this many people at once; None: settings.ROOM_MAX_PARTICIPANTS.
+    max_participants = models.PositiveIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="created_rooms"
     )
@@ -73,7 +75,12 @@ class Meeting(models.Model):
 
 
 class Participant(models.Model):
-    """One connection of one person to a meeting (a rejoin is a new row)."""
+    """One person's place in a meeting, held by one live connection at a time.
+
+    A reconnect (a crashed web process, a network change, a second tab) resumes the same row;
+    joining again after leaving is a new row. ``rooms.presence`` keeps a Redis key per present
+    participant; the reaper ends the ones whose connection is gone.
+    """
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="participants")
     user = models.ForeignKey(
@@ -86,7 +93,10 @@ class Participant(models.Model):
     display_name = models.CharField(max_length=100)
     guest_key = models.CharField(max_length=64, blank=True)  # a guest's session identity
     is_host = models.BooleanField(default=False)
-    channel_name = models.CharField(max_length=200, blank=True)
+    channel_name = models.CharField(max_length=200, blank=True)  # the connection holding it now
+    resume_token_hash = models.CharField(max_length=64, blank=True, db_index=True)  # sha256 hex
+    client_address = models.GenericIPAddressField(null=True, blank=True)  # for the per-address cap
+    host_muted = models.BooleanField(default=False)  # muted by a host until a host allows unmuting
     joined_at = models.DateTimeField(auto_now_add=True)
     left_at = models.DateTimeField(null=True, blank=True)
     left_reason = models.CharField(max_length=20, blank=True)

@@ -29,6 +29,7 @@ def participant_info(p: Participant) -> protocol.ParticipantInfo:
         audio=p.audio,
         video=p.video,
         screen=p.screen,
+        host_muted=p.host_muted,
     )
 
 
@@ -109,23 +110,43 @@ def participant_by_id(participant_id: int) -> Participant | None:
 
 
 class JoinSnapshot(NamedTuple):
-    """What a joiner is shown: everyone else present, the chat history, the lock."""
+    """What a joiner is shown: themselves as stored, everyone else present, the chat history,
+    the lock, and (to hosts) who was removed."""
 
+    me: protocol.ParticipantInfo
     others: list[protocol.ParticipantInfo]
     chat: list[protocol.ChatInfo]
     locked: bool
+    removed: list[protocol.RemovedInfo]
 
 
 def join_snapshot(participant: Participant, *, chat_limit: int) -> JoinSnapshot:
+    participant.refresh_from_db()  # a resumed place keeps its media state and a host's mute
     meeting = participant.meeting
     return JoinSnapshot(
+        me=participant_info(participant),
         others=[participant_info(p) for p in present_participants(meeting).exclude(pk=participant.pk)],
         chat=[chat_info(m) for m in chat_history(meeting, chat_limit)],
         locked=Room.objects.values_list("locked", flat=True).get(pk=meeting.room_id),
+        removed=removed_people(meeting) if participant.is_host else [],
     )
 
 
+def removed_people(meeting: Meeting) -> list[protocol.RemovedInfo]:
+    """People removed from the meeting and not let back in, once each (their latest row)."""
+    rows = meeting.participants.filter(left_reason=REMOVED).order_by("-left_at")
+    seen: set[object] = set()
+    people: list[protocol.RemovedInfo] = []
+    for p in rows:
+        who = p.user_id or ("guest", p.guest_key)
+        if who not in seen:
+            seen.add(who)
+            people.append({"id": p.id, "name": p.display_name})
+    return people
+
+
 REMOVED = "removed"  # the left_reason of a participant a host removed
+READMITTED = "readmitted"  # ... and then let back in (moderation.readmit): no longer barred
 
 
 def _records_filter(user: User | None, guest_key: str) -> Q:

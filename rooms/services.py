@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import secrets
+from typing import NamedTuple
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -11,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Organization, User
 from conference import protocol
-from rooms import selectors, signals
+from rooms import presence, selectors, signals
 from rooms.models import ChatMessage, Meeting, Participant, Room, room_slug
 from rooms.names import clean_guest_name
 
@@ -26,6 +31,34 @@ class NotAllowed(Exception):
 
 class Removed(NotAllowed):
     """A host removed this person (user, or guest session) from the live meeting."""
+
+
+class RoomFull(Exception):
+    """The room's meeting already has its maximum number of people."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+class AddressLimit(RoomFull):
+    """Too many guests from one client address are in the meeting."""
+
+
+log = logging.getLogger(__name__)
+
+
+class Entry(NamedTuple):
+    """The outcome of entering a meeting."""
+
+    participant: Participant
+    resume_token: str  # for the browser only (its hash is stored): resumes this place after a drop
+    resumed: bool  # an existing place was taken over: a reconnect, or the same person's new tab
+    replaced_channel: str  # the connection that held the place before ("" for a new place)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def broadcast(room_id: int, event: protocol.RoomEvent) -> None:
@@ -66,11 +99,65 @@ def set_room_locked(*, room: Room, locked: bool, by: User | None) -> Room:
     return room
 
 
-@transaction.atomic
 def join_meeting(
     *, room: Room, user: User | None, guest_name: str = "", guest_key: str = "", channel_name: str = ""
 ) -> Participant:
-    """Record a participant in the room's live meeting, starting the meeting if needed."""
+    """Record a participant in the room's live meeting (see enter_meeting)."""
+    return enter_meeting(
+        room=room, user=user, guest_name=guest_name, guest_key=guest_key, channel_name=channel_name
+    ).participant
+
+
+def _own_place(
+    meeting: Meeting, *, user: User | None, guest_key: str, resume_token: str
+) -> Participant | None:
+    """The present participant this connection may take over: the one its resume token names (if
+    it is the same person), else (ONE_PARTICIPANT_PER_PERSON) the person's present one."""
+    present = selectors.present_participants(meeting).select_for_update()
+    mine = (
+        present.filter(user=user)
+        if user is not None
+        else present.filter(user__isnull=True, guest_key=guest_key)
+    )
+    if user is None and not guest_key:
+        return None
+    if resume_token:
+        resumed = mine.filter(resume_token_hash=_token_hash(resume_token)).first()
+        if resumed is not None:
+            return resumed
+    return mine.first() if settings.ONE_PARTICIPANT_PER_PERSON else None
+
+
+def _check_caps(room: Room, meeting: Meeting, *, user: User | None, client_address: str | None) -> None:
+    present = selectors.present_participants(meeting)
+    limit = room.max_participants or settings.ROOM_MAX_PARTICIPANTS
+    if present.count() >= limit:
+        raise RoomFull(limit)
+    per_address = settings.MEETING_GUESTS_PER_ADDRESS
+    if user is None and client_address and per_address:
+        if present.filter(user__isnull=True, client_address=client_address).count() >= per_address:
+            raise AddressLimit(per_address)
+
+
+@transaction.atomic
+def enter_meeting(
+    *,
+    room: Room,
+    user: User | None,
+    guest_name: str = "",
+    guest_key: str = "",
+    channel_name: str = "",
+    resume_token: str = "",
+    client_address: str | None = None,
+) -> Entry:
+    """Give this connection a place in the room's live meeting, starting the meeting if needed.
+
+    A connection that shows the resume token of its own present participant (or, with
+    ONE_PARTICIPANT_PER_PERSON, any connection of the same user or guest session) takes that
+    participant over: no second row, no lock or cap check (the person is already in). Otherwise
+    the access rule, the lock, a host's removal and the caps decide; a new participant is recorded
+    and announced after commit.
+    """
     room = Room.objects.select_for_update().get(pk=room.pk)  # serializes joins and meeting start
     if user is not None and not user.is_authenticated:
         user = None
@@ -78,14 +165,26 @@ def join_meeting(
         guest_name = clean_guest_name(guest_name)  # ValidationError says what is wrong
     if not selectors.can_enter_room(user, room, guest_name=guest_name):
         raise NotAllowed
+    token = secrets.token_urlsafe(24)
+    meeting = selectors.live_meeting(room)
+    if meeting is not None:
+        own = _own_place(meeting, user=user, guest_key=guest_key, resume_token=resume_token)
+        if own is not None:
+            replaced = own.channel_name if own.channel_name != channel_name else ""
+            own.channel_name, own.resume_token_hash = channel_name, _token_hash(token)
+            own.save(update_fields=["channel_name", "resume_token_hash"])
+            if replaced:
+                takeover = protocol.room_takeover(target=own.id)
+                transaction.on_commit(lambda: send_to_channel(replaced, takeover))
+            return Entry(own, token, True, replaced)
     is_host = selectors.is_room_host(user, room)
     if room.locked and not is_host:
         raise RoomLocked
-    meeting = selectors.live_meeting(room)
     if meeting is not None and selectors.was_removed(meeting, user=user, guest_key=guest_key):
         raise Removed
     if meeting is None:
         meeting = Meeting.objects.create(room=room)
+    _check_caps(room, meeting, user=user, client_address=client_address)
     participant = Participant.objects.create(
         meeting=meeting,
         user=user,
@@ -93,28 +192,82 @@ def join_meeting(
         guest_key="" if user else guest_key,
         is_host=is_host,
         channel_name=channel_name,
+        resume_token_hash=_token_hash(token),
+        client_address=client_address,
     )
     event = protocol.room_participant_joined(participant=selectors.participant_info(participant))
     transaction.on_commit(lambda: broadcast(room.id, event))
-    return participant
+    return Entry(participant, token, False, "")
+
+
+def send_to_channel(channel_name: str, message: dict) -> None:
+    """One consumer's channel (call it in on_commit); a dead consumer's channel just expires."""
+    try:
+        async_to_sync(get_channel_layer().send)(channel_name, dict(message))
+    except Exception as e:  # ChannelFull, Redis down: the message was a courtesy
+        log.warning("Could not send %s to %s: %r", message.get("type"), channel_name, e)
 
 
 @transaction.atomic
-def leave_meeting(*, participant: Participant, reason: protocol.LeftReason = "left") -> bool:
+def leave_meeting(
+    *, participant: Participant, reason: protocol.LeftReason = "left", channel_name: str | None = None
+) -> bool:
     """Record the leave; the last one out ends the meeting. Returns True when the meeting ended."""
+    return _leave(participant, reason=reason, channel_name=channel_name)[1]
+
+
+@transaction.atomic
+def release_place(*, participant: Participant, channel_name: str, reason: protocol.LeftReason) -> bool:
+    """A connection lets its participant go: recorded only if that connection still holds the
+    place (not when another took it over, e.g. the browser reconnected through another web
+    process). Returns whether the leave was recorded."""
+    return _leave(participant, reason=reason, channel_name=channel_name)[0]
+
+
+def _leave(
+    participant: Participant, *, reason: protocol.LeftReason, channel_name: str | None
+) -> tuple[bool, bool]:
+    """(recorded, meeting ended)."""
     meeting = Meeting.objects.select_for_update().get(pk=participant.meeting_id)
-    updated = Participant.objects.filter(pk=participant.pk, left_at__isnull=True).update(
-        left_at=timezone.now(), left_reason=reason
-    )
-    if not updated:
-        return False  # already left (e.g. removed, then disconnected)
+    rows = Participant.objects.filter(pk=participant.pk, left_at__isnull=True)
+    if channel_name is not None:
+        rows = rows.filter(channel_name=channel_name)
+    if not rows.update(left_at=timezone.now(), left_reason=reason):
+        return False, False  # already left (e.g. removed, then disconnected), or taken over
     room_id = meeting.room_id
     event = protocol.room_participant_left(participant=participant.id, reason=reason)
     transaction.on_commit(lambda: broadcast(room_id, event))
     if meeting.ended_at is None and not selectors.present_participants(meeting).exists():
         end_meeting(meeting=meeting)
-        return True
-    return False
+        return True, True
+    return True, False
+
+
+def reap_absent_participants() -> list[int]:
+    """End the participants no live connection vouches for (rooms.presence): their web process
+    crashed, or their consumer died. The last one of a meeting ends it. Returns their ids."""
+    grace = timezone.now() - timezone.timedelta(seconds=settings.PRESENCE_TTL_SECONDS)
+    candidates = list(
+        Participant.objects.filter(
+            left_at__isnull=True, meeting__ended_at__isnull=True, joined_at__lt=grace
+        ).values_list("id", flat=True)[:10000]
+    )
+    gone = presence.confirm_absent(presence.absent(candidates))
+    reaped = []
+    for participant in Participant.objects.filter(pk__in=gone).select_related("meeting"):
+        with transaction.atomic():
+            # Still the same holder? A reconnect may have taken it over since the reading.
+            if not _leave(participant, reason="disconnected", channel_name=participant.channel_name)[0]:
+                continue
+            worker = participant.meeting.sfu_worker
+            if worker:
+                leave = protocol.sfu_leave(participant=participant.id)
+                transaction.on_commit(lambda w=worker, m=leave: send_to_channel(protocol.sfu_channel(w), m))
+        log.info(
+            "Ended participant %s of meeting %s: no live connection", participant.id, participant.meeting_id
+        )
+        reaped.append(participant.id)
+    return reaped
 
 
 @transaction.atomic
@@ -148,44 +301,21 @@ def post_chat(*, participant: Participant, text: str) -> ChatMessage:
     return message
 
 
+class HostMuted(PermissionDenied):
+    """The participant tried to unmute while a host's mute holds."""
+
+
 @transaction.atomic
 def set_media_state(*, participant: Participant, audio: bool, video: bool, screen: bool) -> Participant:
+    held = Participant.objects.select_for_update().values_list("host_muted", flat=True).get(pk=participant.pk)
+    if audio and held:
+        raise HostMuted("The host muted you. Select “Ask to unmute” and wait for the host to allow it.")
     Participant.objects.filter(pk=participant.pk).update(audio=audio, video=video, screen=screen)
     participant.audio, participant.video, participant.screen = audio, video, screen
     room_id = participant.meeting.room_id
     event = protocol.room_media_state(participant=participant.id, audio=audio, video=video, screen=screen)
     transaction.on_commit(lambda: broadcast(room_id, event))
     return participant
-
-
-def _require_host_in_meeting(host: Participant, target: Participant) -> None:
-    if not host.is_host:
-        raise PermissionDenied("Only hosts can do that.")
-    if target.meeting_id != host.meeting_id or target.left_at is not None:
-        raise ValidationError("That participant is not in the meeting.")
-
-
-@transaction.atomic
-def mute_participant(*, host: Participant, target: Participant) -> None:
-    """Ask a participant's browser to mute; the consumer also stops the SFU forwarding their audio."""
-    _require_host_in_meeting(host, target)
-    Participant.objects.filter(pk=target.pk).update(audio=False)
-    room_id = host.meeting.room_id
-    mute = protocol.room_mute(target=target.id, by=host.display_name)
-    state = protocol.room_media_state(
-        participant=target.id, audio=False, video=target.video, screen=target.screen
-    )
-    transaction.on_commit(lambda: broadcast(room_id, mute))
-    transaction.on_commit(lambda: broadcast(room_id, state))
-
-
-@transaction.atomic
-def remove_participant(*, host: Participant, target: Participant) -> None:
-    _require_host_in_meeting(host, target)
-    room_id = host.meeting.room_id
-    event = protocol.room_remove(target=target.id, by=host.display_name)
-    leave_meeting(participant=target, reason="removed")
-    transaction.on_commit(lambda: broadcast(room_id, event))
 
 
 @transaction.atomic

@@ -17,7 +17,8 @@ class ProtocolError(Exception):
 _STR = (str,)
 _BOOL = (bool,)
 SCHEMAS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
-    "join": {},
+    "join": {"resume": (_STR, False)},
+    "ask-unmute": {},
     "publish-offer": {"sdp": (_STR, True)},
     "subscribe-answer": {"sdp": (_STR, True)},
     "ice": {"pc": (_STR, True), "candidate": ((dict, type(None)), True)},
@@ -28,7 +29,9 @@ SCHEMAS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "leave": {},
     "media-restart-request": {},
 }
-MODERATE_ACTIONS = ("mute", "remove", "lock", "unlock")
+MODERATE_ACTIONS = ("mute", "allow-unmute", "remove", "readmit", "lock", "unlock")
+TARGETED_ACTIONS = ("mute", "allow-unmute", "remove", "readmit")  # need a 'participant'
+MAX_RESUME_TOKEN = 64
 
 
 def parse_client_message(text: str) -> dict[str, Any]:
@@ -75,10 +78,12 @@ def parse_client_message(text: str) -> dict[str, Any]:
             ):
                 raise ProtocolError("invalid", "'ice.candidate' has a bad sdpMid or sdpMLineIndex.")
             data["candidate"] = {"candidate": cand["candidate"], "sdpMid": mid, "sdpMLineIndex": index}
+    if kind == "join" and len(data.get("resume", "")) > MAX_RESUME_TOKEN:
+        raise ProtocolError("invalid", "'join.resume' is not a resume token.")
     if kind == "moderate":
         if data["action"] not in MODERATE_ACTIONS:
             raise ProtocolError("invalid", f"'moderate.action' must be one of {', '.join(MODERATE_ACTIONS)}.")
-        if data["action"] in ("mute", "remove") and "participant" not in data:
+        if data["action"] in TARGETED_ACTIONS and "participant" not in data:
             raise ProtocolError("invalid", f"'{data['action']}' needs the field 'participant'.")
     return data
 

@@ -12,6 +12,7 @@ from conference.protocol.common import IceCandidate, PcName
 __all__ = [
     "ModerateAction",
     "ClientJoin",
+    "ClientAskUnmute",
     "ClientPublishOffer",
     "ClientSubscribeAnswer",
     "ClientIce",
@@ -22,6 +23,7 @@ __all__ = [
     "ClientKeyframe",
     "ClientMediaRestartRequest",
     "client_join",
+    "client_ask_unmute",
     "client_publish_offer",
     "client_subscribe_answer",
     "client_ice",
@@ -33,11 +35,21 @@ __all__ = [
     "client_media_restart_request",
 ]
 
-ModerateAction = Literal["mute", "remove", "lock", "unlock"]
+ModerateAction = Literal["mute", "allow-unmute", "remove", "readmit", "lock", "unlock"]
 
 
 class ClientJoin(TypedDict):
+    """``resume``: the token of an earlier ``joined`` (kept by the page for its tab): after a
+    dropped socket it takes back the same participant instead of adding a second one."""
+
     type: Literal["join"]
+    resume: NotRequired[str]
+
+
+class ClientAskUnmute(TypedDict):
+    """A participant a host muted asks the hosts to let them speak."""
+
+    type: Literal["ask-unmute"]
 
 
 class ClientPublishOffer(TypedDict):
@@ -77,7 +89,7 @@ class ClientMediaState(TypedDict):
 class ClientModerate(TypedDict):
     type: Literal["moderate"]
     action: ModerateAction
-    participant: NotRequired[int]  # target, for mute/remove
+    participant: NotRequired[int]  # target, for mute, allow-unmute, remove, readmit
 
 
 class ClientLeave(TypedDict):
@@ -99,8 +111,15 @@ class ClientMediaRestartRequest(TypedDict):
     type: Literal["media-restart-request"]
 
 
-def client_join() -> ClientJoin:
-    return {"type": "join"}
+def client_join(*, resume: str = "") -> ClientJoin:
+    message: ClientJoin = {"type": "join"}
+    if resume:
+        message["resume"] = resume
+    return message
+
+
+def client_ask_unmute() -> ClientAskUnmute:
+    return {"type": "ask-unmute"}
 
 
 def client_publish_offer(*, sdp: str) -> ClientPublishOffer:

@@ -11,6 +11,7 @@ __all__ = [
     "ParticipantInfo",
     "ChatInfo",
     "TrackInfo",
+    "RemovedInfo",
     "participant_info",
     "chat_info",
 ]
@@ -33,6 +34,14 @@ class ParticipantInfo(TypedDict):
     audio: bool
     video: bool
     screen: bool
+    host_muted: bool  # a host muted them; only a host can allow them to unmute
+
+
+class RemovedInfo(TypedDict):
+    """Someone a host removed from the meeting (for the hosts' "Let back in" list)."""
+
+    id: int  # the participant id they had
+    name: str
 
 
 class ChatInfo(TypedDict):
@@ -50,7 +59,15 @@ class TrackInfo(TypedDict):
 
 
 def participant_info(
-    *, id: int, name: str, is_host: bool, guest: bool, audio: bool, video: bool, screen: bool
+    *,
+    id: int,
+    name: str,
+    is_host: bool,
+    guest: bool,
+    audio: bool,
+    video: bool,
+    screen: bool,
+    host_muted: bool = False,
 ) -> ParticipantInfo:
     return {
         "id": id,
@@ -60,6 +77,7 @@ def participant_info(
         "audio": audio,
         "video": video,
         "screen": screen,
+        "host_muted": host_muted,
     }
 
 

@@ -17,6 +17,10 @@ __all__ = [
     "RoomState",
     "RoomMute",
     "RoomRemove",
+    "RoomTakeover",
+    "RoomUnmuteRequest",
+    "RoomUnmuteAllowed",
+    "RoomReadmitted",
     "CaptionEvent",
     "RoomEvent",
     "room_participant_joined",
@@ -26,6 +30,10 @@ __all__ = [
     "room_state",
     "room_mute",
     "room_remove",
+    "room_takeover",
+    "room_unmute_request",
+    "room_unmute_allowed",
+    "room_readmitted",
     "room_caption",
 ]
 
@@ -77,6 +85,39 @@ class RoomRemove(TypedDict):
     by: str
 
 
+class RoomTakeover(TypedDict):
+    """Sent to one consumer's channel: another connection of the same person (a reconnect, a
+    second tab) now holds ``target``; this one closes without leaving."""
+
+    type: Literal["room.takeover"]
+    target: int
+
+
+class RoomUnmuteRequest(TypedDict):
+    """A host-muted participant asks to speak; only the consumers of ``hosts`` relay it."""
+
+    type: Literal["room.unmute_request"]
+    participant: int
+    name: str
+    hosts: list[int]
+
+
+class RoomUnmuteAllowed(TypedDict):
+    """A host ended their mute of ``target``: only the target's consumer relays it."""
+
+    type: Literal["room.unmute_allowed"]
+    target: int
+    by: str
+
+
+class RoomReadmitted(TypedDict):
+    """A host let a removed person back in (``participant``: the id they had); for ``hosts``."""
+
+    type: Literal["room.readmitted"]
+    participant: int
+    hosts: list[int]
+
+
 class CaptionEvent(TypedDict):
     """Sent by a transcription worker; consumers forward it as ServerCaption."""
 
@@ -98,6 +139,10 @@ RoomEvent = (
     | RoomState
     | RoomMute
     | RoomRemove
+    | RoomTakeover
+    | RoomUnmuteRequest
+    | RoomUnmuteAllowed
+    | RoomReadmitted
     | CaptionEvent
 )
 
@@ -134,6 +179,22 @@ def room_mute(*, target: int, by: str) -> RoomMute:
 
 def room_remove(*, target: int, by: str) -> RoomRemove:
     return {"type": "room.remove", "target": target, "by": by}
+
+
+def room_takeover(*, target: int) -> RoomTakeover:
+    return {"type": "room.takeover", "target": target}
+
+
+def room_unmute_request(*, participant: int, name: str, hosts: list[int]) -> RoomUnmuteRequest:
+    return {"type": "room.unmute_request", "participant": participant, "name": name, "hosts": hosts}
+
+
+def room_unmute_allowed(*, target: int, by: str) -> RoomUnmuteAllowed:
+    return {"type": "room.unmute_allowed", "target": target, "by": by}
+
+
+def room_readmitted(*, participant: int, hosts: list[int]) -> RoomReadmitted:
+    return {"type": "room.readmitted", "participant": participant, "hosts": hosts}
 
 
 def room_caption(

@@ -19,7 +19,10 @@ from conference.protocol.group import (
     RoomMute,
     RoomParticipantJoined,
     RoomParticipantLeft,
+    RoomReadmitted,
     RoomState,
+    RoomUnmuteAllowed,
+    RoomUnmuteRequest,
 )
 from conference.protocol.sfu import SfuErrorReply, SfuPublishAnswerReply, SfuSubscribeOfferReply
 
@@ -68,6 +71,20 @@ def _mute(e: RoomMute, me: Me) -> s.ServerMutedByHost | None:
     return s.server_muted_by_host(by=e["by"]) if e["target"] == me else None
 
 
+def _unmute_request(e: RoomUnmuteRequest, me: Me) -> s.ServerUnmuteRequest | None:
+    if me not in e["hosts"]:
+        return None
+    return s.server_unmute_request(participant=e["participant"], name=e["name"])
+
+
+def _unmute_allowed(e: RoomUnmuteAllowed, me: Me) -> s.ServerUnmuteAllowed | None:
+    return s.server_unmute_allowed(by=e["by"]) if e["target"] == me else None
+
+
+def _readmitted(e: RoomReadmitted, me: Me) -> s.ServerReadmitted | None:
+    return s.server_readmitted(participant=e["participant"]) if me in e["hosts"] else None
+
+
 def _publish_answer(e: SfuPublishAnswerReply, me: Me) -> s.ServerPublishAnswer:
     return s.server_publish_answer(sdp=e["sdp"])
 
@@ -90,11 +107,14 @@ RELAY: dict[str, Callable[[Any, Me], s.ServerMessage | None]] = {
     "room.state": _room_state,
     "room.caption": _caption,
     "room.mute": _mute,
+    "room.unmute_request": _unmute_request,
+    "room.unmute_allowed": _unmute_allowed,
+    "room.readmitted": _readmitted,
     "sfu.publish_answer": _publish_answer,
     "sfu.subscribe_offer": _subscribe_offer,
     "sfu.error": _sfu_error,
 }
 
-# Handled by RoomConsumer methods (room_remove, sfu_closed, sfu_worker_lost): they close or move
-# the connection.
-CONSUMER_ACTIONS = frozenset({"room.remove", "sfu.closed", "sfu.worker_lost"})
+# Handled by RoomConsumer methods (room_remove, room_takeover, sfu_closed, sfu_worker_lost): they
+# close or move the connection.
+CONSUMER_ACTIONS = frozenset({"room.remove", "room.takeover", "sfu.closed", "sfu.worker_lost"})

@@ -6,7 +6,14 @@ from typing import Any, Literal, TypedDict
 
 from django.conf import settings
 
-from conference.protocol.common import ChatInfo, IceCandidate, ParticipantInfo, PcName, TrackInfo
+from conference.protocol.common import (
+    ChatInfo,
+    IceCandidate,
+    ParticipantInfo,
+    PcName,
+    RemovedInfo,
+    TrackInfo,
+)
 
 __all__ = [
     "LeftReason",
@@ -20,6 +27,9 @@ __all__ = [
     "ServerChat",
     "ServerRoomState",
     "ServerMutedByHost",
+    "ServerUnmuteRequest",
+    "ServerUnmuteAllowed",
+    "ServerReadmitted",
     "ServerCaption",
     "ServerError",
     "ServerSfuUnavailable",
@@ -35,6 +45,9 @@ __all__ = [
     "server_chat",
     "server_room_state",
     "server_muted_by_host",
+    "server_unmute_request",
+    "server_unmute_allowed",
+    "server_readmitted",
     "server_caption",
     "server_error",
     "server_media_unavailable",
@@ -46,6 +59,9 @@ __all__ = [
     "CLOSE_FLOOD",
     "CLOSE_SERVER_SHUTDOWN",
     "CLOSE_MEDIA_LOST",
+    "CLOSE_TAKEN_OVER",
+    "CLOSE_ROOM_FULL",
+    "CLOSE_SERVER_ERROR",
     "CLOSE_REASONS",
     "FINAL_CLOSE_CODES",
     "client_config",
@@ -70,6 +86,8 @@ class ServerJoined(TypedDict):
     ice_servers: list[dict[str, Any]]
     media: bool
     media_message: str  # "" when media is True
+    resume: str  # send it in the next `join` after a dropped socket: the same participant again
+    removed: list[RemovedInfo]  # for hosts: people removed, whom they may let back in ([] for others)
 
 
 class ServerParticipantJoined(TypedDict):
@@ -125,6 +143,28 @@ class ServerMutedByHost(TypedDict):
     by: str
 
 
+class ServerUnmuteRequest(TypedDict):
+    """To hosts: a participant they muted asks to speak."""
+
+    type: Literal["unmute-request"]
+    participant: int
+    name: str
+
+
+class ServerUnmuteAllowed(TypedDict):
+    """To a host-muted participant: a host allows them to unmute (they still do it themselves)."""
+
+    type: Literal["unmute-allowed"]
+    by: str
+
+
+class ServerReadmitted(TypedDict):
+    """To hosts: a removed person may come back (drop them from the "Let back in" list)."""
+
+    type: Literal["readmitted"]
+    participant: int
+
+
 class ServerCaption(TypedDict):
     type: Literal["caption"]
     participant: int
@@ -174,6 +214,9 @@ ServerMessage = (
     | ServerChat
     | ServerRoomState
     | ServerMutedByHost
+    | ServerUnmuteRequest
+    | ServerUnmuteAllowed
+    | ServerReadmitted
     | ServerCaption
     | ServerError
     | ServerSfuUnavailable
@@ -189,6 +232,8 @@ def server_joined(
     locked: bool,
     ice_servers: list[dict[str, Any]],
     media_message: str = "",
+    resume: str = "",
+    removed: list[RemovedInfo] | None = None,
 ) -> ServerJoined:
     """``media_message``: why there is no media ("" when the meeting has a media server)."""
     return {
@@ -200,6 +245,8 @@ def server_joined(
         "ice_servers": ice_servers,
         "media": not media_message,
         "media_message": media_message,
+        "resume": resume,
+        "removed": removed or [],
     }
 
 
@@ -245,6 +292,18 @@ def server_muted_by_host(*, by: str) -> ServerMutedByHost:
     return {"type": "muted-by-host", "by": by}
 
 
+def server_unmute_request(*, participant: int, name: str) -> ServerUnmuteRequest:
+    return {"type": "unmute-request", "participant": participant, "name": name}
+
+
+def server_unmute_allowed(*, by: str) -> ServerUnmuteAllowed:
+    return {"type": "unmute-allowed", "by": by}
+
+
+def server_readmitted(*, participant: int) -> ServerReadmitted:
+    return {"type": "readmitted", "participant": participant}
+
+
 def server_caption(
     *, participant: int, speaker: str, text: str, final: bool, utterance: str, start: float, end: float
 ) -> ServerCaption:
@@ -280,6 +339,9 @@ CLOSE_REMOVED = 4006
 CLOSE_FLOOD = 4008
 CLOSE_SERVER_SHUTDOWN = 4010
 CLOSE_MEDIA_LOST = 4011  # the SFU saw the browser's media connection fail (ICE consent expired)
+CLOSE_TAKEN_OVER = 4012  # the same person's newer connection (another tab or device) took the place
+CLOSE_ROOM_FULL = 4013
+CLOSE_SERVER_ERROR = 4014  # an unexpected error on the server: reconnecting resumes the place
 
 # What the page tells a person when the socket closes with a code.
 CLOSE_REASONS: dict[int, str] = {
@@ -290,6 +352,9 @@ CLOSE_REASONS: dict[int, str] = {
     CLOSE_FLOOD: "Too many messages were sent too quickly, so the server closed the connection.",
     CLOSE_SERVER_SHUTDOWN: "The server is restarting.",
     CLOSE_MEDIA_LOST: "The media connection was lost.",
+    CLOSE_TAKEN_OVER: "You joined this meeting from another tab or device, so you left it here.",
+    CLOSE_ROOM_FULL: "The room is full. Try again when someone leaves.",
+    CLOSE_SERVER_ERROR: "Something went wrong on the server.",
 }
 
 # Codes after which the page reconnecting on its own would be wrong or pointless.
@@ -299,6 +364,8 @@ FINAL_CLOSE_CODES: tuple[int, ...] = (
     CLOSE_LOCKED,
     CLOSE_REMOVED,
     CLOSE_FLOOD,
+    CLOSE_TAKEN_OVER,
+    CLOSE_ROOM_FULL,
 )
 
 

@@ -200,7 +200,9 @@ class RelayTests(SimpleTestCase):
             with self.subTest(event=kind):
                 event = sample(td)
                 event["type"] = kind
-                frame = protocol.RELAY[kind](event, None if kind != "room.mute" else event["target"])
+                # The one it is for: its target, or one of the hosts it is for, else anyone.
+                me = event.get("target", (event.get("hosts") or [None])[0])
+                frame = protocol.RELAY[kind](event, me)
                 self.assertIsNotNone(frame)
                 self.assertEqual(problems(frame, server_types[frame["type"]], kind), [])
 
@@ -251,9 +253,13 @@ class ClientConfigTests(SimpleTestCase):
                 protocol.CLOSE_LOCKED,
                 protocol.CLOSE_REMOVED,
                 protocol.CLOSE_FLOOD,
+                protocol.CLOSE_TAKEN_OVER,
+                protocol.CLOSE_ROOM_FULL,
             ],
         )
-        self.assertNotIn(protocol.CLOSE_SERVER_SHUTDOWN, config["finalCloseCodes"])
+        # After these, reconnecting resumes the same participant.
+        for code in (protocol.CLOSE_SERVER_SHUTDOWN, protocol.CLOSE_SERVER_ERROR, protocol.CLOSE_MEDIA_LOST):
+            self.assertNotIn(code, config["finalCloseCodes"])
         self.assertEqual(set(config["closeReasons"]), {str(c) for c in protocol.CLOSE_REASONS})
         self.assertIn("locked", config["closeReasons"][str(protocol.CLOSE_LOCKED)])
         json.dumps(config)

@@ -28,7 +28,7 @@ from accounts.models import Invitation, Membership, User
 from conference import protocol
 from conference.asgi import application
 from conference.testing import BaseTestCase, make_users, reset_channel_layers
-from rooms import selectors, services
+from rooms import moderation, selectors, services
 from rooms.models import Meeting, Participant, Room
 from summaries import services as summary_services
 from summaries.models import Summary
@@ -72,7 +72,7 @@ class RoomAuthorizationMatrix(RoleClients, BaseTestCase):
         # A live meeting erin was removed from (alice, who hosts it, stays).
         self.p_alice = services.join_meeting(room=self.room, user=self.alice)
         p_erin = services.join_meeting(room=self.room, user=self.erin)
-        services.remove_participant(host=self.p_alice, target=p_erin)
+        moderation.remove_participant(host=self.p_alice, target=p_erin)
 
     def user_for(self, role: str) -> User | None:
         return {
@@ -143,7 +143,7 @@ class RoomAuthorizationMatrix(RoleClients, BaseTestCase):
     def test_a_removed_guest_session_stays_out(self) -> None:
         Room.objects.filter(pk=self.room.pk).update(access=Room.Access.LINK)
         guest = services.join_meeting(room=self.room, user=None, guest_name="Gus", guest_key=GUEST_KEY)
-        services.remove_participant(host=self.p_alice, target=guest)
+        moderation.remove_participant(host=self.p_alice, target=guest)
         with self.assertRaises(services.Removed):
             services.join_meeting(room=self.room, user=None, guest_name="Gus", guest_key=GUEST_KEY)
         # Another guest session (another person) is not affected.
@@ -157,17 +157,17 @@ class RoomAuthorizationMatrix(RoleClients, BaseTestCase):
         target = services.join_meeting(room=self.room, user=self.charlie)
         for role, host in (("owner", self.p_alice), ("admin", p_dave)):
             with self.subTest(role=role):
-                services.mute_participant(host=host, target=target)
+                moderation.mute_participant(host=host, target=target)
                 services.set_room_locked(room=self.room, locked=False, by=self.user_for(role))
         for role, who in (("member", p_bob), ("guest", p_guest)):
             with self.subTest(role=role):
-                for act in (services.mute_participant, services.remove_participant):
+                for act in (moderation.mute_participant, moderation.remove_participant):
                     with self.assertRaises(PermissionDenied):
                         act(host=who, target=target)
         for role in ("member", "outsider", "removed", "anonymous"):
             with self.subTest(role=role, action="lock"), self.assertRaises(PermissionDenied):
                 services.set_room_locked(room=self.room, locked=True, by=self.user_for(role))
-        services.remove_participant(host=p_dave, target=target)
+        moderation.remove_participant(host=p_dave, target=target)
         self.assertEqual(Participant.objects.get(pk=target.pk).left_reason, "removed")
 
 
@@ -184,7 +184,7 @@ class RecordsAuthorizationMatrix(RoleClients, BaseTestCase):
         services.join_meeting(room=self.room, user=self.bob)
         services.join_meeting(room=self.room, user=None, guest_name="Gus", guest_key=GUEST_KEY)
         p_erin = services.join_meeting(room=self.room, user=self.erin)
-        services.remove_participant(host=p_alice, target=p_erin)
+        moderation.remove_participant(host=p_alice, target=p_erin)
         self.meeting = Meeting.objects.get(pk=p_alice.meeting_id)
         services.end_meeting(meeting=self.meeting)
         transcript, _ = Transcript.objects.get_or_create(meeting=self.meeting)
@@ -292,7 +292,7 @@ class HandshakeAuthorizationMatrix(TransactionTestCase):
         self.erin = add_member(self.org, "erin", Membership.Role.MEMBER)
         self.p_alice = services.join_meeting(room=self.room, user=self.alice)
         p_erin = services.join_meeting(room=self.room, user=self.erin)
-        services.remove_participant(host=self.p_alice, target=p_erin)
+        moderation.remove_participant(host=self.p_alice, target=p_erin)
         self.communicators: list[WebsocketCommunicator] = []
 
     def cookie_for(self, role: str) -> str:
@@ -342,9 +342,10 @@ class HandshakeAuthorizationMatrix(TransactionTestCase):
                     await c.send_to(text_data=json.dumps({"type": "join"}))
                     if role == "removed":
                         error = await self.next_of(c, "error")
-                        self.assertEqual((error["code"], error["fatal"]), ("not-allowed", True))
+                        self.assertEqual((error["code"], error["fatal"]), ("removed", True))
+                        self.assertIn("host can let you back in", error["message"])
                         out = await c.receive_output(timeout=TIMEOUT)
-                        self.assertEqual(out, {"type": "websocket.close", "code": protocol.CLOSE_NOT_ALLOWED})
+                        self.assertEqual(out, {"type": "websocket.close", "code": protocol.CLOSE_REMOVED})
                     else:
                         joined = await self.next_of(c, "joined")
                         self.assertEqual(joined["participant"]["is_host"], role in ("owner", "admin"))

@@ -1,7 +1,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from conference.testing import BaseTestCase
-from rooms import selectors, services
+from rooms import moderation, selectors, services
 from rooms.models import ChatMessage, Meeting, Participant, Room
 
 
@@ -159,15 +159,15 @@ class ModerationTestCase(BaseTestCase):
 
     def test_a_member_cannot_mute_the_host(self) -> None:
         with self.assertRaises(PermissionDenied):
-            services.mute_participant(host=self.b, target=self.a)
+            moderation.mute_participant(host=self.b, target=self.a)
 
     def test_the_host_mutes_a_member(self) -> None:
-        services.mute_participant(host=self.a, target=self.b)
+        moderation.mute_participant(host=self.a, target=self.b)
         self.b.refresh_from_db()
         self.assertFalse(self.b.audio)
 
     def test_the_host_removes_a_member_and_the_meeting_goes_on(self) -> None:
-        services.remove_participant(host=self.a, target=self.b)
+        moderation.remove_participant(host=self.a, target=self.b)
         self.b.refresh_from_db()
         self.assertEqual(self.b.left_reason, "removed")
         self.assertIsNone(Meeting.objects.get(pk=self.a.meeting_id).ended_at)

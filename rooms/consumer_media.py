@@ -1,0 +1,150 @@
+"""The media half of the room consumer: placing the meeting on an SFU worker, talking to it, and
+moving to another worker when it stops, dies or the page's peer connections fail."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
+from django.conf import settings
+
+from conference import protocol
+from rooms import selectors, services
+from rooms.models import Participant, Room
+from rooms.validation import ProtocolError
+from sfu import placement
+from sfu.watch import worker_watch
+
+log = logging.getLogger(__name__)
+
+NO_MEDIA_SERVER = "No media server is running; chat works, audio and video do not."
+MEDIA_SERVER_BUSY = "The media server is too busy right now; chat works. Trying again shortly."
+# A page asks for fresh media when its peer connections fail; more often than this is refused.
+MEDIA_RESTART_MIN_INTERVAL = 5.0
+
+
+class MediaMixin:
+    """Needs ``participant``, ``room``, ``channel_name``, ``channel_layer``, ``send_json`` and
+    ``_leave``/``close`` from the consumer."""
+
+    room: Room
+    participant: Participant | None
+    sfu_worker: str
+    media_started_at: float
+    channel_name: str
+    channel_layer: Any
+
+    if TYPE_CHECKING:  # provided by RoomConsumer
+
+        async def send_json(self, message: Mapping[str, Any]) -> None: ...
+        async def close(self, code: int | bool | None = None, reason: str | None = None) -> None: ...
+        async def _leave(self, reason: protocol.LeftReason) -> None: ...
+
+    async def join_sfu(self, avoid: str = "") -> bool:
+        """Place the meeting on a live SFU worker (first placement wins) and join it there.
+
+        ``avoid``: a worker that is shutting down (its heartbeat may still be visible). Returns
+        False when no worker is usable (``self.sfu_worker`` is then "").
+        """
+        p = self.participant
+        assert p is not None
+        meeting = await database_sync_to_async(selectors.meeting_of)(p)
+        current = meeting.sfu_worker
+        worker = await placement.choose_worker(current=current, avoid=avoid)
+        if worker is not None and worker != current:
+            worker = await database_sync_to_async(services.place_meeting)(
+                meeting=meeting, worker_id=worker, replacing=current
+            )
+        self.sfu_worker = worker or ""
+        if not self.sfu_worker:
+            await worker_watch().discard(self.channel_name)
+            return False
+        worker_watch().watch(self.sfu_worker, self.channel_name)  # tells us if it dies
+        self.media_started_at = time.monotonic()
+        join = protocol.sfu_join(
+            meeting=meeting.id,
+            room=self.room.id,
+            meeting_started_at=meeting.started_at.timestamp(),
+            captions=settings.CAPTIONS_ENABLED,
+            participant=p.id,
+            name=p.display_name,
+            reply_channel=self.channel_name,
+        )
+        try:
+            await self.to_sfu(join)
+        except ProtocolError:  # the worker's channel is full: no media for now, chat goes on
+            self.sfu_worker = ""
+            await worker_watch().discard(self.channel_name)
+            return False
+        return True
+
+    async def to_sfu(self, message: Mapping[str, Any], quiet: bool = False) -> None:
+        """Send a command to the meeting's SFU worker; without one (or with its channel full),
+        refuse with a ProtocolError (or, ``quiet``, log and skip)."""
+        if not self.sfu_worker:
+            if not quiet:
+                raise ProtocolError(
+                    "media-unavailable", "No media server is available for this meeting right now."
+                )
+            return
+        try:
+            await self.channel_layer.send(protocol.sfu_channel(self.sfu_worker), dict(message))
+        except ChannelFull:
+            log.warning(
+                "SFU worker %s's channel is full: dropped %s for participant %s",
+                self.sfu_worker,
+                message.get("type"),
+                self.participant.id if self.participant else None,
+            )
+            if not quiet:
+                raise ProtocolError("media-busy", MEDIA_SERVER_BUSY) from None
+
+    async def sfu_closed(self, event: protocol.SfuClosedReply) -> None:
+        if self.participant is None or event.get("participant") != self.participant.id:
+            return
+        if event.get("worker") and event.get("worker") != self.sfu_worker:
+            return  # from a worker this consumer already moved away from
+        reason = event.get("reason")
+        if reason == "server-shutdown":
+            await self.move_media(
+                avoid=self.sfu_worker, message="The media server is restarting; reconnecting audio and video…"
+            )
+        elif reason == "connection-lost":
+            # The browser's media connection failed and nothing closed the socket: it vanished
+            # (or lost its network). Record the leave; a page that is still there reconnects.
+            await self._leave("disconnected")
+            await self.close(code=protocol.CLOSE_MEDIA_LOST)
+        else:
+            self.sfu_worker = ""
+            await worker_watch().discard(self.channel_name)
+            await self.send_json(
+                protocol.server_media_unavailable(message="The media connection was closed.")
+            )
+
+    async def sfu_worker_lost(self, event: protocol.SfuWorkerLostReply) -> None:
+        """The meeting's worker died without a goodbye (sfu.watch): move, as for a shutdown."""
+        dead = event.get("worker")
+        if self.participant is None or not dead or dead != self.sfu_worker:
+            return
+        # In case it was only stalled: it drops us when it reads this (or the message expires).
+        await self.to_sfu(protocol.sfu_leave(participant=self.participant.id), quiet=True)
+        await self.move_media(avoid=dead, message="The media server stopped; reconnecting audio and video…")
+
+    async def on_media_restart_request(self) -> None:
+        """The page's peer connections failed: fresh ones on the meeting's worker (the same one
+        while it lives), same socket, same participant."""
+        if time.monotonic() - self.media_started_at < MEDIA_RESTART_MIN_INTERVAL:
+            raise ProtocolError("rate-limited", "The media is already being restarted; wait a few seconds.")
+        await self.move_media(avoid="", message="Reconnecting audio and video…")
+
+    async def move_media(self, *, avoid: str, message: str) -> None:
+        """Re-place the meeting (the first consumer to ask places it, the others follow) and
+        rejoin there; the browser rebuilds its peer connections (``media-restart``)."""
+        if await self.join_sfu(avoid=avoid):
+            await self.send_json(protocol.server_media_restart(message=message))
+        else:
+            await self.send_json(protocol.server_media_unavailable(message=NO_MEDIA_SERVER))
