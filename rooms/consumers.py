@@ -51,6 +51,17 @@ class RoomConsumer(MediaMixin, AsyncWebsocketConsumer):
 
     # --- connection ---------------------------------------------------------------------------
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """When the consumer dies without a disconnect (its channel-layer receive failed: Redis
+        went away), stop the presence beat and keep the place: the page reconnects and resumes
+        it, or the reaper ends it."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            presence = getattr(self, "presence", None)
+            if presence is not None:
+                await presence.stop()
+
     async def connect(self) -> None:
         self.participant = None
         self.sfu_worker = ""
@@ -74,8 +85,12 @@ class RoomConsumer(MediaMixin, AsyncWebsocketConsumer):
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
+        p = self.participant
         try:
             await self._leave("disconnected")
+        except Exception:
+            # The database refused the leave: without our presence beat the reaper ends it.
+            log.exception("Leave of participant %s in room %s failed", p.id if p else None, self.room.id)
         finally:
             await self.presence.stop()
             await worker_watch().discard(self.channel_name)

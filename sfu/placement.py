@@ -18,6 +18,10 @@ import types
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from django.conf import settings
 
 from conference import protocol
@@ -36,7 +40,15 @@ def redis_client() -> aioredis.Redis:
     if client is None:
         if not any(k[0] is loop for k in _clients):
             _close_with_loop(loop)
-        client = _clients[key] = aioredis.Redis.from_url(settings.REDIS_URL)
+        # A Redis restart leaves dead connections in the pool: retry once on a fresh one, and
+        # check idle ones before use, so the first command after the restart does not fail.
+        client = _clients[key] = aioredis.Redis.from_url(
+            settings.REDIS_URL,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+            health_check_interval=10,
+            socket_connect_timeout=2,
+        )
     return client
 
 
