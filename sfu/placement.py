@@ -18,11 +18,11 @@ import types
 from typing import Any
 
 import redis.asyncio as aioredis
+from django.conf import settings
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from django.conf import settings
 
 from conference import protocol
 
