@@ -3,6 +3,7 @@
 // their transitions are written down).
 import { LocalDevices } from "./devices.js";
 import { Publisher, Subscriber } from "./media.js";
+import { HostPanel, hostMuted, moderationHandlers } from "./moderation.js";
 import { MeetingSession } from "./session.js";
 import { askPageWhy, Signaling } from "./signaling.js";
 import { exposeTestHooks } from "./testhooks.js";
@@ -25,7 +26,7 @@ const leaveButton = $("leave");
 const chatForm = $("chat-form");
 const chatInput = $("chat-input");
 
-const session = new MeetingSession({ iceServers: config.iceServers || [] });
+const session = new MeetingSession({ iceServers: config.iceServers || [], resumeKey: `meet-resume:${config.wsPath}` });
 const local = new LocalDevices(() => session.publisher);
 let mediaReady = null; // promise of the first local.prepare()
 // Measurements read by the browser tests and bench/ (through window.__meet).
@@ -44,6 +45,9 @@ const grid = new Grid($("grid"), {
 });
 const roster = new Roster($("participants"), $("participant-count"), {
   isHost: Boolean(config.isHost),
+  onModerate: (action, participant) => send({ type: "moderate", action, participant }),
+});
+const hostPanel = new HostPanel($("host-panel"), {
   onModerate: (action, participant) => send({ type: "moderate", action, participant }),
 });
 const chat = new Chat($("chat-log"));
@@ -86,7 +90,7 @@ function sendMediaState() {
 function updateControls() {
   const mic = local.micEnabled;
   // The labels say what a press does; data-off only colours the button.
-  micButton.textContent = mic ? "Mute microphone" : "Unmute microphone";
+  micButton.textContent = mic ? "Mute microphone" : hostMuted(session) ? "Ask to unmute" : "Unmute microphone";
   micButton.dataset.off = String(!mic);
   camButton.textContent = local.cameraEnabled ? "Turn camera off" : "Turn camera on";
   camButton.dataset.off = String(!local.cameraEnabled);
@@ -104,6 +108,10 @@ function devicesChanged() {
 }
 
 async function toggleMic() {
+  if (!local.micEnabled && hostMuted(session)) {
+    if (send({ type: "ask-unmute" })) status.show("You asked the host to let you unmute.");
+    return;
+  }
   const error = await local.toggleMic();
   if (error) status.alert(error);
   else devicesChanged();
@@ -236,6 +244,8 @@ const handlers = {
     teardownPeers(); // a rejoin starts from the server's picture, not ours
     session.adopt(msg);
     log({ joined: session.self.id });
+    if (session.self.host_muted) local.mute(); // a host's mute holds across reconnects
+    hostPanel.reset(msg.removed || []);
     lobby.hidden = true;
     meetingEl.hidden = false;
     chat.clear();
@@ -262,6 +272,7 @@ const handlers = {
     grid.remove(msg.participant);
     roster.render(session.self, session.participants);
     if (p) status.show(msg.reason === "removed" ? `${p.name} was removed by the host.` : `${p.name} left.`);
+    if (p && msg.reason === "removed" && config.isHost) hostPanel.wasRemoved(p.id, p.name);
   },
   "media-state"(msg) {
     const p = session.participants.get(msg.participant);
@@ -291,10 +302,6 @@ const handlers = {
     session.locked = Boolean(msg.locked);
     updateControls();
     status.show(session.locked ? "The room is now locked: nobody else can join." : "The room is unlocked.");
-  },
-  "muted-by-host"(msg) {
-    muteMic();
-    status.alert(`${msg.by} muted your microphone. Select “Unmute microphone” when you want to speak.`);
   },
   caption(msg) {
     probe.captionLog.push(msg);
@@ -335,6 +342,8 @@ const handlers = {
   },
 };
 
+Object.assign(handlers, moderationHandlers({ session, status, panel: hostPanel, muteMic, updateControls }));
+
 function onMessage(msg) {
   const handler = handlers[msg.type];
   if (handler) Promise.resolve(handler(msg)).catch((err) => console.error(msg.type, err));
@@ -350,6 +359,7 @@ function onReconnecting({ code, message, delay }) {
 
 function onClosed({ message }) {
   if (!session.transition("close")) return;
+  session.forgetResume();
   teardownPeers();
   session.self = null;
   meetingEl.hidden = true;
@@ -374,7 +384,7 @@ async function join() {
     onOpen: () => {
       log({ ws: "open" });
       status.show("Connected to the server. Joining…");
-      send({ type: "join" });
+      send(session.joinMessage()); // with our resume token: the same place after a drop
     },
     onMessage,
     onReconnecting,
@@ -388,6 +398,7 @@ async function join() {
 function leave() {
   if (!session.transition("leave")) return;
   send({ type: "leave" });
+  session.forgetResume();
   session.stopSignaling();
   teardownPeers();
   stopLocalMedia();

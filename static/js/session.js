@@ -66,7 +66,7 @@ const IN_MEETING = new Set(["joined", "media-restarting", "media-unavailable"]);
 const WITH_PEERS = new Set(["joined", "media-restarting"]);
 
 export class MeetingSession {
-  constructor({ iceServers = [] } = {}) {
+  constructor({ iceServers = [], resumeKey = "meet-resume" } = {}) {
     this.state = "preview";
     this.events = []; // the last 200 things that happened, for debugging and tests
     this.self = null; // ParticipantInfo from `joined`
@@ -80,6 +80,35 @@ export class MeetingSession {
     this.mediaRetries = 0; // rejoins after `media-unavailable`, reset once media flows
     this.mediaRetryTimer = null;
     this.leftOnce = false; // local devices were stopped by a Leave
+    // The `resume` token of the last `joined`, kept per tab (sessionStorage survives a reload):
+    // a reconnect or a reload takes back the same participant instead of adding a second one.
+    this.resumeKey = resumeKey;
+  }
+
+  get resumeToken() {
+    try {
+      return window.sessionStorage.getItem(this.resumeKey) || "";
+    } catch {
+      return ""; // storage blocked: the server still matches the same account or guest session
+    }
+  }
+
+  set resumeToken(token) {
+    try {
+      if (token) window.sessionStorage.setItem(this.resumeKey, token);
+      else window.sessionStorage.removeItem(this.resumeKey);
+    } catch {
+      /* storage blocked */
+    }
+  }
+
+  forgetResume() {
+    this.resumeToken = "";
+  }
+
+  joinMessage() {
+    const resume = this.resumeToken;
+    return resume ? { type: "join", resume } : { type: "join" };
   }
 
   /** Take `event` from the current state; false (and a log line) if the table has no such edge. */
@@ -122,6 +151,7 @@ export class MeetingSession {
   /** The server's picture of the meeting, from a `joined` message. */
   adopt(msg) {
     this.self = { ...msg.participant };
+    if (msg.resume) this.resumeToken = msg.resume;
     this.locked = Boolean(msg.locked);
     this.participants.clear();
     for (const p of msg.participants || []) this.participants.set(p.id, { ...p });
