@@ -35,6 +35,9 @@ from sfu.watch import worker_watch
 log = logging.getLogger(__name__)
 
 SERVER_ERROR = "Something went wrong on the server; that request was not completed."
+# Close codes of a socket closed on purpose: 1000 (the page closed it) and 1001 (the tab closed or
+# navigated away). Any other code is a drop, after which the page reconnects and resumes.
+CLOSED_ON_PURPOSE = (1000, 1001)
 
 
 def _address(scope: Mapping[str, Any]) -> str | None:
@@ -86,6 +89,18 @@ class RoomConsumer(MediaMixin, AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         p = self.participant
+        if code not in CLOSED_ON_PURPOSE and p is not None:
+            # Dropped, not closed (a network change, a proxy or web process restarting): keep
+            # the place for the page's resume; without our beat the reaper ends it if nobody does.
+            log.info("Participant %s dropped (close code %s): place kept for a resume", p.id, code)
+            self.participant = None
+            await self.presence.stop()
+            await worker_watch().discard(self.channel_name)
+            try:
+                await self.channel_layer.group_discard(protocol.room_group(self.room.id), self.channel_name)
+            except Exception as e:
+                log.warning("Could not leave the room group: %r", e)
+            return
         try:
             await self._leave("disconnected")
         except Exception:

@@ -348,7 +348,7 @@ CLOSE_REASONS: dict[int, str] = {
     CLOSE_NOT_ALLOWED: "You are not allowed to join this room.",
     CLOSE_NOT_FOUND: "This room does not exist, or you are not allowed to join it.",
     CLOSE_LOCKED: "The room is locked. Ask the host to unlock it, then try again.",
-    CLOSE_REMOVED: "The host removed you from the meeting.",
+    CLOSE_REMOVED: "The host removed you from the meeting. Only a host can let you back in.",
     CLOSE_FLOOD: "Too many messages were sent too quickly, so the server closed the connection.",
     CLOSE_SERVER_SHUTDOWN: "The server is restarting.",
     CLOSE_MEDIA_LOST: "The media connection was lost.",

@@ -136,11 +136,27 @@ class MeetingControlsTestCase(BrowserTestCase):
         bob.page.get_by_role("button", name="Unmute microphone").click()
         bob_tile.get_by_text("Microphone off").wait_for(state="hidden")
 
-    def test_the_host_mutes_a_participant(self) -> None:
+    def test_the_host_mutes_a_participant_until_the_host_allows_unmuting(self) -> None:
         alice, bob = self.alice_and_bob()
         alice.page.locator("#participants li", has_text="Bob").get_by_role("button", name="Mute").click()
-        bob.page.get_by_role("button", name="Unmute microphone").wait_for()
+        ask = bob.page.get_by_role("button", name="Ask to unmute")
+        ask.wait_for()
         self.assertIn("muted your microphone", bob.page.locator("#alert").inner_text())
+        ask.click()
+        allow = alice.page.get_by_role("button", name="Allow Bob to unmute")
+        allow.wait_for()
+        allow.click()
+        unmute = bob.page.get_by_role("button", name="Unmute microphone")
+        unmute.wait_for()
+        self.assertIn("allows you to unmute", bob.page.locator("#alert").inner_text())
+        unmute.click()
+        bob.page.get_by_role("button", name="Mute microphone").wait_for()
+        alice.page.locator("#participants li", has_text="Bob").get_by_role("button", name="Mute").wait_for(
+            state="visible"
+        )
+        alice.page.wait_for_function(
+            "() => window.__meet.participants.some((p) => p.name === 'Bob' && p.audio)", timeout=10_000
+        )
 
     def test_a_locked_room_tells_a_newcomer(self) -> None:
         alice, _bob = self.alice_and_bob()
@@ -152,13 +168,20 @@ class MeetingControlsTestCase(BrowserTestCase):
         guest.page.locator("#status", has_text="locked").wait_for()
         self.assertIn("Ask the host to unlock it", guest.page.locator("#alert").inner_text())
 
-    def test_the_host_removes_a_participant(self) -> None:
+    def test_the_host_removes_a_participant_and_may_let_them_back_in(self) -> None:
         alice, bob = self.alice_and_bob()
         alice.page.once("dialog", lambda dialog: dialog.accept())
         alice.page.locator("#participants li", has_text="Bob").get_by_role("button", name="Remove").click()
         bob.page.locator("#status", has_text="removed you").wait_for()
         self.tile(alice, "Bob").wait_for(state="detached")
         self.assertEqual(bob.page.get_by_role("button", name="Join", exact=True).is_visible(), True)
+        bob.page.get_by_role("button", name="Join", exact=True).click()  # refused: still barred
+        bob.page.locator("#status", has_text="Only a host can let you back in").wait_for()
+        alice.page.get_by_role("button", name="Let Bob back in").click()
+        alice.page.get_by_role("button", name="Let Bob back in").wait_for(state="detached")
+        bob.page.get_by_role("button", name="Join", exact=True).click()
+        bob.page.wait_for_function("() => window.__meet.phase === 'joined'", timeout=10_000)
+        self.wait_video_playing(alice, "Bob")
 
     def test_lost_connection_rejoins(self) -> None:
         alice = self.signed_in(self.alice)
@@ -169,8 +192,10 @@ class MeetingControlsTestCase(BrowserTestCase):
         first_id = bob.page.evaluate("() => window.__meet.self.id")
 
         bob.page.evaluate("() => window.__meet.signaling.ws.close()")  # as if the network dropped
+        # Back in the meeting as the same participant (the page's resume token).
         bob.page.wait_for_function(
-            "(old) => window.__meet.phase === 'joined' && window.__meet.self.id !== old",
+            "(old) => window.__meet.phase === 'joined' && window.__meet.self.id === old"
+            " && window.__meet.events.filter((e) => e.joined).length === 2",
             arg=first_id,
             timeout=15_000,
         )

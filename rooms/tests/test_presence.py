@@ -119,6 +119,29 @@ class ResumeTestCase(PresenceCase):
         chat = await self.receive_type(alice, "chat")
         self.assertEqual(chat["message"]["participant"], joined["participant"]["id"])
 
+    @override_settings(**FAST)
+    @closing
+    async def test_a_dropped_socket_keeps_the_place_for_a_resume_a_closed_one_does_not(self) -> None:
+        bob, joined = await self.join(self.bob)
+        await bob.disconnect(code=1006, timeout=TIMEOUT)  # dropped: no close frame
+        self.assertEqual([n for n, _ in await self.present()], ["Bob"])
+        again, resumed = await self.join(self.bob, resume=joined["resume"])
+        self.assertEqual(resumed["participant"]["id"], joined["participant"]["id"])
+        await again.disconnect(code=1001, timeout=TIMEOUT)  # the tab was closed
+        self.assertEqual(await self.present(), [])
+        # A drop nobody resumes: the reaper ends it once the key has expired.
+        third, fresh = await self.join(self.bob)
+        await third.disconnect(code=1006, timeout=TIMEOUT)
+        await Participant.objects.aupdate(
+            joined_at=services.timezone.now() - services.timezone.timedelta(seconds=5)
+        )
+        reaped: list[int] = []
+        deadline = time.monotonic() + 10
+        while not reaped and time.monotonic() < deadline:
+            await asyncio.sleep(FAST["PRESENCE_BEAT_SECONDS"])
+            reaped = await database_sync_to_async(services.reap_absent_participants)()
+        self.assertEqual(reaped, [fresh["participant"]["id"]])
+
     @closing
     async def test_a_second_tab_takes_over_and_the_first_is_told(self) -> None:
         tab1, first = await self.join(self.bob)
