@@ -109,8 +109,7 @@ class Meeting:
         pid = message["participant"]
         old = worker.participants.get(pid)
         if old is not None and old.meeting == self.id:
-            await self._remove(old)
-            worker.routes[pid] = self.id  # _remove forgot the route this join had just set
+            await self._remove(old, rejoining=True)
         elif old is not None:  # still leaving its other meeting on this worker
             raise CommandError("busy", "Still leaving the previous meeting; try again in a moment.")
         elif len(self.participants) >= limits.max_participants_per_meeting:
@@ -362,8 +361,13 @@ class Meeting:
             p.tap = None
         return others
 
-    async def _remove(self, p: Participant) -> None:
-        for other in self._forget(p):
+    async def _remove(self, p: Participant, *, rejoining: bool = False) -> None:
+        others = self._forget(p)
+        if rejoining:
+            # Keep the route the rejoin set, before any await: the participant's next commands
+            # (its new publish offer) arrive while the others renegotiate, and must queue here.
+            self.worker.routes[p.id] = self.id
+        for other in others:
             try:  # one peer that went away (closed its tab) must not stop the others
                 await self._negotiate(other)
             except Exception:

@@ -161,8 +161,15 @@ class WsPage:
         return self.peer.frames[(participant, kind)] if self.peer is not None else 0
 
 
-async def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.2) -> None:
-    """Poll an (optionally async) check until it is true; AssertionError after ``timeout``."""
+async def wait_until(
+    check: Callable[[], Any],
+    timeout: float,
+    what: str,
+    details: Callable[[], str] | None = None,
+    interval: float = 0.2,
+) -> None:
+    """Poll an (optionally async) check until it is true; AssertionError after ``timeout``
+    (with ``details()``, what the test knows then)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = check()
@@ -171,4 +178,4 @@ async def wait_until(check: Callable[[], Any], timeout: float, what: str, interv
         if result:
             return
         await asyncio.sleep(interval)
-    raise AssertionError(f"not within {timeout} s: {what}")
+    raise AssertionError(f"not within {timeout} s: {what}" + (f"\n{details()}" if details else ""))

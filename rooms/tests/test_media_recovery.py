@@ -14,7 +14,7 @@ from channels.layers import get_channel_layer
 from django.test import override_settings
 
 from conference import protocol
-from rooms import consumers
+from rooms import consumer_media
 from rooms.models import Meeting, Participant
 from rooms.tests.test_consumer import TIMEOUT, ConsumerTestCase, closing
 from sfu import placement
@@ -124,7 +124,7 @@ class MediaRecoveryTestCase(ConsumerTestCase):
             request = json.dumps(protocol.client_media_restart_request())
             await alice.send_to(text_data=request)  # too soon after the join
             self.assertEqual((await self.receive_type(alice, "error"))["code"], "rate-limited")
-            with mock.patch.object(consumers, "MEDIA_RESTART_MIN_INTERVAL", 0.0):
+            with mock.patch.object(consumer_media, "MEDIA_RESTART_MIN_INTERVAL", 0.0):
                 await alice.send_to(text_data=request)
                 await self.receive_type(alice, "media-restart")
             self.assertEqual((await self.command(first, "sfu.join"))["participant"], me)

@@ -34,8 +34,8 @@ class RoomPageConfigTestCase(BaseTestCase):
         self.assertEqual(config["closeReasons"][str(protocol.CLOSE_LOCKED)], protocol.CLOSE_REASONS[4005])
         self.assertIn("unlock", config["closeReasons"]["4005"])
         self.assertEqual(
-            sorted(config["finalCloseCodes"]), [4003, 4004, 4005, 4006, 4008]
-        )  # 4010 (server restarting): the page reconnects on its own
+            sorted(config["finalCloseCodes"]), [4003, 4004, 4005, 4006, 4008, 4012, 4013]
+        )  # 4010 (server restarting), 4014 (server error): the page reconnects and resumes
         self.assertNotIn(protocol.CLOSE_SERVER_SHUTDOWN, config["finalCloseCodes"])
 
     @override_settings(WS_MAX_MESSAGE_BYTES=1234)

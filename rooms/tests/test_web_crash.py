@@ -129,6 +129,12 @@ class WebCrashTestCase(ConsumerTestCase):
                 lambda: bob.frames_from(ids["alice"]) > before + 10 and alice.frames_from(ids["bob"]) > 10,
                 60,
                 "media flowing again both ways",
+                lambda: (
+                    f"bob got {bob.frames_from(ids['alice'])} (before {before}), alice got "
+                    f"{alice.frames_from(ids['bob'])}; alice joins {len(alice.joins)}, generation "
+                    f"{alice.generation}, closes {alice.closes}; bob closes {bob.closes}\n"
+                    + "\n".join(f"--- {p.name}\n{p.tail(25)}" for p in self.processes)
+                ),
             )
             media_back = time.monotonic() - killed_at
 
