@@ -35,7 +35,6 @@ PY = sys.executable
 CADDYFILE = """{{
 \tauto_https off
 \tadmin off
-\tpersist_config off
 }}
 
 http://localhost:{port}, http://127.0.0.1:{port} {{
