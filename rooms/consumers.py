@@ -17,7 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from conference import protocol
+from conference import protocol, turn
 from conference.errors import error_text
 from rooms import selectors, services
 from rooms.models import Participant, Room
@@ -175,7 +175,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             participants=snapshot.others,
             chat=snapshot.chat,
             locked=snapshot.locked,
-            ice_servers=settings.SFU_ICE_SERVERS,
+            ice_servers=turn.ice_servers(who=f"participant-{participant.id}"),
             media_message="" if placed else NO_MEDIA_SERVER,
         )
         await self.send_json(joined)
