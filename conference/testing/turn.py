@@ -63,6 +63,7 @@ class Coturn:
             "no-cli",
             "log-file=stdout",
             "simple-log",
+            "verbose",  # logs each allocation with its username (the tests read them)
             f"pidfile={self.dir / 'turnserver.pid'}",
             f"userdb={self.dir / 'turndb'}",
         ]
