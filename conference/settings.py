@@ -322,6 +322,20 @@ SFU_ICE_SERVERS: list[dict] = json.loads(os.getenv("SFU_ICE_SERVERS", "[]"))
 SFU_HOST_ADDRESSES = envlist("SFU_HOST_ADDRESSES")
 # Public address announced in candidates when the SFU sits behind NAT.
 SFU_ANNOUNCED_IP = os.getenv("SFU_ANNOUNCED_IP", "")
+# UDP ports the SFU's ICE host sockets bind in (a firewall or container publishes just these);
+# 0/0: any port. Each participant takes two ports per host address, so a range serving N workers
+# of SFU_MAX_PARTICIPANTS_PER_WORKER on one host needs 2 x N x that many ports.
+SFU_PORT_MIN = envint("SFU_PORT_MIN", "0")
+SFU_PORT_MAX = envint("SFU_PORT_MAX", "0")
+# "relay" makes browsers use TURN only (tests of the TURN path; networks that forbid direct UDP).
+SFU_ICE_TRANSPORT_POLICY = os.getenv("SFU_ICE_TRANSPORT_POLICY", "all")
+
+# --- TURN (coturn with use-auth-secret: time-limited REST credentials, conference/turn.py) ---
+# Comma-separated TURN URLs handed to browsers, e.g. "turn:turn.example.com:3478?transport=udp,
+# turns:turn.example.com:443?transport=tcp". Empty: no TURN.
+TURN_URLS = envlist("TURN_URLS")
+TURN_SECRET = os.getenv("TURN_SECRET", "")  # coturn's static-auth-secret
+TURN_CREDENTIAL_TTL = envint("TURN_CREDENTIAL_TTL", "86400")  # seconds a participant's credential works
 # A worker refreshes its Redis heartbeat every SFU_HEARTBEAT_SECONDS; a worker that died (SIGKILL,
 # OOM, machine loss) disappears SFU_WORKER_TTL_SECONDS after its last beat, and each web process
 # checks the workers its consumers use every SFU_HEARTBEAT_SECONDS (sfu.watch) and moves their

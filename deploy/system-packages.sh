@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs, if any is missing:
 # Redis (private Redis for `make run`), Chromium + driver (browser tests), espeak-ng + sox (test speech),
-# and the compilers llama-cpp-python builds with.
+# the compilers llama-cpp-python builds with, coturn (TURN tests) and caddy (load balancer, Caddyfile check).
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
@@ -11,6 +11,8 @@ command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v sox >/dev/null || need+=(sox)
 command -v cmake >/dev/null || need+=(cmake)
 command -v g++ >/dev/null || need+=(g++)
+command -v turnserver >/dev/null || need+=(coturn)
+command -v caddy >/dev/null || need+=(caddy)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "Installing system packages: ${need[*]}"
 sudo=""

@@ -22,7 +22,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from conference import protocol
+from conference import protocol, turn
 from conference.errors import error_text
 from conference.ratelimit import scope_client_ip
 from rooms import moderation, selectors, services
@@ -264,7 +264,7 @@ class RoomConsumer(MediaMixin, AsyncWebsocketConsumer):
             participants=snapshot.others,
             chat=snapshot.chat,
             locked=snapshot.locked,
-            ice_servers=settings.SFU_ICE_SERVERS,
+            ice_servers=turn.ice_servers(who=f"participant-{participant.id}"),
             media_message="" if placed else NO_MEDIA_SERVER,
             resume=entry.resume_token,
             removed=snapshot.removed,

@@ -85,7 +85,8 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
     config = {
         "slug": room.slug,
         "wsPath": f"/ws/rooms/{room.slug}/",
-        "iceServers": settings.SFU_ICE_SERVERS,
+        "iceServers": settings.SFU_ICE_SERVERS,  # TURN credentials come with `joined`, per participant
+        "iceTransportPolicy": settings.SFU_ICE_TRANSPORT_POLICY,
         "displayName": display_name,
         "isHost": is_host,
         "transcriptsUrl": reverse("meetings"),

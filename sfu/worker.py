@@ -18,7 +18,7 @@ from collections import Counter
 from typing import Any
 
 from conference import protocol
-from sfu import aiortc_hooks
+from sfu import aiortc_hooks, aiortc_hooks_ports
 from sfu.guards import CommandError, announce
 from sfu.limits import Limits, only_loopback
 from sfu.meeting import Meeting
@@ -54,6 +54,7 @@ class SfuWorker:
         ice_servers: list[dict[str, Any]] | None = None,
         host_addresses: list[str] | None = None,
         announced_ip: str = "",
+        port_range: tuple[int, int] = (0, 0),
         pli_min_interval: float | None = None,
         audio_tap_factory: AudioTapFactory | None = None,
         limits: Limits | None = None,
@@ -77,6 +78,8 @@ class SfuWorker:
         self._closers: set[asyncio.Task[Any]] = set()
         if host_addresses:
             aiortc_hooks.set_host_addresses(host_addresses)
+        if port_range != (0, 0):
+            aiortc_hooks_ports.set_port_range(*port_range)
 
     @classmethod
     def from_settings(
@@ -92,6 +95,7 @@ class SfuWorker:
             ice_servers=settings.SFU_ICE_SERVERS,
             host_addresses=settings.SFU_HOST_ADDRESSES,
             announced_ip=settings.SFU_ANNOUNCED_IP,
+            port_range=(settings.SFU_PORT_MIN, settings.SFU_PORT_MAX),
             audio_tap_factory=audio_tap_factory,
             limits=Limits.from_settings(settings),
             worker_id=worker_id,

@@ -82,8 +82,8 @@ function candidateJson(candidate) {
 
 /** The publish connection: our audio, camera and screen go to the SFU. */
 export class Publisher {
-  constructor({ iceServers, send, onStateChange }) {
-    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+  constructor({ iceServers, iceTransportPolicy = "all", send, onStateChange }) {
+    this.pc = new RTCPeerConnection({ iceServers, iceTransportPolicy, bundlePolicy: "max-bundle" });
     // A connection closed while an offer was being made must not talk to the server any more.
     this.send = (message) => this.pc.signalingState !== "closed" && send(message);
     this.stream = new MediaStream();
@@ -135,12 +135,12 @@ export class Publisher {
 
 /** The subscribe connection: everyone else's media, described by the SFU's `tracks` map. */
 export class Subscriber {
-  constructor({ iceServers, send, onTracks, onStateChange, onError }) {
+  constructor({ iceServers, iceTransportPolicy = "all", send, onTracks, onStateChange, onError }) {
     this.onTracks = onTracks;
     this.onError = onError;
     this.tracks = {};
     this.queue = Promise.resolve();
-    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+    this.pc = new RTCPeerConnection({ iceServers, iceTransportPolicy, bundlePolicy: "max-bundle" });
     this.send = (message) => this.pc.signalingState !== "closed" && send(message);
     this.pc.addEventListener("icecandidate", (e) =>
       this.send({ type: "ice", pc: "subscribe", candidate: candidateJson(e.candidate) }),

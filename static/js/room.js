@@ -210,10 +210,18 @@ function showConnected() {
 async function startPeers(failure) {
   session.closePeers();
   const servers = session.iceServers;
-  const publisher = new Publisher({ iceServers: servers, send, onStateChange: (s) => onPeerState("publish", s) });
+  // "relay" (setting SFU_ICE_TRANSPORT_POLICY): TURN only, as the relay browser test forces it.
+  const iceTransportPolicy = config.iceTransportPolicy === "relay" ? "relay" : "all";
+  const publisher = new Publisher({
+    iceServers: servers,
+    iceTransportPolicy,
+    send,
+    onStateChange: (s) => onPeerState("publish", s),
+  });
   session.publisher = publisher;
   session.subscriber = new Subscriber({
     iceServers: servers,
+    iceTransportPolicy,
     send,
     onStateChange: (s) => onPeerState("subscribe", s),
     onTracks: (list) => {
