@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from django.conf import settings
 
-from conference import protocol
+from conference import protocol, turn
 from rooms import selectors, services
 from rooms.models import Participant, Room
 from rooms.validation import ProtocolError
@@ -145,6 +145,8 @@ class MediaMixin:
         """Re-place the meeting (the first consumer to ask places it, the others follow) and
         rejoin there; the browser rebuilds its peer connections (``media-restart``)."""
         if await self.join_sfu(avoid=avoid):
-            await self.send_json(protocol.server_media_restart(message=message))
+            assert self.participant is not None
+            servers = turn.ice_servers(who=f"participant-{self.participant.id}")
+            await self.send_json(protocol.server_media_restart(message=message, ice_servers=servers))
         else:
             await self.send_json(protocol.server_media_unavailable(message=NO_MEDIA_SERVER))

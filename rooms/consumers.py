@@ -264,7 +264,7 @@ class RoomConsumer(MediaMixin, AsyncWebsocketConsumer):
             participants=snapshot.others,
             chat=snapshot.chat,
             locked=snapshot.locked,
-            ice_servers=turn.ice_servers(who=f"participant-{participant.id}"),
+            ice_servers=turn.ice_servers(who=f"participant-{p.id}"),
             media_message="" if placed else NO_MEDIA_SERVER,
             resume=entry.resume_token,
             removed=snapshot.removed,

@@ -201,6 +201,7 @@ class ServerMediaRestart(TypedDict):
 
     type: Literal["media-restart"]
     message: str
+    ice_servers: list[dict[str, Any]]  # fresh (TURN credentials expire); [] keeps the last ones
 
 
 ServerMessage = (
@@ -327,8 +328,10 @@ def server_media_unavailable(*, message: str) -> ServerSfuUnavailable:
     return {"type": "media-unavailable", "message": message}
 
 
-def server_media_restart(*, message: str) -> ServerMediaRestart:
-    return {"type": "media-restart", "message": message}
+def server_media_restart(
+    *, message: str, ice_servers: list[dict[str, Any]] | None = None
+) -> ServerMediaRestart:
+    return {"type": "media-restart", "message": message, "ice_servers": ice_servers or []}
 
 
 # WebSocket close codes (4000-4999 are for applications).

@@ -32,7 +32,9 @@ PRODUCTION = {
 
 
 def run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "TEST_DATABASE_NAME")}
+    # The browser tests of the same run set DJANGO_ALLOW_ASYNC_UNSAFE in this process: not production's.
+    test_only = ("SECRET_KEY", "DEBUG", "TEST_DATABASE_NAME", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    base = {k: v for k, v in os.environ.items() if k not in test_only}
     base = {k: v for k, v in base.items() if not k.startswith("SECURE_")}
     return subprocess.run(
         argv, cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=TIMEOUT, check=False

@@ -328,6 +328,7 @@ const handlers = {
     log({ mediaRestart: true });
     if (!session.transition("media-restart")) return;
     status.show(msg.message || "Reconnecting audio and video…", "warn");
+    if (msg.ice_servers && msg.ice_servers.length) session.iceServers = msg.ice_servers; // fresh TURN credentials
     session.closePeers();
     grid.clearRemoteMedia();
     await startPeers("Could not restart audio and video");
