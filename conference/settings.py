@@ -10,6 +10,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from conference import logs
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -81,6 +83,7 @@ INSTALLED_APPS = [
     "channels",
     "social_django",
     "csp",
+    "django_prometheus",
     "accounts",
     "rooms",
     "sfu",
@@ -89,6 +92,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # requests and latency (README "Observability")
+    "conference.middleware.RequestIdMiddleware",  # X-Request-ID in and out, bound for the logs
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -100,6 +105,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "social_django.middleware.SocialAuthExceptionMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",  # a blocked request gets RATELIMIT_VIEW (429)
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # Every page keeps to this: scripts and styles from our static files only (the room's config is a
@@ -402,17 +408,25 @@ SUMMARY_USE_LLM = envbool("SUMMARY_USE_LLM", "True")
 # Seconds a summary run waits once RUNNING: lets the crash test kill its worker mid-task (0 in production).
 SUMMARY_TEST_DELAY_SECONDS = envfloat("SUMMARY_TEST_DELAY_SECONDS", "0")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "aioice": {"level": "WARNING"},
-        "aiortc": {"level": "WARNING"},
-        "daphne": {"level": "WARNING"},
-        "django.request": {"level": "ERROR"},  # 403/404s are answered to the user, not logged
-        "django.channels.server": {"level": "WARNING"},
-    },
-}
+# --- Observability (README "Observability") ---
+# Plain lines by default (make run); LOG_FORMAT=json: one JSON object a line with timestamp, level,
+# process kind and the request/meeting/participant/worker ids of conference.logs.
+LOG_FORMAT = os.getenv("LOG_FORMAT", "plain")
+PROCESS_KIND = logs.process_kind()
+LOGGING = logs.logging_config(fmt=LOG_FORMAT, level=os.getenv("LOG_LEVEL", "INFO"), kind=PROCESS_KIND)
+# /metrics, /healthz and /readyz of each worker process on its own port (0: none). The web serves
+# /metrics itself, to the addresses (or networks) in METRICS_ALLOW_FROM only.
+SFU_METRICS_PORT = envint("SFU_METRICS_PORT", "0")
+TRANSCRIBER_METRICS_PORT = envint("TRANSCRIBER_METRICS_PORT", "0")
+CELERY_METRICS_PORT = envint("CELERY_METRICS_PORT", "0")
+METRICS_BIND = os.getenv("METRICS_BIND", "127.0.0.1")
+METRICS_ALLOW_FROM = envlist("METRICS_ALLOW_FROM", "127.0.0.0/8,::1")
+PROMETHEUS_EXPORT_MIGRATIONS = False  # django-prometheus would query the database at every start
+# What /readyz checks (dotted paths; each returns None or what is wrong). conference cannot import
+# sfu, so the SFU check is named here, like SFU_AUDIO_TAP_FACTORY.
+READINESS_CHECKS = [
+    "conference.health.check_database",
+    "conference.health.check_redis",
+    "sfu.health.check_live_workers",
+]
+HEALTH_CHECK_TIMEOUT = envfloat("HEALTH_CHECK_TIMEOUT", "2")

@@ -1,12 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from conference import health
+from conference.middleware import metrics_view
 from conference.ratelimit import limit_logins
 
 # The admin's log-in shares the limits of ours (set before admin.site.urls builds its views).
 admin.site.login = limit_logins(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("oauth/", include("social_django.urls", namespace="social")),
     path("", include("accounts.urls")),

@@ -65,11 +65,23 @@ def install_stop_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
+# Fields whose contents never go into a log line: SDP carries ICE credentials, text is what people said.
+SECRET_FIELDS = frozenset({"sdp", "candidate", "text", "pcm", "password", "token", "credential"})
+
+
 def describe(message: Any) -> str:
-    """A message for a log line: bytes shown by their length, at most 300 characters."""
+    """A message for a log line: bytes and secret fields shown by their length, at most 300 characters."""
     if not isinstance(message, dict):
-        return repr(message)[:300]
-    return repr({k: (f"<{len(v)} bytes>" if isinstance(v, bytes) else v) for k, v in message.items()})[:300]
+        return f"<{type(message).__name__}>"
+
+    def shown(key: Any, value: Any) -> Any:
+        if isinstance(value, bytes | bytearray):
+            return f"<{len(value)} bytes>"
+        if key in SECRET_FIELDS:
+            return f"<{len(value) if isinstance(value, str | dict | list) else type(value).__name__}>"
+        return value
+
+    return repr({k: shown(k, v) for k, v in message.items()})[:300]
 
 
 async def serve(

@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from django.conf import settings
 
-from conference import protocol, turn
+from conference import logs, protocol, turn
 from rooms import selectors, services
 from rooms.models import Participant, Room
 from rooms.validation import ProtocolError
@@ -60,9 +60,12 @@ class MediaMixin:
                 meeting=meeting, worker_id=worker, replacing=current
             )
         self.sfu_worker = worker or ""
+        logs.bind(worker=self.sfu_worker or None)
         if not self.sfu_worker:
+            log.warning("No live SFU worker for the meeting: chat only")
             await worker_watch().discard(self.channel_name)
             return False
+        log.info("Media on SFU worker %s", self.sfu_worker)
         worker_watch().watch(self.sfu_worker, self.channel_name)  # tells us if it dies
         self.media_started_at = time.monotonic()
         join = protocol.sfu_join(

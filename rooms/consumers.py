@@ -22,10 +22,11 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from conference import protocol, turn
+from conference import logs, protocol, turn
 from conference.errors import error_text
+from conference.middleware import request_id_from
 from conference.ratelimit import scope_client_ip
-from rooms import moderation, selectors, services
+from rooms import metrics, moderation, selectors, services
 from rooms.consumer_media import NO_MEDIA_SERVER, MediaMixin
 from rooms.models import Participant, Room
 from rooms.presence import PresenceBeat
@@ -66,6 +67,11 @@ class RoomConsumer(MediaMixin, AsyncWebsocketConsumer):
                 await presence.stop()
 
     async def connect(self) -> None:
+        # One id per socket (the handshake's X-Request-ID when a proxy set one), bound for every
+        # log line of this consumer's task; the join adds the meeting, participant and worker ids.
+        headers = dict(self.scope.get("headers") or [])
+        logs.bind(request_id=request_id_from(headers.get(b"x-request-id", b"").decode("latin-1")))
+        self.counted = False
         self.participant = None
         self.sfu_worker = ""
         self.media_started_at = 0.0  # time.monotonic() of the last join on an SFU worker
@@ -86,8 +92,13 @@ class RoomConsumer(MediaMixin, AsyncWebsocketConsumer):
             return
         self.room = room
         await self.accept()
+        metrics.WEBSOCKETS.inc()
+        self.counted = True
 
     async def disconnect(self, code: int) -> None:
+        if getattr(self, "counted", False):
+            metrics.WEBSOCKETS.dec()
+            self.counted = False
         p = self.participant
         if code not in CLOSED_ON_PURPOSE and p is not None:
             # Dropped, not closed (a network change, a proxy or web process restarting): keep
@@ -138,6 +149,7 @@ class RoomConsumer(MediaMixin, AsyncWebsocketConsumer):
         message: dict[str, Any] = {}
         try:
             message = parse_client_message(text_data)
+            metrics.CLIENT_MESSAGES.labels(message["type"]).inc()
             await self.dispatch_client(message)
         except ProtocolError as e:
             await self.send_error(e.code, e.message)
@@ -252,6 +264,9 @@ class RoomConsumer(MediaMixin, AsyncWebsocketConsumer):
 
     async def _start(self, entry: services.Entry) -> None:
         p = entry.participant
+        logs.bind(meeting=p.meeting_id, participant=p.id)
+        metrics.JOINS.inc()
+        log.info("Participant joined room %s", self.room.id)
         await self.presence.start(p.id, self.channel_name)
         await self.channel_layer.group_add(protocol.room_group(self.room.id), self.channel_name)
         snapshot = await database_sync_to_async(selectors.join_snapshot)(p, chat_limit=settings.CHAT_HISTORY)
@@ -284,6 +299,7 @@ class RoomConsumer(MediaMixin, AsyncWebsocketConsumer):
         )
         if not recorded:
             return  # taken over by a newer connection of the same person: its media stays
+        log.info("Participant left (%s)", reason)
         await self.presence.stop(forget=True)
         for step in (
             self.channel_layer.group_discard(protocol.room_group(self.room.id), self.channel_name),
@@ -333,6 +349,7 @@ class RoomConsumer(MediaMixin, AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(message))
 
     async def send_error(self, code: str, message: str, fatal: bool = False) -> None:
+        metrics.ERRORS.labels(code).inc()
         await self.send_json(protocol.server_error(code=code, message=message, fatal=fatal))
 
     # --- room group events and SFU replies ----------------------------------------------------
@@ -344,6 +361,8 @@ class RoomConsumer(MediaMixin, AsyncWebsocketConsumer):
         me = self.participant.id if self.participant else None
         try:
             relay = protocol.RELAY.get(kind)
+            if kind == "sfu.error":  # the SFU's codes are a fixed set (sfu.guards.CommandError)
+                metrics.ERRORS.labels(str(message.get("code", ""))[:40]).inc()
             if relay is not None:
                 ours = me is not None and message.get("participant") == me
                 if kind == "room.participant_left" and ours and message.get("reason") != "removed":

@@ -119,6 +119,7 @@ class PublisherTrack:
         self.packets_received = 0
         self.plis_sent = 0
         self.plis_throttled = 0
+        self.nacks_sent = 0
         self.seq_resets = 0
         self.sequence = BoundedNackGenerator(seq_jump_window)
         self._last_pli = -1e9
@@ -186,6 +187,7 @@ class PublisherTrack:
             for stream in self.subscribers:
                 stream.restart()
         elif check == SEQ_MISSED and self.is_video:
+            self.nacks_sent += 1
             await r._send_rtcp_nack(packet.ssrc, sorted(self.sequence.missing))
         await self.on_packet(packet)
 

@@ -93,6 +93,8 @@ class SubscriberStream:
         self.rtx_suppressed = 0  # named again within a round trip, or over the cap per NACK
         self.rtx_over_budget = 0
         self.plis_received = 0
+        self.dropped_waiting = 0  # not sent: waiting for a keyframe (counted only on that branch)
+        self.dropped_not_ready = 0  # not sent: no codec yet, or DTLS not connected
         self.parked = False
         self._rtx_seqs: list[int] | None = None  # out seq last retransmitted, by seq % HISTORY_SIZE
         self._rtx_times: list[float] = []
@@ -175,11 +177,13 @@ class SubscriberStream:
     def forward(self, packet: SourcePacket, ntp: int, abs_send_time: bytes) -> bool:
         """Send one packet; returns True when this stream still waits for a keyframe."""
         if not self._ready():
+            self.dropped_not_ready += 1
             return False
         seq = packet.seq
         if self.waiting:
             source = self.source
             if source is not None and source.is_video and not packet.keyframe_start:
+                self.dropped_waiting += 1
                 return True
             self.waiting = False
             self.seq_offset = (self.next_seq - seq) & 0xFFFF

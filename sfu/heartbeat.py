@@ -39,6 +39,7 @@ class Heartbeat:
         self.load = load
         self.full = full
         self.started_at = time.time()
+        self.last_ok = 0.0  # time.monotonic() of the last beat Redis took (0: none yet)
         self._task: asyncio.Task[None] | None = None
 
     def beat(self) -> protocol.SfuHeartbeat:
@@ -48,6 +49,7 @@ class Heartbeat:
 
     async def start(self) -> None:
         await write_heartbeat(redis_client(), self.beat())  # visible before the first command
+        self.last_ok = time.monotonic()
         self._task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
@@ -55,8 +57,16 @@ class Heartbeat:
             await asyncio.sleep(settings.SFU_HEARTBEAT_SECONDS)
             try:
                 await asyncio.wait_for(write_heartbeat(redis_client(), self.beat()), 5)
+                self.last_ok = time.monotonic()
             except Exception:
                 logger.warning("SFU heartbeat to Redis failed", exc_info=True)
+
+    def check(self) -> str | None:
+        """Readiness: placement sees this worker only while its beats reach Redis."""
+        age = time.monotonic() - self.last_ok
+        if not self.last_ok or age > settings.SFU_WORKER_TTL_SECONDS:
+            return f"no heartbeat written for {age:.1f} s" if self.last_ok else "no heartbeat written yet"
+        return None
 
     async def stop(self) -> None:
         if self._task is not None:

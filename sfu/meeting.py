@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from aiortc.sdp import candidate_from_sdp
 
-from conference import protocol
+from conference import logs, protocol
+from sfu import metrics
 from sfu.aiortc_hooks_guard import InboundGuard
 from sfu.guards import CommandError, TokenBucket, announce, candidate_refusal, codecs, description, parse_sdp
 from sfu.peer import KINDS, Participant, new_pc
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-Item = tuple[dict[str, Any], "asyncio.Future[None]", "asyncio.Future[None] | None"]
+Item = tuple[dict[str, Any], "asyncio.Future[None]", "asyncio.Future[None] | None", float]
 
 
 class Meeting:
@@ -47,23 +49,26 @@ class Meeting:
         if self.queue.qsize() >= self.limits.max_queued_commands:
             raise CommandError("busy", "The media server is busy with this meeting; try again in a moment.")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.queue.put_nowait((message, done, after))
+        self.queue.put_nowait((message, done, after, time.monotonic()))
         return done
 
     def stop(self) -> None:
         self.queue.put_nowait(None)
 
     async def _run(self) -> None:
+        logs.bind(meeting=self.id, worker=self.worker.worker_id or None)  # this task's log lines
         while True:
             item = await self.queue.get()
             if item is None:
                 return
-            message, done, after = item
+            message, done, after, queued_at = item
+            token = logs.bind(participant=message.get("participant"))
             try:
                 if after is not None:  # the same participant leaving another meeting first
                     await asyncio.wait([after], timeout=self.limits.pc_close_timeout)
                 await self._dispatch(message)
             except CommandError as exc:
+                logger.info("SFU command %s refused: %s", message.get("type"), exc.code)
                 await self.worker.error(message, exc.code, exc.message)
             except Exception:
                 logger.exception("SFU command %s failed", message.get("type"))
@@ -71,6 +76,8 @@ class Meeting:
                     message, "internal", "The media server could not handle this command."
                 )
             finally:
+                metrics.COMMAND_SECONDS.labels(message["type"]).observe(time.monotonic() - queued_at)
+                logs.unbind(token)
                 if not done.done():
                     done.set_result(None)
             if not self.participants and self.queue.empty():
@@ -137,6 +144,7 @@ class Meeting:
         worker.participants[pid] = p
         worker.watch_pc(p, p.subscribe_pc)
         self.participants.add(pid)
+        logger.info("Participant joined the meeting on this worker (%s here)", len(self.participants))
         if p.captions:
             self.captions = True
             if worker.audio_tap_factory is not None:
@@ -348,6 +356,9 @@ class Meeting:
     def _forget(self, p: Participant) -> list[Participant]:
         """Forget p at once; its peer connections and tap close in the worker's closer tasks."""
         worker = self.worker
+        if worker.participants.get(p.id) is p:
+            metrics.retire(worker, p)  # its counts stay in the worker's totals
+            logger.info("Participant left the meeting on this worker")
         worker.participants.pop(p.id, None)
         worker.forget_route(p.id, self.id)
         self.participants.discard(p.id)

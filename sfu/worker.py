@@ -74,6 +74,7 @@ class SfuWorker:
         self.meetings: dict[int, Meeting] = {}
         self.routes: dict[int, int] = {}  # participant id -> meeting id, from its queued join on
         self.stats: Counter[str] = Counter()
+        self.retired: Counter[str] = Counter()  # RTP counts of participants gone (sfu.metrics)
         self.closed = False
         self._closers: set[asyncio.Task[Any]] = set()
         if host_addresses:

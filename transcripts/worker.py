@@ -15,9 +15,10 @@ from asgiref.sync import sync_to_async
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.db import OperationalError, close_old_connections
 
+from conference import logs
 from conference.protocol import TRANSCRIBE_CHANNEL, room_caption, room_group
 from conference.workers import describe, serve
-from transcripts import services
+from transcripts import metrics, services
 from transcripts.engine import Engine, join_text, pcm16_to_float
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,19 @@ class Transcriber:
         logger.info("Transcriber ready (listening on %r)", self.channel)
         await serve(self.channel, self.handle, stop, layer=self.layer)
 
+    def count(self, kind: str) -> None:
+        self.stats[kind] += 1
+        metrics.REQUESTS.labels(kind).inc()
+
     async def handle(self, message: dict[str, Any]) -> None:
+        # Each message is handled in a task of its own (conference.workers.serve): ids bound here
+        # stay with this message's log lines.
+        if isinstance(message, dict):
+            logs.bind(
+                meeting=message.get("meeting"),
+                participant=message.get("participant"),
+                worker=message.get("source") or None,
+            )
         kind = message.get("type")
         if kind == "transcribe.request":
             await self._request(message)
@@ -74,13 +87,14 @@ class Transcriber:
                 meeting, finals = int(message["meeting"]), int(message["finals"])
                 source = str(message.get("source") or "")
             except (KeyError, TypeError, ValueError):
-                self.stats["bad"] += 1
+                self.count("bad")
                 logger.error("Malformed flush: %s", describe(message))
                 return
-            self.stats["flush"] += 1
+            self.count("flush")
+            logger.info("Transcript flush: %s finals to wait for", finals)
             await sync_to_async(_db)(services.record_flush, meeting_id=meeting, finals=finals, source=source)
         else:
-            self.stats["bad"] += 1
+            self.count("bad")
             logger.warning("Unknown message type on %s: %r", self.channel, kind)
 
     async def _request(self, message: dict[str, Any]) -> None:
@@ -93,22 +107,27 @@ class Transcriber:
             utterance = str(message["utterance"])
             start, end = float(message["start"]), float(message["end"])
         except (KeyError, TypeError, ValueError):
-            self.stats["bad"] += 1
+            self.count("bad")
             logger.error("Malformed transcription request: %s", describe(message))
             return
         if not final and (
             time.time() - float(message.get("sent_at") or 0) > self.max_interim_age
             or utterance in self._finalized
         ):
-            self.stats["stale"] += 1  # old, or its final was already shown: it would only flicker
+            self.count("stale")  # old, or its final was already shown: it would only flicker
             return
         text = ""
         pcm = message.get("pcm")
         if isinstance(pcm, bytes | bytearray) and len(pcm) % 2 == 0:
+            began = time.monotonic()
             segs = await asyncio.to_thread(
                 self.engine.transcribe_live, pcm16_to_float(bytes(pcm)), final=final
             )
             text = join_text(segs)
+            seconds = len(pcm) / 2 / 16000
+            if seconds > 0:
+                metrics.AUDIO_SECONDS.inc(seconds)
+                metrics.REAL_TIME_FACTOR.observe((time.monotonic() - began) / seconds)
         else:
             # A final still counts (with no words) so that the transcript can complete.
             logger.error("Transcription request without 16-bit PCM: %s", describe(message))
@@ -126,11 +145,20 @@ class Transcriber:
                 await self.layer.group_send(room_group(room), dict(event))
             except Exception as exc:  # captions are best effort; the stored final is what matters
                 logger.warning("Caption broadcast failed: %s", exc)
+            else:
+                sent_at = message.get("sent_at")
+                if isinstance(sent_at, int | float) and sent_at > 0:
+                    latency = max(0.0, time.time() - sent_at)
+                    metrics.CAPTION_LATENCY.labels("true" if final else "false").observe(latency)
         if final:
             self._finalized[utterance] = None
             while len(self._finalized) > FINALIZED_MEMORY:
                 self._finalized.pop(next(iter(self._finalized)))
-            self.stats["final"] += 1
+            self.count("final")
+            # Words are what people said: the log says how many, never which.
+            logger.info(
+                "Final caption %s: %s words, %.1f s of audio", utterance, len(text.split()), end - start
+            )
             await sync_to_async(_db)(
                 services.store_final_segment,
                 meeting_id=meeting,
@@ -143,4 +171,4 @@ class Transcriber:
                 source=str(message.get("source") or ""),
             )
         else:
-            self.stats["interim"] += 1
+            self.count("interim")

@@ -14,8 +14,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils.module_loading import import_string
 
-from conference import protocol
+from conference import health, logs, protocol
+from conference.metrics_server import start_metrics_server
 from conference.workers import install_stop_signals, run_worker, serve
+from sfu import metrics
 from sfu.heartbeat import Heartbeat
 from sfu.taps import AudioTapFactory
 from sfu.worker import SfuWorker
@@ -46,6 +48,7 @@ class Command(BaseCommand):
 
 
 async def run(worker_id: str) -> None:
+    logs.bind(worker=worker_id)  # every task of this worker starts from this context
     layer = get_channel_layer()
     channel = protocol.sfu_channel(worker_id)
 
@@ -60,6 +63,12 @@ async def run(worker_id: str) -> None:
     install_stop_signals(stop)
 
     await heartbeat.start()
+    loop = asyncio.get_running_loop()
+    unregister = metrics.register(worker, loop)
+    server = start_metrics_server(
+        settings.SFU_METRICS_PORT,
+        checks={"redis": health.check_redis, "heartbeat": heartbeat.check, "loop": health.loop_check(loop)},
+    )
     logger.info("SFU worker %s ready", worker_id)
     try:
         # A command is never cancelled half-way (that could leave a participant half set up);
@@ -81,4 +90,7 @@ async def run(worker_id: str) -> None:
             await heartbeat.stop()
         except Exception:
             logger.exception("SFU worker %s could not remove its heartbeat", worker_id)
+        if server is not None:
+            server.stop()
+        unregister()
         logger.info("SFU worker %s stopped", worker_id)

@@ -32,7 +32,24 @@ class Command(BaseCommand):
         run_worker(self._run(Transcriber(engine, max_interim_age=options["max_interim_age"])))
 
     async def _run(self, transcriber: Any) -> None:
+        from django.conf import settings
+
+        from conference import health
+        from conference.metrics_server import start_metrics_server
+
         stop = asyncio.Event()
         install_stop_signals(stop)
-        await transcriber.run(stop)
+        server = start_metrics_server(
+            settings.TRANSCRIBER_METRICS_PORT,
+            checks={
+                "redis": health.check_redis,
+                "database": health.check_database,
+                "loop": health.loop_check(asyncio.get_running_loop()),
+            },
+        )
+        try:
+            await transcriber.run(stop)
+        finally:
+            if server is not None:
+                server.stop()
         logger.info("Transcriber stopped: %s", transcriber.stats)
