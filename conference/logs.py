@@ -116,25 +116,37 @@ def redact(text: str) -> str:
 
 
 class RedactFilter(logging.Filter):
-    """Scrubs the final message (arguments merged in) and any traceback text."""
+    """Scrubs the final message (arguments merged in); the formatters scrub tracebacks."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         clean = redact(message)
         if clean != message:
             record.msg, record.args = clean, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
         return True
 
 
 # ----------------------------------------------------------------------------------- formatter
 
 
+class PlainFormatter(logging.Formatter):
+    """The human-readable line; tracebacks scrubbed like messages (an exception may quote SDP)."""
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802  # logging's name
+        return redact(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802
+        return redact(super().formatStack(stack_info))
+
+
 class JsonFormatter(_JsonFormatter):
     """One JSON object a line: timestamp (UTC, ISO 8601), level, process, logger, message, ids."""
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802  # logging's name
+        return redact(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802
+        return redact(super().formatStack(stack_info))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("reserved_attrs", [*_RESERVED, "ids", "process_kind"])
@@ -194,7 +206,10 @@ def logging_config(*, fmt: str, level: str, kind: str = "") -> dict[str, Any]:
             "redact": {"()": RedactFilter},
         },
         "formatters": {
-            "plain": {"format": "%(asctime)s %(levelname)s %(process_kind)s %(name)s%(ids)s: %(message)s"},
+            "plain": {
+                "()": PlainFormatter,
+                "format": "%(asctime)s %(levelname)s %(process_kind)s %(name)s%(ids)s: %(message)s",
+            },
             "json": {"()": JsonFormatter, "fmt": "%(message)s"},
         },
         "handlers": {

@@ -413,7 +413,11 @@ SUMMARY_TEST_DELAY_SECONDS = envfloat("SUMMARY_TEST_DELAY_SECONDS", "0")
 # process kind and the request/meeting/participant/worker ids of conference.logs.
 LOG_FORMAT = os.getenv("LOG_FORMAT", "plain")
 PROCESS_KIND = logs.process_kind()
-LOGGING = logs.logging_config(fmt=LOG_FORMAT, level=os.getenv("LOG_LEVEL", "INFO"), kind=PROCESS_KIND)
+# A test run's own process logs warnings only (the tests capture what they look at); its worker
+# subprocesses log at INFO like any deployment.
+LOGGING = logs.logging_config(
+    fmt=LOG_FORMAT, level=os.getenv("LOG_LEVEL", "WARNING" if RUNNING_TESTS else "INFO"), kind=PROCESS_KIND
+)
 # /metrics, /healthz and /readyz of each worker process on its own port (0: none). The web serves
 # /metrics itself, to the addresses (or networks) in METRICS_ALLOW_FROM only.
 SFU_METRICS_PORT = envint("SFU_METRICS_PORT", "0")
@@ -427,6 +431,6 @@ PROMETHEUS_EXPORT_MIGRATIONS = False  # django-prometheus would query the databa
 READINESS_CHECKS = [
     "conference.health.check_database",
     "conference.health.check_redis",
-    "sfu.health.check_live_workers",
+    "sfu.health.check_sfu_workers",
 ]
 HEALTH_CHECK_TIMEOUT = envfloat("HEALTH_CHECK_TIMEOUT", "2")

@@ -19,7 +19,7 @@ def live_worker_ids(timeout: float) -> list[str]:
     return [beat["worker_id"] for beat in map(decode, values) if beat is not None]
 
 
-def check_live_workers() -> str | None:
+def check_sfu_workers() -> str | None:
     try:
         workers = live_worker_ids(settings.HEALTH_CHECK_TIMEOUT)
     except Exception as exc:
