@@ -90,8 +90,11 @@ def snapshot(worker: SfuWorker) -> dict[str, Any]:
     streams_in = streams_out = 0
     for p in worker.participants.values():
         totals.update(participant_counts(p))
-        streams_in += len(p.sources)
-        streams_out += sum(1 for s in p.slots if s.publisher is not None and s.stream.source is not None)
+        # Streams that carry media: a publisher track once its first packet came.
+        streams_in += sum(1 for source in p.sources.values() if source.media_ssrc is not None)
+        streams_out += sum(
+            1 for s in p.slots if s.stream.source is not None and s.stream.source.media_ssrc is not None
+        )
     for key, value in worker.stats.items():
         if key.startswith("candidates_"):
             totals[f"dropped_candidate_{key.removeprefix('candidates_')}"] += value

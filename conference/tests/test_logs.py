@@ -3,53 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import io
-import json
 import logging
-from typing import Any
 
 from django.test import SimpleTestCase
 
 from conference import logs
 from conference.testing import BaseTestCase
+from conference.testing.observe import Capture
 from conference.workers import describe
 
 SDP = (
     "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
     "a=ice-ufrag:Uf4g\r\na=ice-pwd:pw0rdSecretIcePassword123\r\na=fingerprint:sha-256 AB:CD\r\n"
 )
-
-
-class Capture:
-    """A handler with the settings' filters, formatted as the process would (JSON or plain)."""
-
-    def __init__(self, fmt: str = "json", logger: str = "") -> None:
-        self.stream = io.StringIO()
-        self.handler = logging.StreamHandler(self.stream)
-        self.handler.addFilter(logs.ContextFilter(kind="web"))
-        self.handler.addFilter(logs.RedactFilter())
-        plain = "%(levelname)s %(process_kind)s %(name)s%(ids)s: %(message)s"
-        self.handler.setFormatter(
-            logs.JsonFormatter("%(message)s") if fmt == "json" else logs.PlainFormatter(plain)
-        )
-        self.logger = logging.getLogger(logger)
-        self.level = self.logger.level
-
-    def __enter__(self) -> Capture:
-        self.logger.addHandler(self.handler)
-        self.logger.setLevel(logging.DEBUG)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.logger.removeHandler(self.handler)
-        self.logger.setLevel(self.level)
-
-    @property
-    def text(self) -> str:
-        return self.stream.getvalue()
-
-    def records(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.text.splitlines() if line.strip()]
 
 
 class LogLineTests(SimpleTestCase):
