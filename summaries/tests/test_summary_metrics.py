@@ -73,7 +73,7 @@ class SummaryMetricsTests(WorkerTestCase):
         samples = wait_for(
             lambda: (
                 (m := scrape(f"http://127.0.0.1:{port}/metrics"))
-                and value(m, "summary_failures_total", reason="time-limit")
+                and value(m, "summary_failures_total", reason="error")
                 and m
             ),
             10,
