@@ -111,4 +111,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def readyz(request: HttpRequest) -> JsonResponse:
     checks = web_checks()
     failed = run_checks(checks)
-    return JsonResponse(readiness_body(failed, list(checks)), status=503 if failed else 200)
+    response = JsonResponse(readiness_body(failed, list(checks)), status=503 if failed else 200)
+    # A probe every few seconds while unready is no error to log each time (the body says why).
+    response._has_been_logged = True  # type: ignore[attr-defined]  # django.utils.log.log_response
+    return response

@@ -93,8 +93,10 @@ class ContextFilter(logging.Filter):
         return True
 
 
-# An SDP body from its version line on, ICE credentials, and key=value secrets.
+# An SDP body from its version line on, ICE credentials, key=value secrets, and the tokens in
+# room, invitation and verification links (Django's own lines quote the path of a failed request).
 _SECRETS = [
+    (re.compile(r"(?<![\w.-])/(rooms|ws/rooms|invitations|accounts/verify)/[^/\s'\"]+/"), r"/\1/<token>/"),
     (re.compile(r"v=0(\\r\\n|\r\n|\n|\\n).*", re.S), "<sdp redacted>"),
     (re.compile(r"(a=ice-(?:ufrag|pwd):)\S+", re.I), r"\1<redacted>"),
     (re.compile(r"(ice-?(?:ufrag|pwd)['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+", re.I), r"\1<redacted>"),
@@ -123,6 +125,8 @@ class RedactFilter(logging.Filter):
         clean = redact(message)
         if clean != message:
             record.msg, record.args = clean, None
+        if getattr(record, "request", None) is not None:  # django.request's extra: its repr has the path
+            record.request = "<request>"
         return True
 
 
@@ -225,6 +229,9 @@ def logging_config(*, fmt: str, level: str, kind: str = "") -> dict[str, Any]:
             "aiortc": {"level": "WARNING"},
             "daphne": {"level": "WARNING"},
             "django.request": {"level": "ERROR"},  # 403/404s are answered to the user, not logged
+            # Django's own console handlers (DEBUG) would print each line twice, unscrubbed.
+            "django": {"handlers": [], "level": "INFO", "propagate": True},
+            "django.server": {"handlers": [], "level": "INFO", "propagate": True},
             "django.channels.server": {"level": "WARNING"},
         },
     }

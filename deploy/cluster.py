@@ -98,7 +98,20 @@ class Cluster:
         )
         for i in range(1, self.counts["web"] + 1):
             port = self.ports[f"web-{i}"] = free_port()
-            daphne = [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "conference.asgi:application"]
+            # -v 0: no Daphne access log (it prints paths, and room links carry tokens); the
+            # web's own access lines name the URL pattern (conference.middleware).
+            daphne = [
+                PY,
+                "-m",
+                "daphne",
+                "-v",
+                "0",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "conference.asgi:application",
+            ]
             self.spawn(f"web-{i}", daphne)
         for i in range(1, self.counts["sfu"] + 1):
             self.spawn(f"sfu-{i}", [PY, "manage.py", "runsfu", "--worker-id", f"sfu-{i}-{os.getpid()}"])

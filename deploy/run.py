@@ -93,6 +93,8 @@ def main() -> int:
             PY,
             "-m",
             "daphne",
+            "-v",  # no Daphne access log: it prints paths, and room links carry tokens
+            "0",
             "-b",
             env.get("BIND", "127.0.0.1"),
             "-p",

@@ -62,6 +62,8 @@ class RoomConsumer(MediaMixin, AsyncWebsocketConsumer):
         try:
             await super().__call__(scope, receive, send)
         finally:
+            if getattr(self, "counted", False):  # however the consumer ended
+                metrics.WEBSOCKETS.dec()
             presence = getattr(self, "presence", None)
             if presence is not None:
                 await presence.stop()
@@ -96,9 +98,6 @@ class RoomConsumer(MediaMixin, AsyncWebsocketConsumer):
         self.counted = True
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "counted", False):
-            metrics.WEBSOCKETS.dec()
-            self.counted = False
         p = self.participant
         if code not in CLOSED_ON_PURPOSE and p is not None:
             # Dropped, not closed (a network change, a proxy or web process restarting): keep

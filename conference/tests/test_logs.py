@@ -73,6 +73,13 @@ class LogLineTests(SimpleTestCase):
         if fmt == "json":
             self.assertEqual(len(cap.records()), 4)
 
+    def test_tokens_in_link_paths_are_scrubbed_file_paths_kept(self) -> None:
+        self.assertEqual(
+            logs.redact("Internal Server Error: /rooms/standup-k3x9abcdefghij/ and /invitations/Zq9-tok/"),
+            "Internal Server Error: /rooms/<token>/ and /invitations/<token>/",
+        )
+        self.assertEqual(logs.redact('File "/srv/meet/rooms/views.py"'), 'File "/srv/meet/rooms/views.py"')
+
     def test_describe_leaves_sdp_and_words_out(self) -> None:
         text = describe({"type": "sfu.publish_offer", "participant": 4, "sdp": SDP, "text": "private words"})
         self.assertIn("'participant': 4", text)
