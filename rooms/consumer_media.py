@@ -62,7 +62,7 @@ class MediaMixin:
         self.sfu_worker = worker or ""
         logs.bind(worker=self.sfu_worker or None)
         if not self.sfu_worker:
-            log.warning("No live SFU worker for the meeting: chat only")
+            log.info("No live SFU worker for the meeting: chat only")
             await worker_watch().discard(self.channel_name)
             return False
         log.info("Media on SFU worker %s", self.sfu_worker)
