@@ -50,7 +50,7 @@ class ClusterInBrowsersTestCase(BrowserTestCase):
             "TRANSCRIPT_FLUSH_TIMEOUT_SECONDS": "30",
             "TRANSCRIPT_HOUSEKEEPING_SECONDS": "10",
             "PRESENCE_TTL_SECONDS": "10",
-            "CLUSTER_HEALTH_URI": os.environ.get("CLUSTER_HEALTH_URI", "/accounts/login/"),
+            "CLUSTER_HEALTH_URI": os.environ.get("CLUSTER_HEALTH_URI", "/healthz"),
         }
         argv = [sys.executable, str(ROOT / "deploy" / "cluster.py"), "--port", str(cls.lb_port)]
         argv += ["--run-dir", os.path.join(cls.tmpdir, "run")]
