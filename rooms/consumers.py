@@ -28,6 +28,7 @@ from conference.middleware import request_id_from
 from conference.ratelimit import scope_client_ip
 from rooms import metrics, moderation, selectors, services
 from rooms.consumer_media import NO_MEDIA_SERVER, MediaMixin
+from rooms.consumer_moderation import ModerationMixin
 from rooms.models import Participant, Room
 from rooms.presence import PresenceBeat
 from rooms.validation import ProtocolError, TokenBucket, parse_client_message
@@ -48,7 +49,7 @@ def _address(scope: Mapping[str, Any]) -> str | None:
         return None
 
 
-class RoomConsumer(MediaMixin, AsyncWebsocketConsumer):
+class RoomConsumer(ModerationMixin, MediaMixin, AsyncWebsocketConsumer):
     room: Room
     participant: Participant | None = None
     sfu_worker: str = ""
@@ -309,38 +310,6 @@ class RoomConsumer(MediaMixin, AsyncWebsocketConsumer):
                 await step
             except Exception as e:
                 log.warning("Leave of participant %s: %r", p.id, e)
-
-    async def on_moderate(self, message: dict[str, Any]) -> None:
-        p = self.participant
-        assert p is not None
-        action = message["action"]
-        if not p.is_host:
-            raise PermissionDenied("Only the host can do that.")
-        if action in ("lock", "unlock"):
-            user = self.scope.get("user")
-            await database_sync_to_async(services.set_room_locked)(
-                room=self.room, locked=action == "lock", by=user
-            )
-            return
-        if action == "readmit":
-            await database_sync_to_async(moderation.readmit)(host=p, removed_id=message["participant"])
-            return
-        target = await database_sync_to_async(selectors.participant_by_id)(message["participant"])
-        if target is None:
-            raise ValidationError("That participant is not in the meeting.")
-        if action == "mute":
-            await database_sync_to_async(moderation.mute_participant)(host=p, target=target)
-            await self.to_sfu(
-                protocol.sfu_set_muted(
-                    participant=target.id, kind="audio", muted=True, from_participant=p.id
-                ),
-                quiet=True,
-            )
-        elif action == "allow-unmute":
-            await database_sync_to_async(moderation.allow_unmute)(host=p, target=target)
-        else:
-            await database_sync_to_async(moderation.remove_participant)(host=p, target=target)
-            await self.to_sfu(protocol.sfu_leave(participant=target.id), quiet=True)
 
     # --- helpers ------------------------------------------------------------------------------
 

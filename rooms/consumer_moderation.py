@@ -1,0 +1,56 @@
+"""The hosts' requests of the room consumer (``moderate``): lock, mute, allow unmuting, remove,
+let back in. The writes and their rules are rooms.moderation's; this only dispatches."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from channels.db import database_sync_to_async
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from conference import protocol
+from rooms import moderation, selectors, services
+from rooms.models import Participant, Room
+
+
+class ModerationMixin:
+    room: Room
+    participant: Participant | None
+    scope: Mapping[str, Any]
+
+    if TYPE_CHECKING:  # provided by MediaMixin
+
+        async def to_sfu(self, message: Mapping[str, Any], quiet: bool = False) -> None: ...
+
+    async def on_moderate(self, message: dict[str, Any]) -> None:
+        p = self.participant
+        assert p is not None
+        action = message["action"]
+        if not p.is_host:
+            raise PermissionDenied("Only the host can do that.")
+        if action in ("lock", "unlock"):
+            user = self.scope.get("user")
+            await database_sync_to_async(services.set_room_locked)(
+                room=self.room, locked=action == "lock", by=user
+            )
+            return
+        if action == "readmit":
+            await database_sync_to_async(moderation.readmit)(host=p, removed_id=message["participant"])
+            return
+        target = await database_sync_to_async(selectors.participant_by_id)(message["participant"])
+        if target is None:
+            raise ValidationError("That participant is not in the meeting.")
+        if action == "mute":
+            await database_sync_to_async(moderation.mute_participant)(host=p, target=target)
+            await self.to_sfu(
+                protocol.sfu_set_muted(
+                    participant=target.id, kind="audio", muted=True, from_participant=p.id
+                ),
+                quiet=True,
+            )
+        elif action == "allow-unmute":
+            await database_sync_to_async(moderation.allow_unmute)(host=p, target=target)
+        else:
+            await database_sync_to_async(moderation.remove_participant)(host=p, target=target)
+            await self.to_sfu(protocol.sfu_leave(participant=target.id), quiet=True)
