@@ -227,3 +227,9 @@ async def resume_sender(sender: RTCRtpSender, timeout: float = 1.0) -> None:
 def sender_rtt(sender: RTCRtpSender) -> float:
     """The round trip aiortc measured from receiver reports (0 before the first)."""
     return sender._RTCRtpSender__rtt or 0.0  # type: ignore[attr-defined]
+
+
+def sender_rtcp_running(sender: RTCRtpSender) -> bool:
+    """Whether the sender's RTCP task runs (a parked slot's does not): for sfu.stats."""
+    task = sender._RTCRtpSender__rtcp_task  # type: ignore[attr-defined]
+    return task is not None and not task.done()
