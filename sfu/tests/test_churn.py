@@ -54,6 +54,8 @@ class ChurnTests(SimpleTestCase):
         self.assertEqual(after.rtcp_tasks, before.rtcp_tasks)  # only the other stayer's slots
         self.assertLessEqual(after.tasks, before.tasks + 3)
         self.assertLessEqual(after.fds, before.fds + 3)
-        self.assertLessEqual(after.rss_mb, warm.rss_mb + 8)
+        # ~1-8 MB seen over these 15 rounds; transceivers left behind cost ~1 MB a round, and
+        # their tasks and RTCP tasks are caught exactly above.
+        self.assertLessEqual(after.rss_mb, warm.rss_mb + 12)
         self.assertEqual((after.participants, after.routes, after.closers), (2, 2, 0))
         self.assertLess(took, TIME_LIMIT)
