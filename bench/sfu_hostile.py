@@ -209,7 +209,7 @@ async def probe(remote: RemoteSfu, seconds: float, interval: float = 0.02) -> Pr
     return result
 
 
-async def hostile_figures(worker_id: str, seconds: float) -> None:
+async def hostile_figures(worker_id: str, seconds: float, kinds: tuple[str, ...]) -> None:
     remote = RemoteSfu(worker_id)
     await remote.start()
     attacker = WorkerProcess(
@@ -228,7 +228,7 @@ async def hostile_figures(worker_id: str, seconds: float) -> None:
         print(next(line for line in attacker.lines if "crafted NACK" in line))
         print("\nquiet meeting command latency (sfu.stats round trip through its queue and Redis), seconds")
         print(f"{'kind':26} {'p50':>8} {'p95':>8} {'base p50':>9} {'base p95':>9} {'ratio':>6}")
-        for kind in ATTACK_KINDS:
+        for kind in kinds:
             base = await probe(remote, seconds)
             before = sub.frames[(QUIET_PUBLISHER, "video")]
             attacker.send_line(f"attack {kind} {seconds}")
@@ -298,11 +298,11 @@ def failover() -> None:
         print("failover bench timed out after 300 s")
 
 
-async def main(quick: bool, rounds: int, with_failover: bool) -> None:
+async def main(quick: bool, rounds: int, with_failover: bool, kinds: tuple[str, ...]) -> None:
     seconds = 1.5 if quick else 4.0
     started = time.monotonic()
     with sfu_process("hostile") as (_, worker_id):
-        await hostile_figures(worker_id, seconds)
+        await hostile_figures(worker_id, seconds, kinds)
     with sfu_process("churn") as (_, worker_id):
         await churn_figures(worker_id, rounds)
     if with_failover:
@@ -317,9 +317,11 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="shorter windows (smoke run)")
     parser.add_argument("--churn-rounds", type=int, default=100)
     parser.add_argument("--no-failover", action="store_true")
+    parser.add_argument("--kinds", default=",".join(ATTACK_KINDS), help="comma-separated attacks")
     args = parser.parse_args()
     if args.role == "attacker":
         asyncio.run(attacker_main(args.worker))
     else:
         rounds = 20 if args.quick and args.churn_rounds == 100 else args.churn_rounds
-        asyncio.run(main(args.quick, rounds, not args.no_failover))
+        kinds = tuple(k for k in args.kinds.split(",") if k in ATTACK_KINDS)
+        asyncio.run(main(args.quick, rounds, not args.no_failover, kinds))
