@@ -44,6 +44,7 @@ evaluate: $(STAMP)
 bench: $(STAMP)
 	$(LOCAL_KEY) $(PY) bench/sfu_fanout.py
 	$(LOCAL_KEY) $(PY) bench/sfu_failover.py
+	$(LOCAL_KEY) $(PY) bench/sfu_hostile.py --no-failover
 	$(LOCAL_KEY) $(PY) bench/captions.py ../shared/eval-dev
 	$(LOCAL_KEY) $(PY) bench/summary.py ../shared/eval-dev
 	$(LOCAL_KEY) DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} $(PY) bench/late_join.py

@@ -1,12 +1,16 @@
 """One SFU worker, two meetings: how much does a hostile participant in one cost the other?
 
-    .venv/bin/python bench/sfu_hostile.py [--quick] [--churn-rounds N]
+    .venv/bin/python bench/sfu_hostile.py [--quick] [--churn-rounds N] [--no-failover]
 
-In one process on 127.0.0.1 (the worker and real aiortc peers): a quiet meeting (a publisher and
-a subscriber) and a hostile meeting whose publisher/subscriber sends each kind of hostile traffic
-in turn. For each kind it prints the quiet meeting's command latency (p50/p95) against the same
-figure without the attack, and their ratio (expected <= 2). Then the retransmission amplification
-of a crafted NACK (expected <= 1.5x) and churn figures (tasks, fds, transceivers, memory).
+Three processes on 127.0.0.1, as in production: the SFU is a real ``runsfu`` (Redis channel
+layer), the quiet meeting (a publisher and a subscriber) and its probe run here, and the hostile
+meeting's publisher and subscriber run in an attacker process (``--role attacker``), so the
+attack's own CPU is not counted against the worker. For each kind of hostile traffic it prints
+the quiet meeting's command latency (an ``sfu.stats`` round trip through that meeting's queue,
+p50/p95) with the attack against the same figure without it (alternating 1 s windows), and their ratio
+(expected <= 2). Also: the retransmission amplification of a crafted NACK (expected <= 1.5x), the
+worker's tasks, fds, transceivers and memory over a long churn (from ``sfu.stats``), and the
+recovery time after SIGKILL (bench/sfu_failover.py, expected <= 10 s).
 """
 
 from __future__ import annotations
@@ -16,14 +20,16 @@ import asyncio
 import os
 import random
 import struct
+import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "conference.settings")
+os.environ.setdefault("REDIS_PREFIX", f"bench-hostile-{os.getpid()}")
 
 import django  # noqa: E402
 
@@ -32,49 +38,63 @@ django.setup()
 from conference.testing import churn  # noqa: E402
 from conference.testing.hostile import (  # noqa: E402
     HOSTILE_MEETING,
-    Harness,
+    QUIET_MEETING,
     Probe,
     attack,
     nack,
     payload_types,
     pli,
-    probe,
     publisher_ssrcs,
-    quiet_meeting,
     rtp,
     send_raw,
 )
-from conference.testing.peers import wait_for  # noqa: E402
+from conference.testing.peers import BrowserPeer, wait_for  # noqa: E402
+from conference.testing.processes import WorkerProcess  # noqa: E402
+from conference.testing.remote import RemoteSfu, sfu_process  # noqa: E402
 
-QUIET_SUBSCRIBER = 102
+SCRIPT = Path(__file__).resolve()
+QUIET_PUBLISHER, QUIET_SUBSCRIBER = 101, 102
+BAD, WATCHER = 1, 2
+ATTACK_KINDS = (
+    "rtp-sequence-jumps",
+    "rtp-random-ssrcs",
+    "rtp-malformed",
+    "rtp-flood-1kB",
+    "rtcp-nack-duplicates",
+    "rtcp-nack-flood",
+    "rtcp-pli-flood",
+    "ice-mdns",
+    "ice-candidate-flood",
+    "sdp-renegotiation-storm",
+    "sdp-oversized",
+)
+
+# ---------------------------------------------------------------------------- attacker role
 
 
-def ice(host: str, port: int) -> dict:
+def ice(host: str, port: int) -> dict[str, Any]:
     return {
         "type": "sfu.ice",
-        "participant": 1,
+        "participant": BAD,
         "pc": "publish",
         "candidate": {"candidate": f"candidate:1 1 udp 2130706431 {host} {port} typ host", "sdpMid": "0"},
     }
 
 
-async def measure(
-    h: Harness, seconds: float, send_one: Callable[[int], Awaitable[None]] | None, **kw
-) -> Probe:
-    if send_one is None:
-        return await probe(h.worker, QUIET_SUBSCRIBER, seconds)
-    probed, _ = await asyncio.gather(
-        probe(h.worker, QUIET_SUBSCRIBER, seconds), attack(seconds, send_one, **kw)
-    )
-    return probed
-
-
-def attacks(h: Harness, bad, watcher) -> dict[str, tuple[Callable[[int], Awaitable[None]], dict]]:  # type: ignore[no-untyped-def]
+def attacks(remote: RemoteSfu, bad: BrowserPeer, watcher: BrowserPeer) -> dict[str, tuple[Any, dict]]:
     ssrcs, pts = publisher_ssrcs(bad), payload_types(bad)
     rng = random.Random(8)
-    stream = next(s.stream for s in h.worker.subscriber_streams(2) if s.kind == "video")
     offer = bad.publish_pc.localDescription.sdp
-    worker = h.worker
+
+    def video() -> tuple[int, int]:  # the watcher's video stream from the SFU: (SSRC, next seq)
+        ssrc, seq = watcher.last_rtp[(BAD, "video")]
+        return ssrc, (seq + 1) & 0xFFFF
+
+    async def command(message: dict[str, Any]) -> None:
+        try:
+            await remote.send(message)
+        except Exception:  # the channel's capacity: a flood beyond it is refused at the door
+            pass
 
     async def seq_jumps(i: int) -> None:
         await send_raw(bad.publish_pc, rtp(ssrc=ssrcs["video"], seq=(i * 32_000) & 0xFFFF, pt=pts["video"]))
@@ -96,28 +116,29 @@ def attacks(h: Harness, bad, watcher) -> dict[str, tuple[Callable[[int], Awaitab
         )
 
     async def nack_duplicates(i: int) -> None:
-        pid = (stream.next_seq - 40) & 0xFFFF
-        await send_raw(watcher.subscribe_pc, nack(1, stream.ssrc, [(pid, 0xFFFF)] * 330))
+        ssrc, next_seq = video()
+        await send_raw(watcher.subscribe_pc, nack(1, ssrc, [((next_seq - 40) & 0xFFFF, 0xFFFF)] * 330))
 
     async def nack_flood(i: int) -> None:
-        pid = (stream.next_seq - 1 - 17 * (i % 50)) & 0xFFFF
-        await send_raw(watcher.subscribe_pc, nack(1, stream.ssrc, [(pid, 0xFFFF)] * 4))
+        ssrc, next_seq = video()
+        pid = (next_seq - 1 - 17 * (i % 50)) & 0xFFFF
+        await send_raw(watcher.subscribe_pc, nack(1, ssrc, [(pid, 0xFFFF)] * 4))
 
     async def pli_flood(i: int) -> None:
-        await send_raw(watcher.subscribe_pc, pli(1, stream.ssrc))
+        await send_raw(watcher.subscribe_pc, pli(1, video()[0]))
 
     async def mdns(i: int) -> None:
-        await worker.handle(ice(f"{i:08x}-aaaa-bbbb-cccc-dddddddddddd.local", 50000))
+        await command(ice(f"{i:08x}-aaaa-bbbb-cccc-dddddddddddd.local", 50000))
 
     async def candidates(i: int) -> None:
-        await worker.handle(ice("127.0.0.1", 10000 + i % 50000))
+        await command(ice("127.0.0.1", 10000 + i % 50000))
 
     async def renegotiation(i: int) -> None:
-        await worker.handle({"type": "sfu.publish_offer", "participant": 1, "sdp": offer})
+        await command({"type": "sfu.publish_offer", "participant": BAD, "sdp": offer})
 
     async def oversized_sdp(i: int) -> None:
-        await worker.handle(
-            {"type": "sfu.publish_offer", "participant": 1, "sdp": "v=0\r\n" + "a=x:" + "y" * 70_000}
+        await command(
+            {"type": "sfu.publish_offer", "participant": BAD, "sdp": "v=0\r\n" + "a=x:" + "y" * 70_000}
         )
 
     return {
@@ -135,72 +156,179 @@ def attacks(h: Harness, bad, watcher) -> dict[str, tuple[Callable[[int], Awaitab
     }
 
 
-async def amplification(h: Harness, watcher) -> str:  # type: ignore[no-untyped-def]
-    stream = next(s.stream for s in h.worker.subscriber_streams(2) if s.kind == "video")
-    await wait_for(lambda: stream.span > 100 and not stream.waiting, 10, "video history")
-    pid = (stream.next_seq - 40) & 0xFFFF
-    data = nack(1, stream.ssrc, [(pid, 0xFFFF)] * 330)  # 17 distinct packets named 5,610 times
-    before_packets = stream.rtx_sent
+async def amplification(remote: RemoteSfu, watcher: BrowserPeer) -> str:
+    await wait_for(lambda: watcher.frames[(BAD, "video")] >= 30, 20, "video history at the watcher")
+    ssrc, seq = watcher.last_rtp[(BAD, "video")]
+    data = nack(1, ssrc, [((seq - 40) & 0xFFFF, 0xFFFF)] * 330)  # 17 distinct packets named 5,610 times
+    before = (await remote.stats(WATCHER))["participant"]["rtx_sent"]
     await send_raw(watcher.subscribe_pc, data)
     await asyncio.sleep(0.5)
-    sent = stream.rtx_sent - before_packets
+    sent = (await remote.stats(WATCHER))["participant"]["rtx_sent"] - before
     return (
         f"crafted NACK ({len(data)} bytes, 17 distinct packets named 5,610 times): {sent} retransmissions, "
         f"amplification {sent / 17:.2f}x per named packet (expected <= 1.5x; aiortc alone: ~5,600 sends)"
     )
 
 
-async def main(quick: bool, rounds: int) -> None:
-    seconds = 1.5 if quick else 4.0
-    started = time.monotonic()
-    h = Harness()
+async def attacker_main(worker_id: str) -> None:
+    """Joins the hostile meeting, then runs each attack the orchestrator names on stdin."""
+    remote = RemoteSfu(worker_id)
+    await remote.start()
+    loop = asyncio.get_running_loop()
+    runs: dict[str, int] = {}
     try:
-        await quiet_meeting(h)
-        bad = await h.join(1, HOSTILE_MEETING)
-        watcher = await h.join(2, HOSTILE_MEETING, publish=False)
-        await wait_for(lambda: watcher.frames[(1, "video")] >= 3, 15, "video in the hostile meeting")
-        await asyncio.sleep(1.0)
-        print(await amplification(h, watcher))  # first: the jumps below garble this video for good
-        print("quiet meeting command latency (set_muted round trip through the worker), seconds")
+        bad = await remote.join(BAD, HOSTILE_MEETING)
+        watcher = await remote.join(WATCHER, HOSTILE_MEETING, publish=False)
+        await wait_for(lambda: watcher.frames[(BAD, "video")] >= 3, 30, "video in the hostile meeting")
+        print(await amplification(remote, watcher), flush=True)  # first: the jumps garble this video
+        table = attacks(remote, bad, watcher)
+        print("attacker ready", flush=True)
+        while line := await loop.run_in_executor(None, sys.stdin.readline):
+            words = line.split()
+            if words[0] == "quit":
+                break
+            kind, seconds = words[1], float(words[2])
+            send_one, kw = table[kind]
+            sent = await attack(seconds, send_one, **kw)
+            print(f"done {kind} #{runs.get(kind, 0)} sent={sent}", flush=True)
+            runs[kind] = runs.get(kind, 0) + 1
+    finally:
+        await remote.close()
+
+
+# ---------------------------------------------------------------------------- orchestrator
+
+
+async def probe(remote: RemoteSfu, seconds: float, interval: float = 0.02) -> Probe:
+    """An sfu.stats round trip through the quiet meeting's queue every ``interval``."""
+    result = Probe()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        start = time.monotonic()
+        await remote.stats(QUIET_SUBSCRIBER, timeout=5)
+        result.latencies.append(time.monotonic() - start)
+        await asyncio.sleep(interval)
+    return result
+
+
+async def hostile_figures(worker_id: str, seconds: float, kinds: tuple[str, ...]) -> None:
+    remote = RemoteSfu(worker_id)
+    await remote.start()
+    attacker = WorkerProcess(
+        "attacker",
+        [sys.executable, str(SCRIPT), "--role", "attacker", "--worker", worker_id],
+        ready=r"^attacker ready",
+        ready_timeout=90,
+        stdin=True,
+    )
+    try:
+        await remote.join(QUIET_PUBLISHER, QUIET_MEETING)
+        sub = await remote.join(QUIET_SUBSCRIBER, QUIET_MEETING, publish=False)
+        await wait_for(lambda: sub.frames[(QUIET_PUBLISHER, "video")] >= 5, 30, "video in the quiet meeting")
+        attacker.start()
+        await asyncio.to_thread(attacker.wait_ready)
+        print(next(line for line in attacker.lines if "crafted NACK" in line))
+        print("\nquiet meeting command latency (sfu.stats round trip through its queue and Redis), seconds")
         print(f"{'kind':26} {'p50':>8} {'p95':>8} {'base p50':>9} {'base p95':>9} {'ratio':>6}")
-        for kind, (send_one, kw) in attacks(h, bad, watcher).items():
-            base = await measure(h, seconds, None)
-            hit = await measure(h, seconds, send_one, **kw)
+        for kind in kinds:
+            # Alternating 1 s windows without and with the attack: the machine's load drifts
+            # (it is shared), and both figures should see the same drift.
+            base, hit, frames, sent = Probe(), Probe(), 0, 0
+            for _ in range(max(1, round(seconds))):
+                base.latencies += (await probe(remote, 1.0)).latencies
+                before = sub.frames[(QUIET_PUBLISHER, "video")]
+                attacker.send_line(f"attack {kind} 1.0")
+                hit.latencies += (await probe(remote, 1.0)).latencies
+                frames += sub.frames[(QUIET_PUBLISHER, "video")] - before
+                done = await asyncio.to_thread(attacker.wait_for_output, rf"^done {kind} #{sent}\b", 30)
+                sent += 1
+                del done
             ratio = hit.p95 / max(base.p95, 1e-4)
             print(
                 f"{kind:26} {hit.p50:8.4f} {hit.p95:8.4f} {base.p50:9.4f} {base.p95:9.4f} "
-                f"ratio {ratio:5.2f} (p95, expected <= 2)"
+                f"ratio {ratio:5.2f} (p95, expected <= 2); quiet video {frames / sent:.0f} fps",
+                flush=True,
             )
-            await asyncio.sleep(0.5)
+        attacker.send_line("quit")
+        await asyncio.to_thread(attacker.wait, 30)
     finally:
-        await h.close()
+        attacker.stop()
+        await remote.close()
 
-    print(f"\nchurn: 2 stay while {rounds} rounds of 3 join, publish and leave")
-    c = Harness()
+
+async def churn_figures(worker_id: str, rounds: int) -> None:
+    print(
+        f"\nchurn: 2 stay while {rounds} rounds of 3 join, publish and leave (figures of the worker process)"
+    )
+    remote = RemoteSfu(worker_id)
+    await remote.start()
+    started = time.monotonic()
     try:
-        await churn.stayers(c)
-        before = await churn.snapshot(c, 1)
-        await churn.churn_round(c, 1000)
-        warm = await churn.snapshot(c, 1)
-        for r in range(1, rounds):
-            await churn.churn_round(c, 1000 + 10 * r)
-        after = await churn.snapshot(c, 1)
-        print(f"churn before: {before.line()}")
-        print(f"churn warm:   {warm.line()}  (after round 1: the pool of free slots exists)")
-        print(f"churn after:  {after.line()}")
+        await churn.stayers(remote)
+        before = await churn.snapshot(remote, 1)
+        print(f"churn before:     {before.line()}", flush=True)
+        warm_at = min(15, rounds)
+        marks = sorted({1, warm_at, rounds // 2, rounds})
+        warm = before
+        for r in range(rounds):
+            await churn.churn_round(remote, 1000 + 10 * r)
+            if r + 1 in marks:
+                snap = await churn.snapshot(remote, 1)
+                if r + 1 == warm_at:
+                    warm = snap
+                print(f"churn round {r + 1:>4}: {snap.line()}", flush=True)
+        after = snap
         print(
-            f"churn delta after-warm: tasks {after.tasks - warm.tasks:+d}, fds {after.fds - warm.fds:+d}, "
-            f"transceivers {after.transceivers - warm.transceivers:+d}, RSS {after.rss_mb - warm.rss_mb:+.1f} MB"
+            f"churn delta after-before: tasks {after.tasks - before.tasks:+d}, fds {after.fds - before.fds:+d}, "
+            f"sender RTCP tasks {after.rtcp_tasks - before.rtcp_tasks:+d}; "
+            f"RSS {after.rss_mb - before.rss_mb:+.1f} MB, after round {warm_at} {after.rss_mb - warm.rss_mb:+.1f} MB "
+            f"(the first rounds grow the heap to its working size); {time.monotonic() - started:.0f} s"
         )
     finally:
-        await c.close()
-    print("TODO: recovery time after SIGKILL of the worker carrying a meeting is not measured yet.")
+        await remote.close()
+
+
+def failover() -> None:
+    print("\nrecovery after SIGKILL of the worker carrying a meeting (bench/sfu_failover.py --rounds 2):")
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_PREFIX"}
+    try:
+        out = subprocess.run(
+            [sys.executable, str(SCRIPT.parent / "sfu_failover.py"), "--rounds", "2"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        lines = [line for line in out.stdout.splitlines() if "round" in line or "recovery" in line]
+        print("\n".join(lines) if lines else f"failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
+    except subprocess.TimeoutExpired:
+        print("failover bench timed out after 300 s")
+
+
+async def main(quick: bool, rounds: int, with_failover: bool, kinds: tuple[str, ...]) -> None:
+    seconds = 1.5 if quick else 4.0
+    started = time.monotonic()
+    with sfu_process("hostile") as (_, worker_id):
+        await hostile_figures(worker_id, seconds, kinds)
+    with sfu_process("churn") as (_, worker_id):
+        await churn_figures(worker_id, rounds)
+    if with_failover:
+        await asyncio.to_thread(failover)
     print(f"total bench time {time.monotonic() - started:.0f} s")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
+    parser.add_argument("--role", default="main", choices=["main", "attacker"])
+    parser.add_argument("--worker", default="")
     parser.add_argument("--quick", action="store_true", help="shorter windows (smoke run)")
-    parser.add_argument("--churn-rounds", type=int, default=60)
+    parser.add_argument("--churn-rounds", type=int, default=100)
+    parser.add_argument("--no-failover", action="store_true")
+    parser.add_argument("--kinds", default=",".join(ATTACK_KINDS), help="comma-separated attacks")
     args = parser.parse_args()
-    asyncio.run(main(args.quick, 10 if args.quick and args.churn_rounds == 60 else args.churn_rounds))
+    if args.role == "attacker":
+        asyncio.run(attacker_main(args.worker))
+    else:
+        rounds = 20 if args.quick and args.churn_rounds == 100 else args.churn_rounds
+        kinds = tuple(k for k in args.kinds.split(",") if k in ATTACK_KINDS)
+        asyncio.run(main(args.quick, rounds, not args.no_failover, kinds))

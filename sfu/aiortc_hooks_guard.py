@@ -110,9 +110,16 @@ class InboundGuard:
         max_rtcp = self.limits.max_rtcp_bytes
         max_ssrcs = self.limits.max_ssrcs_per_connection
 
+        table = router.ssrc_table
+
         async def handle_rtp(data: bytes, arrival_time_ms: int) -> None:
             if not packets.take() or not bits.take(len(data) * 8):
                 self.rtp_dropped += 1
+                return
+            # The SSRC is in clear in an SRTP header: an unknown one, once the connection has
+            # its share, is dropped before libsrtp decrypts and authenticates it (the costly part).
+            if len(data) >= 12 and len(table) >= max_ssrcs and int.from_bytes(data[8:12]) not in table:
+                self.ssrc_dropped += 1
                 return
             await original_rtp(data, arrival_time_ms)
 
@@ -121,8 +128,6 @@ class InboundGuard:
                 self.rtcp_dropped += 1
                 return
             await original_rtcp(data)
-
-        table = router.ssrc_table
 
         def route_rtp(packet: Any) -> Any:
             if packet.ssrc not in table and len(table) >= max_ssrcs:
@@ -227,3 +232,9 @@ async def resume_sender(sender: RTCRtpSender, timeout: float = 1.0) -> None:
 def sender_rtt(sender: RTCRtpSender) -> float:
     """The round trip aiortc measured from receiver reports (0 before the first)."""
     return sender._RTCRtpSender__rtt or 0.0  # type: ignore[attr-defined]
+
+
+def sender_rtcp_running(sender: RTCRtpSender) -> bool:
+    """Whether the sender's RTCP task runs (a parked slot's does not): for sfu.stats."""
+    task = sender._RTCRtpSender__rtcp_task  # type: ignore[attr-defined]
+    return task is not None and not task.done()

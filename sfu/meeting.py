@@ -19,6 +19,7 @@ from sfu import metrics
 from sfu.aiortc_hooks_guard import InboundGuard
 from sfu.guards import CommandError, TokenBucket, announce, candidate_refusal, codecs, description, parse_sdp
 from sfu.peer import KINDS, Participant, new_pc
+from sfu.stats import report
 from sfu.taps import AudioTapContext
 
 if TYPE_CHECKING:
@@ -95,6 +96,7 @@ class Meeting:
             "sfu.set_muted": self._set_muted,
             "sfu.keyframe": self._keyframe,
             "sfu.leave": self._leave,
+            "sfu.stats": self._stats,
             "sfu.connection_lost": self._connection_lost,  # internal: from SfuWorker.on_pc_state
         }[message["type"]]
         await handler(message)
@@ -336,6 +338,10 @@ class Meeting:
             source = p.sources.get(kind)
             if source is not None:
                 await source.request_keyframe()
+
+    async def _stats(self, message: dict[str, Any]) -> None:
+        self._get(message)
+        await self.worker.reply(message["reply_channel"], dict(report(self.worker, message)))
 
     async def _leave(self, message: dict[str, Any]) -> None:
         await self._remove(self._get(message))

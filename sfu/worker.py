@@ -23,6 +23,7 @@ from sfu.guards import CommandError, announce
 from sfu.limits import Limits, only_loopback
 from sfu.meeting import Meeting
 from sfu.peer import Slot
+from sfu.stats import report
 from sfu.taps import AudioTap, AudioTapFactory, Send
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ COMMANDS = frozenset(
         "sfu.set_muted",
         "sfu.keyframe",
         "sfu.leave",
+        "sfu.stats",
     }
 )
 CONNECTION_LOST_GRACE = 2.0  # a page's media restart re-joins within this after closing its PCs
@@ -135,9 +137,20 @@ class SfuWorker:
     async def handle(self, message: dict[str, Any]) -> None:
         """Queue one command with its meeting and return; bad input becomes an ``sfu.error``."""
         try:
+            if self._stats_now(message):
+                await self.reply(message["reply_channel"], dict(report(self, message)))
+                return
             self._enqueue(message)
         except CommandError as exc:
             await self.error(message, exc.code, exc.message)
+
+    def _stats_now(self, message: Any) -> bool:
+        """An sfu.stats without a participant is answered at once; with one, it queues."""
+        if not isinstance(message, dict) or message.get("type") != "sfu.stats":
+            return False
+        if not isinstance(message.get("reply_channel"), str) or not _is_int(message.get("token")):
+            raise CommandError("invalid", "sfu.stats needs 'reply_channel' (str) and 'token' (int).")
+        return "participant" not in message
 
     async def call(self, message: dict[str, Any], timeout: float = 30.0) -> None:
         """Like handle(), then wait (bounded) until the command ran: for tests and benches."""

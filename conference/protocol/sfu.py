@@ -39,6 +39,11 @@ __all__ = [
     "sfu_error",
     "sfu_closed",
     "sfu_worker_lost",
+    "SfuStats",
+    "SfuStatsReport",
+    "SfuStatsParticipant",
+    "sfu_stats",
+    "sfu_stats_report",
 ]
 
 
@@ -245,3 +250,83 @@ def sfu_closed(*, participant: int, reason: SfuClosedReason, worker: str = "") -
 
 def sfu_worker_lost(*, worker: str) -> SfuWorkerLostReply:
     return {"type": "sfu.worker_lost", "worker": worker}
+
+
+# ---------------------------------------------------------------------------
+# Figures of a worker (tests, benches, operators), answered on the asker's channel
+# ---------------------------------------------------------------------------
+
+
+class SfuStats(TypedDict):
+    """Ask a worker for its figures. With ``participant`` the question waits in that
+    participant's meeting queue like any command of that meeting (so its round trip is that
+    meeting's command latency) and the report adds that participant's subscribe connection."""
+
+    type: Literal["sfu.stats"]
+    reply_channel: str
+    token: int  # echoed in the report, to pair answers with questions
+    participant: NotRequired[int]
+
+
+class SfuStatsParticipant(TypedDict):
+    transceivers: int  # in its subscribe connection (free slots included)
+    rtcp_tasks: int  # running sender RTCP tasks there (parked slots have none)
+    rtx_sent: int  # retransmissions sent to it, all streams
+    rtx_suppressed: int  # NACKed packets not retransmitted (named again, over the cap)
+
+
+class SfuStatsReport(TypedDict):
+    type: Literal["sfu.stats_report"]
+    token: int
+    worker: str
+    pid: int
+    tasks: int  # asyncio tasks of the worker process
+    fds: int  # open file descriptors of the worker process
+    rss_mb: float
+    participants: int
+    meetings: int
+    routes: int
+    closers: int  # peer connections and taps still closing
+    counters: dict[str, int]  # SfuWorker.stats (candidates dropped, ...)
+    participant: NotRequired[SfuStatsParticipant]
+
+
+def sfu_stats(*, reply_channel: str, token: int, participant: int | None = None) -> SfuStats:
+    stats: SfuStats = {"type": "sfu.stats", "reply_channel": reply_channel, "token": token}
+    if participant is not None:
+        stats["participant"] = participant
+    return stats
+
+
+def sfu_stats_report(
+    *,
+    token: int,
+    worker: str,
+    pid: int,
+    tasks: int,
+    fds: int,
+    rss_mb: float,
+    participants: int,
+    meetings: int,
+    routes: int,
+    closers: int,
+    counters: dict[str, int],
+    participant: SfuStatsParticipant | None = None,
+) -> SfuStatsReport:
+    report: SfuStatsReport = {
+        "type": "sfu.stats_report",
+        "token": token,
+        "worker": worker,
+        "pid": pid,
+        "tasks": tasks,
+        "fds": fds,
+        "rss_mb": rss_mb,
+        "participants": participants,
+        "meetings": meetings,
+        "routes": routes,
+        "closers": closers,
+        "counters": counters,
+    }
+    if participant is not None:
+        report["participant"] = participant
+    return report

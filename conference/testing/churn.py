@@ -1,25 +1,31 @@
-"""Churn: people join, publish and leave while others stay (the test and bench/sfu_hostile.py)."""
+"""Churn: people join, publish and leave while others stay (sfu/tests/test_churn.py and
+bench/sfu_hostile.py). The SFU is a separate ``runsfu`` process (conference.testing.remote); its
+figures come from ``sfu.stats``."""
 
 from __future__ import annotations
 
 import asyncio
-import gc
-import os
+import time
 from dataclasses import dataclass
+from typing import Any
 
-from conference.testing.hostile import Harness
 from conference.testing.peers import wait_for
+from conference.testing.remote import RemoteSfu
 
 MEETING = 5
+SETTLE = 1.0  # seconds for parked slots' RTCP tasks and closed connections' timers to end
 
 
 @dataclass
 class Snapshot:
-    tasks: int  # every asyncio task of the process (SFU and in-process test peers)
-    fds: int
+    tasks: int  # asyncio tasks of the worker process
+    fds: int  # its open file descriptors
     transceivers: int  # in the first stayer's subscribe PC on the SFU
     rtcp_tasks: int  # running sender RTCP tasks in that PC (parked slots have none)
     rss_mb: float
+    participants: int
+    routes: int
+    closers: int
 
     def line(self) -> str:
         return (
@@ -28,52 +34,56 @@ class Snapshot:
         )
 
 
-def rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+async def settled(remote: RemoteSfu, stayer: int, participants: int, timeout: float = 20.0) -> dict[str, Any]:
+    """The worker's report once only ``participants`` remain and nothing is closing (bounded)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        report = await remote.stats(stayer)
+        if report["participants"] == participants and report["closers"] == 0:
+            return report
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the worker did not settle within {timeout} s: {report}")
+        await asyncio.sleep(0.2)
 
 
-async def snapshot(h: Harness, stayer: int) -> Snapshot:
-    await asyncio.sleep(1.0)  # closers finish, RTCP tasks of parked slots end
-    await h.worker.drain(5.0)
-    gc.collect()
-    pc = h.worker.participants[stayer].subscribe_pc
-    rtcp = sum(
-        1
-        for t in pc.getTransceivers()
-        if (task := t.sender._RTCRtpSender__rtcp_task) is not None and not task.done()
-    )
+async def snapshot(remote: RemoteSfu, stayer: int, participants: int = 2) -> Snapshot:
+    await settled(remote, stayer, participants)
+    await asyncio.sleep(SETTLE)
+    report = await settled(remote, stayer, participants)
+    mine = report["participant"]
     return Snapshot(
-        tasks=len(asyncio.all_tasks()),
-        fds=len(os.listdir("/proc/self/fd")),
-        transceivers=len(pc.getTransceivers()),
-        rtcp_tasks=rtcp,
-        rss_mb=rss_mb(),
+        tasks=report["tasks"],
+        fds=report["fds"],
+        transceivers=mine["transceivers"],
+        rtcp_tasks=mine["rtcp_tasks"],
+        rss_mb=report["rss_mb"],
+        participants=report["participants"],
+        routes=report["routes"],
+        closers=report["closers"],
     )
 
 
-async def stayers(h: Harness) -> None:
-    a = await h.join(1, MEETING)
-    b = await h.join(2, MEETING)
+async def stayers(remote: RemoteSfu) -> None:
+    a = await remote.join(1, MEETING)
+    b = await remote.join(2, MEETING)
     await wait_for(
-        lambda: a.frames[(2, "video")] > 0 and b.frames[(1, "video")] > 0, 20, "the stayers' video"
+        lambda: a.frames[(2, "video")] > 0 and b.frames[(1, "video")] > 0, 30, "the stayers' video"
     )
 
 
-async def churn_round(h: Harness, first: int, size: int = 3) -> None:
-    """size people join and publish; once their video reaches the first stayer, they leave.
-
-    (Counted where the SFU sends it: decoding in the test process lags on a busy machine.)
-    """
+async def churn_round(remote: RemoteSfu, first: int, size: int = 3, frames: int = 3) -> float:
+    """size people join and publish; once their video reaches the first stayer (``frames`` frames
+    each, counted without decoding), they leave. Returns the seconds it took."""
+    started = time.monotonic()
     for i in range(size):
-        await h.join(first + i, MEETING)
-    newcomers = set(range(first, first + size))
-
-    def reached() -> bool:
-        slots = h.worker.subscriber_streams(1)
-        sent = {s.publisher for s in slots if s.kind == "video" and s.stream.packets_sent > 10}
-        return newcomers <= sent
-
-    await wait_for(reached, 30, "the newcomers' video at the stayer")
-    for i in range(size):
-        await h.leave(first + i)
+        await remote.join(first + i, MEETING)
+    stayer = remote.peers[1]
+    newcomers = range(first, first + size)
+    await wait_for(
+        lambda: all(stayer.frames[(n, "video")] >= frames for n in newcomers),
+        30,
+        f"the video of {list(newcomers)} at the stayer",
+    )
+    for n in newcomers:
+        await remote.leave(n)
+    return time.monotonic() - started

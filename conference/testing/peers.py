@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -43,11 +44,14 @@ class PatternVideoTrack(VideoStreamTrack):
         wait = self._start + self._count / self.fps - time.time()
         if wait > 0:
             await asyncio.sleep(wait)
-        shift = self._count * 4
+        return self.picture(self._count)
+
+    def picture(self, count: int) -> VideoFrame:
+        shift = count * 4
         plane = ((self._base + shift) % 256).astype(np.uint8)
-        rgb = np.stack([plane, np.roll(plane, self._count, axis=1), 255 - plane], axis=2)
+        rgb = np.stack([plane, np.roll(plane, count, axis=1), 255 - plane], axis=2)
         frame = VideoFrame.from_ndarray(rgb, format="rgb24")
-        frame.pts = int(self._count * VIDEO_CLOCK_RATE / self.fps)
+        frame.pts = int(count * VIDEO_CLOCK_RATE / self.fps)
         frame.time_base = fractions.Fraction(1, VIDEO_CLOCK_RATE)
         return frame
 
@@ -60,6 +64,11 @@ class BrowserPeer:
 
     Replies for this peer arrive in ``inbox`` (the test's send() puts them there); ``run()``
     answers them. Frames received are counted per (publisher, kind).
+
+    With ``decode=False`` nothing received is decoded (a null sink, far cheaper): video frames
+    are counted by their RTP marker bit, audio by packets, retransmissions (told apart by their
+    RTX payload type) in ``rtx_received``, and ``last_rtp`` keeps each source's last media
+    (SSRC, sequence number) as the SFU sent it.
     """
 
     def __init__(
@@ -76,7 +85,7 @@ class BrowserPeer:
         self.video = video
         self.audio = audio
         self.decode = decode
-        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()  # None: stop
         self.publish_pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.subscribe_pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.tracks: dict[str, dict[str, Any]] = {}
@@ -87,8 +96,13 @@ class BrowserPeer:
         self.offers = 0
         self.publish_answered = asyncio.Event()
         self.keyframes_requested = 0
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: list[asyncio.Future[None]] = []
+        self._runner: asyncio.Future[None] | None = None
         self._blackholes: list[MediaBlackhole] = []
+        self.rtx_received = 0
+        self.last_rtp: dict[tuple[int, str], tuple[int, int]] = {}
+        self._rtx_payload_types: set[int] = set()
+        self._counted: set[int] = set()  # ids of receivers with a counting hook
         self.subscribe_connected_at: float | None = None
         self.subscribe_pc.on("track", self._on_track)
         self.subscribe_pc.on("connectionstatechange", self._on_state)
@@ -121,7 +135,31 @@ class BrowserPeer:
     # ------------------------------------------------------------- subscribing
 
     def _on_track(self, track: MediaStreamTrack) -> None:
-        self._tasks.append(asyncio.ensure_future(self._consume(track)))
+        if self.decode:
+            self._tasks.append(asyncio.ensure_future(self._consume(track)))
+
+    def _count_without_decoding(self, sdp: str) -> None:
+        from sfu.aiortc_hooks_io import count_rtp
+
+        self._rtx_payload_types |= {int(pt) for pt in re.findall(r"a=rtpmap:(\d+) rtx/", sdp)}
+        for transceiver in self.subscribe_pc.getTransceivers():
+            if id(transceiver.receiver) not in self._counted:
+                self._counted.add(id(transceiver.receiver))
+                count_rtp(transceiver.receiver, self._counter(transceiver))
+
+    def _counter(self, transceiver: Any) -> Callable[[Any], None]:
+        def on_packet(packet: Any) -> None:
+            if packet.payload_type in self._rtx_payload_types:
+                self.rtx_received += 1
+                return
+            info = self.tracks.get(transceiver.mid or "")
+            key = (info["participant"], info["kind"]) if info else (-1, transceiver.kind)
+            self.last_rtp[key] = (packet.ssrc, packet.sequence_number)
+            if key[1] == "audio" or packet.marker:
+                self.frames[key] += 1
+                self.first_frame_at.setdefault(key, time.monotonic())
+
+        return on_packet
 
     def _source_of(self, track: MediaStreamTrack) -> tuple[int, str]:
         for t in self.subscribe_pc.getTransceivers():
@@ -143,6 +181,8 @@ class BrowserPeer:
     async def run(self) -> None:
         while True:
             message = await self.inbox.get()
+            if message is None:
+                return
             kind = message["type"]
             if kind == "sfu.publish_answer":
                 await self.publish_pc.setRemoteDescription(RTCSessionDescription(message["sdp"], "answer"))
@@ -152,6 +192,8 @@ class BrowserPeer:
                 self.tracks.update(message["tracks"])
                 pc = self.subscribe_pc
                 await pc.setRemoteDescription(RTCSessionDescription(message["sdp"], "offer"))
+                if not self.decode:
+                    self._count_without_decoding(message["sdp"])
                 await pc.setLocalDescription(await pc.createAnswer())
                 await self.handle(
                     {
@@ -166,7 +208,8 @@ class BrowserPeer:
                 self.closed.append(message)
 
     def start(self) -> None:
-        self._tasks.append(asyncio.ensure_future(self.run()))
+        self._runner = asyncio.ensure_future(self.run())
+        self._tasks.append(self._runner)
 
     def receiver_for(self, publisher: int, kind: str) -> Any:
         for t in self.subscribe_pc.getTransceivers():
@@ -175,16 +218,20 @@ class BrowserPeer:
                 return t.receiver
         return None
 
-    async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
-        await self.publish_pc.close()
-        await self.subscribe_pc.close()
+    async def close(self, timeout: float = 5.0) -> None:
+        # run() is stopped by a message, not cancelled: a cancellation that lands while it sends
+        # over the channel layer can be swallowed by redis-py, and the task then never ends.
+        self.inbox.put_nowait(None)
+        if self._tasks:
+            if self._runner is not None:
+                await asyncio.wait([self._runner], timeout=timeout)
+            for task in self._tasks:
+                task.cancel()  # no-op for the runner that stopped
+            _, stuck = await asyncio.wait(self._tasks, timeout=timeout)
+            if stuck:
+                raise AssertionError(f"peer {self.participant}: tasks did not end: {stuck}")
+        for pc in (self.publish_pc, self.subscribe_pc):
+            await asyncio.wait_for(pc.close(), timeout)
 
 
 async def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:

@@ -41,6 +41,7 @@ class WorkerProcess:
         ready_timeout: float = READY_TIMEOUT,
         own_session: bool = False,
         cwd: Path = ROOT,
+        stdin: bool = False,
     ) -> None:
         self.name = name
         self.argv = argv
@@ -51,6 +52,7 @@ class WorkerProcess:
         self.ready_timeout = ready_timeout
         self.own_session = own_session  # signals go to its whole process group (Celery's children)
         self.cwd = cwd
+        self.stdin = stdin  # a pipe for send_line() (a bench role driven line by line)
         self.lines: list[str] = []
         self._changed = threading.Condition()
         self._ready = False
@@ -80,6 +82,7 @@ class WorkerProcess:
             self.argv,
             cwd=self.cwd,
             env=self.env,
+            stdin=subprocess.PIPE if self.stdin else None,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -131,6 +134,11 @@ class WorkerProcess:
         if line is None:
             raise AssertionError(f"{self.name} exited without printing {pattern!r}:\n{self.tail()}")
         return line
+
+    def send_line(self, line: str) -> None:
+        assert self.proc is not None and self.proc.stdin is not None, "started with stdin=True"
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
 
     @property
     def pid(self) -> int:
