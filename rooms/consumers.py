@@ -22,6 +22,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from accounts.websocket_auth import resolve_user
 from conference import protocol
 from conference.errors import error_text
 from conference.ratelimit import scope_client_ip
@@ -72,20 +73,23 @@ class RoomConsumer(MediaMixin, AsyncWebsocketConsumer):
         self.strikes = 0
         self.presence = PresenceBeat()
         self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST, time.monotonic())
-        slug = self.scope["url_route"]["kwargs"]["slug"]
-        user = self.scope.get("user")
-        session = self.scope.get("session") or {}
-        self.guest_name = (
-            session.get("guest_name", "") if not getattr(user, "is_authenticated", False) else ""
-        )
-        self.guest_key = session.get("guest_key", "")
-        room = await database_sync_to_async(selectors.room_to_enter)(slug, user, guest_name=self.guest_name)
+        room = await database_sync_to_async(self.room_to_enter)(self.scope["url_route"]["kwargs"]["slug"])
         if room is None:
             # Refused at the handshake: nothing recorded, nothing joined.
             await self.close()
             return
         self.room = room
         await self.accept()
+
+    def room_to_enter(self, slug: str) -> Room | None:
+        """The handshake's database work, in one call: the user (deferred by the middleware),
+        the session's guest identity and the room."""
+        user = resolve_user(self.scope)
+        session = self.scope.get("session") or {}
+        signed_in = getattr(user, "is_authenticated", False)
+        self.guest_name = session.get("guest_name", "") if not signed_in else ""
+        self.guest_key = session.get("guest_key", "")
+        return selectors.room_to_enter(slug, user, guest_name=self.guest_name)
 
     async def disconnect(self, code: int) -> None:
         p = self.participant

@@ -59,6 +59,8 @@ def confirm_absent(missing: set[int], *, now: float | None = None) -> set[int]:
 class PresenceBeat:
     """The consumer's heartbeat for its participant: one task, owned, cancelled and awaited."""
 
+    __slots__ = ("task", "participant")  # one per connection: no __dict__
+
     def __init__(self) -> None:
         self.task: asyncio.Task[None] | None = None
         self.participant = 0
