@@ -105,13 +105,13 @@ def participants(
     stamped chat message until ``done``."""
     raise_fd_limit(len(cookies) + 256)
 
-    async def member(ws: Any, latencies: list[float]) -> None:
+    async def member(ws: Any, latencies: list[tuple[int, float]]) -> None:
         async for raw in ws:
             m = json.loads(raw)
             if m["type"] == "chat" and not sender:
                 with contextlib.suppress(ValueError, KeyError, TypeError):
-                    sent = json.loads(m["message"]["text"])["bench"]
-                    latencies.append(time.time() - sent)
+                    stamp = json.loads(m["message"]["text"])
+                    latencies.append((stamp["i"], time.time() - stamp["bench"]))
 
     async def join(ws: Any) -> bool:
         await ws.send(json.dumps({"type": "join"}))
@@ -126,7 +126,7 @@ def participants(
     async def main() -> None:
         sockets, failures = await open_many(url, cookies, len(cookies), 20)
         joined = await asyncio.gather(*(join(ws) for ws in sockets), return_exceptions=True)
-        latencies: list[float] = []
+        latencies: list[tuple[int, float]] = []
         readers = [asyncio.create_task(member(ws, latencies)) for ws in sockets]
         results.put({"joined": sum(1 for j in joined if j is True), "failures": failures})
         await asyncio.to_thread(go.wait, 300)

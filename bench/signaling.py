@@ -71,6 +71,30 @@ def sockets_of(pid: int) -> int:
     return sum(1 for fd in fds.iterdir() if os.readlink(fd).startswith("socket:"))
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(ports: list[int], quiet: float = 5.0) -> None:
+    """Wait (bounded) until each web answers a page promptly, then for the load balancer's health
+    checks (every 2 s) to see it up again: a web swamped by the rate test may be marked down."""
+    import urllib.request
+
+    deadline = time.monotonic() + 60
+    for port in ports:
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2).read()
+                if time.monotonic() - started < 0.5:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.5)
+    time.sleep(quiet)
+
+
 def pct(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, int(q * len(s)))] if s else float("nan")
@@ -213,8 +237,9 @@ def idle(cluster: Cluster, url: str, cookies: list[str], n: int, procs_n: int) -
         join_children(procs)
 
 
-def rate(url: str, label: str, cookies: list[str], n: int, concurrency: int, procs_n: int) -> float:
+def rate(url: str, label: str, cookies: list[str], n: int, concurrency: int, procs_n: int, pid: int) -> float:
     release, results = MP.Event(), MP.Queue()
+    cpu0 = cpu_seconds(pid)
     start_at = time.time() + 1.5
     procs = [
         MP.Process(
@@ -226,6 +251,7 @@ def rate(url: str, label: str, cookies: list[str], n: int, concurrency: int, pro
         p.start()
     try:
         got = collect(results, procs_n, 900)
+        cpu = cpu_seconds(pid) - cpu0
     finally:
         release.set()
         join_children(procs)
@@ -234,7 +260,7 @@ def rate(url: str, label: str, cookies: list[str], n: int, concurrency: int, pro
     per_second = opened / seconds
     failed = sum(r["failures"] for r in got)
     print(
-        f"accept rate{label}: {opened} connections in {seconds:.2f} s, {concurrency} at a time = {per_second:.0f} per second ({failed} failed)"
+        f"accept rate{label}: {opened} connections in {seconds:.2f} s, {concurrency} at a time = {per_second:.0f} per second ({failed} failed), web CPU {1000 * cpu / max(1, opened):.1f} ms per connection"
     )
     return per_second
 
@@ -263,7 +289,7 @@ def fanout(
         done.set()
         join_children(procs)
     warm = 3  # the first messages warm caches and connections
-    latencies = [1000 * x for r in got for x in r.get("latencies", [])[warm:]]
+    latencies = [1000 * x for r in got for i, x in r.get("latencies", []) if i >= warm]
     expected = (messages - warm) * len(receivers)
     print(
         f"  {sum(r['joined'] for r in joined)} joined, {len(latencies)}/{expected} stamped messages received"
@@ -310,15 +336,27 @@ def main() -> int:
                 args.rate_connections,
                 args.concurrency,
                 args.client_processes,
+                before.pid,
             )
         finally:
             before.terminate()
             before.wait(15)
-        rate(web1, " of web-1", cookies, args.rate_connections, args.concurrency, args.client_processes)
+        web1_pid = cluster.webs()["web-1"]["pid"]
+        rate(
+            web1,
+            " of web-1",
+            cookies,
+            args.rate_connections,
+            args.concurrency,
+            args.client_processes,
+            web1_pid,
+        )
+        settle([w["port"] for w in cluster.webs().values()])
         p50, p95, where = fanout(lb, slug, cookies, args.client_processes, args.messages)
         print(
             f"chat fan-out to {args.participants} on {len(where)} web processes {sorted(where.values())}: p50 {p50:.1f} ms, p95 {p95:.1f} ms"
         )
+        settle([w["port"] for w in cluster.webs().values()])
         q50, q95, where1 = fanout(web1, slug, cookies, args.client_processes, args.messages)
         print(
             f"chat fan-out to {args.participants} on {len(where1)} web process: p50 {q50:.1f} ms, p95 {q95:.1f} ms, ratio p95 one/two {q95 / p95:.2f}"
