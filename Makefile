@@ -48,3 +48,4 @@ bench: $(STAMP)
 	$(LOCAL_KEY) $(PY) bench/captions.py ../shared/eval-dev
 	$(LOCAL_KEY) $(PY) bench/summary.py ../shared/eval-dev
 	$(LOCAL_KEY) DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} $(PY) bench/late_join.py
+	$(LOCAL_KEY) $(PY) bench/signaling.py

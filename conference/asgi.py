@@ -6,15 +6,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "conference.settings")
 # Set up Django (apps, models) before importing anything that touches models.
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from accounts.websocket_auth import DeferredAuthMiddlewareStack  # noqa: E402
 from rooms.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # The user is loaded by the consumer with its room, in one database call (accounts.websocket_auth).
+        "websocket": AllowedHostsOriginValidator(
+            DeferredAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
     }
 )

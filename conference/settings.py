@@ -61,6 +61,9 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 _ssl_header = envlist("SECURE_PROXY_SSL_HEADER")
 SECURE_PROXY_SSL_HEADER = (_ssl_header[0], _ssl_header[1]) if len(_ssl_header) == 2 else None
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "False")
+# Sessions in Redis in front of the database (accounts/sessions.py): a WebSocket handshake reads its
+# session from the cache.
+SESSION_ENGINE = os.getenv("SESSION_ENGINE", "accounts.sessions")
 # Cookies only over HTTPS, unless DEBUG (make run serves http://localhost).
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES", str(not DEBUG))
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0")  # 31536000 in production, once HTTPS works
@@ -154,6 +157,17 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+elif DATABASES["default"]["ENGINE"].endswith("postgresql") and envbool("DATABASE_POOL", "True"):
+    # A pool per process: a new PostgreSQL connection per database_sync_to_async call cost the
+    # WebSocket handshake two connections (~5 ms of its single database thread, bench/signaling.py).
+    # Health checks: a connection the server dropped (restart, fault) is replaced, not handed out.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": envint("DATABASE_POOL_MAX", "10"),
+        "timeout": 10.0,  # seconds to wait for a free connection: bounded, then an error
+        "max_idle": 60.0,
+    }
 # The test database's name, always explicit: the live-server process of browser tests derives its
 # database from it. TEST_DATABASE_NAME lets several test runs share one PostgreSQL server.
 DATABASES["default"]["TEST"] = {

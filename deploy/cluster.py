@@ -3,7 +3,7 @@ SFU workers, several transcribers, a Celery worker and Celery beat, all on one R
 database. The processes find each other only through Redis and the database, exactly as on many
 machines; only the addresses differ.
 
-    .venv/bin/python deploy/cluster.py --port 8080 [--webs 2 --sfus 2 --transcribers 2]
+    .venv/bin/python deploy/cluster.py --port 8080 [--webs 2 --sfus 2 --transcribers 2] [--no-celery]
 
 Needs DATABASE_URL (PostgreSQL: several processes write at once) and a Redis (REDIS_URL, default
 127.0.0.1:6379); runs migrations first. Prints one line `cluster ready: {json}` with each process's
@@ -70,8 +70,10 @@ def wait_for_port(port: int, timeout: float) -> bool:
 
 
 class Cluster:
-    def __init__(self, *, port: int, webs: int, sfus: int, transcribers: int, run_dir: Path) -> None:
-        self.port, self.run_dir = port, run_dir
+    def __init__(
+        self, *, port: int, webs: int, sfus: int, transcribers: int, run_dir: Path, celery: bool = True
+    ) -> None:
+        self.port, self.run_dir, self.celery = port, run_dir, celery
         for old in run_dir.glob("*.log"):
             old.unlink()  # a fresh log per run: readiness is read from it
         self.counts = {"web": webs, "sfu": sfus, "transcriber": transcribers}
@@ -117,10 +119,11 @@ class Cluster:
             self.spawn(f"sfu-{i}", [PY, "manage.py", "runsfu", "--worker-id", f"sfu-{i}-{os.getpid()}"])
         for i in range(1, self.counts["transcriber"] + 1):
             self.spawn(f"transcriber-{i}", [PY, "manage.py", "runtranscriber"])
-        celery = [PY, "-m", "celery", "-A", "conference"]
-        self.spawn("celery", [*celery, "worker", "--loglevel=INFO", "--concurrency=1"])
-        schedule = str(self.run_dir / "celerybeat-schedule")
-        self.spawn("beat", [*celery, "beat", "--loglevel=INFO", "--schedule", schedule])
+        if self.celery:
+            celery = [PY, "-m", "celery", "-A", "conference"]
+            self.spawn("celery", [*celery, "worker", "--loglevel=INFO", "--concurrency=1"])
+            schedule = str(self.run_dir / "celerybeat-schedule")
+            self.spawn("beat", [*celery, "beat", "--loglevel=INFO", "--schedule", schedule])
         upstreams = " ".join(f"127.0.0.1:{p}" for n, p in self.ports.items() if n.startswith("web-"))
         caddyfile = self.run_dir / "Caddyfile"
         health = os.environ.get("CLUSTER_HEALTH_URI", "/healthz")
@@ -168,6 +171,9 @@ def main() -> int:
     parser.add_argument("--webs", type=int, default=2)
     parser.add_argument("--sfus", type=int, default=2)
     parser.add_argument("--transcribers", type=int, default=2)
+    parser.add_argument(
+        "--no-celery", dest="celery", action="store_false", help="no Celery worker and beat (benchmarks)"
+    )
     parser.add_argument("--run-dir", type=Path, default=ROOT / ".run" / "cluster")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -175,7 +181,12 @@ def main() -> int:
         return 2
     args.run_dir.mkdir(parents=True, exist_ok=True)
     cluster = Cluster(
-        port=args.port, webs=args.webs, sfus=args.sfus, transcribers=args.transcribers, run_dir=args.run_dir
+        port=args.port,
+        webs=args.webs,
+        sfus=args.sfus,
+        transcribers=args.transcribers,
+        run_dir=args.run_dir,
+        celery=args.celery,
     )
     stopping = False
 

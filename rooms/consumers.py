@@ -22,6 +22,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from accounts.websocket_auth import resolve_user
 from conference import logs, protocol, turn
 from conference.errors import error_text
 from conference.middleware import request_id_from
@@ -81,14 +82,7 @@ class RoomConsumer(ModerationMixin, MediaMixin, AsyncWebsocketConsumer):
         self.strikes = 0
         self.presence = PresenceBeat()
         self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST, time.monotonic())
-        slug = self.scope["url_route"]["kwargs"]["slug"]
-        user = self.scope.get("user")
-        session = self.scope.get("session") or {}
-        self.guest_name = (
-            session.get("guest_name", "") if not getattr(user, "is_authenticated", False) else ""
-        )
-        self.guest_key = session.get("guest_key", "")
-        room = await database_sync_to_async(selectors.room_to_enter)(slug, user, guest_name=self.guest_name)
+        room = await database_sync_to_async(self.room_to_enter)(self.scope["url_route"]["kwargs"]["slug"])
         if room is None:
             # Refused at the handshake: nothing recorded, nothing joined.
             await self.close()
@@ -97,6 +91,16 @@ class RoomConsumer(ModerationMixin, MediaMixin, AsyncWebsocketConsumer):
         await self.accept()
         metrics.WEBSOCKETS.inc()
         self.counted = True
+
+    def room_to_enter(self, slug: str) -> Room | None:
+        """The handshake's database work, in one call: the user (deferred by the middleware),
+        the session's guest identity and the room."""
+        user = resolve_user(self.scope)
+        session = self.scope.get("session") or {}
+        signed_in = getattr(user, "is_authenticated", False)
+        self.guest_name = session.get("guest_name", "") if not signed_in else ""
+        self.guest_key = session.get("guest_key", "")
+        return selectors.room_to_enter(slug, user, guest_name=self.guest_name)
 
     async def disconnect(self, code: int) -> None:
         p = self.participant

@@ -15,7 +15,8 @@ import logging
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+
+from conference.cache import shared
 
 log = logging.getLogger(__name__)
 
@@ -27,18 +28,18 @@ def key(participant_id: int) -> str:
 
 
 def touch(participant_id: int, channel_name: str) -> None:
-    cache.set(key(participant_id), channel_name, timeout=settings.PRESENCE_TTL_SECONDS)
+    shared().set(key(participant_id), channel_name, timeout=settings.PRESENCE_TTL_SECONDS)
 
 
 def clear(participant_id: int) -> None:
-    cache.delete(key(participant_id))
+    shared().delete(key(participant_id))
 
 
 def absent(participant_ids: list[int]) -> set[int]:
     """The participants no connection vouches for right now."""
     if not participant_ids:
         return set()
-    found = cache.get_many([key(i) for i in participant_ids])
+    found = shared().get_many([key(i) for i in participant_ids])
     return {i for i in participant_ids if key(i) not in found}
 
 
@@ -49,14 +50,16 @@ def confirm_absent(missing: set[int], *, now: float | None = None) -> set[int]:
     may run the next pass).
     """
     now = time.time() if now is None else now
-    before: dict[int, float] = cache.get(SUSPECTS_KEY) or {}
+    before: dict[int, float] = shared().get(SUSPECTS_KEY) or {}
     suspects = {pid: before.get(pid, now) for pid in missing}
-    cache.set(SUSPECTS_KEY, suspects, timeout=max(60.0, 4 * settings.PRESENCE_TTL_SECONDS))
+    shared().set(SUSPECTS_KEY, suspects, timeout=max(60.0, 4 * settings.PRESENCE_TTL_SECONDS))
     return {pid for pid, since in suspects.items() if now - since >= settings.PRESENCE_BEAT_SECONDS}
 
 
 class PresenceBeat:
     """The consumer's heartbeat for its participant: one task, owned, cancelled and awaited."""
+
+    __slots__ = ("task", "participant")  # one per connection: no __dict__
 
     def __init__(self) -> None:
         self.task: asyncio.Task[None] | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Membership, User
 from conference import protocol
@@ -62,9 +62,14 @@ def is_room_host(user: User | None, room: Room) -> bool:
     return room.created_by_id == user.id or is_org_manager(user, room.organization_id)
 
 
-def can_enter_room(user: User | None, room: Room, *, guest_name: str = "") -> bool:
-    """Access rule only (a lock is checked separately, at join)."""
-    if membership(user, room.organization_id) is not None:
+def can_enter_room(
+    user: User | None, room: Room, *, guest_name: str = "", is_member: bool | None = None
+) -> bool:
+    """Access rule only (a lock is checked separately, at join). ``is_member``: whether the user
+    belongs to the room's organization, when the caller read it with the room."""
+    if is_member is None:
+        is_member = membership(user, room.organization_id) is not None
+    if is_member:
         return True
     if room.access == Room.Access.LINK:
         return bool(user is not None and user.is_authenticated) or bool(guest_name)
@@ -72,9 +77,17 @@ def can_enter_room(user: User | None, room: Room, *, guest_name: str = "") -> bo
 
 
 def room_to_enter(slug: str, user: User | None, *, guest_name: str = "") -> Room | None:
-    """The room with this slug if it exists and the user (or named guest) may enter it."""
-    room = Room.objects.filter(slug=slug).first()
-    if room is None or not can_enter_room(user, room, guest_name=guest_name):
+    """The room with this slug if it exists and the user (or named guest) may enter it. One
+    query (the membership read with the room): it runs at every WebSocket handshake."""
+    rooms = Room.objects.filter(slug=slug)
+    signed_in = user is not None and user.is_authenticated
+    if signed_in:
+        mine = Membership.objects.filter(user=user, organization_id=OuterRef("organization_id"))
+        rooms = rooms.annotate(is_member=Exists(mine))
+    room = rooms.first()
+    if room is None:
+        return None
+    if not can_enter_room(user, room, guest_name=guest_name, is_member=signed_in and room.is_member):
         return None
     return room
 

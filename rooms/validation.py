@@ -91,6 +91,8 @@ def parse_client_message(text: str) -> dict[str, Any]:
 class TokenBucket:
     """Per-connection message rate: ``rate`` per second, bursts up to ``burst``."""
 
+    __slots__ = ("rate", "burst", "tokens", "stamp")  # one per connection: no __dict__
+
     def __init__(self, rate: float, burst: int, now: float) -> None:
         self.rate, self.burst = rate, float(burst)
         self.tokens, self.stamp = float(burst), now
