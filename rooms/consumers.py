@@ -26,7 +26,7 @@ from conference import protocol, turn
 from conference.errors import error_text
 from conference.ratelimit import scope_client_ip
 from rooms import moderation, selectors, services
-from rooms.consumer_media import NO_MEDIA_SERVER, MediaMixin
+from rooms.consumer_media import MediaMixin
 from rooms.models import Participant, Room
 from rooms.presence import PresenceBeat
 from rooms.validation import ProtocolError, TokenBucket, parse_client_message
@@ -265,7 +265,8 @@ class RoomConsumer(MediaMixin, AsyncWebsocketConsumer):
             chat=snapshot.chat,
             locked=snapshot.locked,
             ice_servers=turn.ice_servers(who=f"participant-{p.id}"),
-            media_message="" if placed else NO_MEDIA_SERVER,
+            media_message="" if placed else self.media_refusal,
+            media_retry_after=None if placed else self.media_retry_after,
             resume=entry.resume_token,
             removed=snapshot.removed,
         )

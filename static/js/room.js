@@ -262,7 +262,9 @@ const handlers = {
     updateControls();
     showConnected();
     sendMediaState(); // also draws our own tile and the roster
-    if (msg.media === false) return handlers["media-unavailable"]({ message: msg.media_message });
+    if (msg.media === false) {
+      return handlers["media-unavailable"]({ message: msg.media_message, retry_after: msg.media_retry_after });
+    }
     await startPeers("Could not start audio and video");
   },
   "participant-joined"(msg) {
@@ -341,7 +343,12 @@ const handlers = {
     session.closePeers();
     grid.clearRemoteMedia();
     const base = msg.message || "Audio and video are not available right now.";
-    if (session.mediaRetries < 3) {
+    if (typeof msg.retry_after === "number") {
+      // A circuit breaker holds media back and probes again then: keep trying, however long.
+      const seconds = Math.max(2, Math.ceil(msg.retry_after)) + Math.random();
+      status.alert(base);
+      session.scheduleMediaRetry(() => session.signaling.restart(), seconds * 1000);
+    } else if (session.mediaRetries < 3) {
       session.mediaRetries += 1;
       status.alert(`${base} Chat still works. Trying again in 10 s…`);
       session.scheduleMediaRetry(() => session.signaling.restart(), 10000);
