@@ -59,3 +59,11 @@ def summarize_meeting(self, summary_id: int | None = None, meeting_id: int | Non
             services.fail_summary(summary_id=summary_id, reason=f"Gave up after retries: {exc}")
         raise
     return summary.status
+
+
+@shared_task(ignore_result=True, soft_time_limit=settings.SUMMARY_TIME_LIMIT_SECONDS)
+def redo_deferred_summaries() -> list[int]:
+    """Beat task (conference.celery): the model's pass over summaries made while it was out."""
+    from summaries import services
+
+    return services.redo_deferred_summaries()
