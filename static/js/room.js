@@ -52,6 +52,8 @@ const hostPanel = new HostPanel($("host-panel"), {
 });
 const chat = new Chat($("chat-log"));
 const captions = new Captions($("captions"), $("toggle-captions"), $("captions-log"));
+const captionsStatus = $("captions-status");
+let captionsStatusTimer = null;
 
 function send(message) {
   return session.send(message);
@@ -317,6 +319,13 @@ const handlers = {
     probe.captionLog.push(msg);
     if (probe.captionLog.length > 200) probe.captionLog.shift();
     captions.show(msg);
+  },
+  "captions-status"(msg) {
+    // "Captions are unavailable right now." stays until "Captions are back.", which fades.
+    clearTimeout(captionsStatusTimer);
+    captionsStatus.textContent = msg.message;
+    captionsStatus.hidden = false;
+    if (msg.available) captionsStatusTimer = setTimeout(() => (captionsStatus.hidden = true), 8000);
   },
   error(msg) {
     log({ error: msg.code });
