@@ -83,14 +83,12 @@ class AsyncBreaker:
         state = str(getattr(event, "state", ""))
         if state == self.state:
             return
-        self.state = state
+        previous, self.state = self.state, state
         if state == OPEN:
             self.opened_at = time.monotonic()
+            why = "the probe failed" if previous == HALF_OPEN else f"{self.failures} failures in a row"
             logger.warning(
-                "Circuit breaker %s opened after %s failures; next try in %.0f s",
-                name,
-                self.failures,
-                self.reset_seconds,
+                "Circuit breaker %s opened (%s); next try in %.0f s", name, why, self.reset_seconds
             )
         elif state == CLOSED:
             logger.warning("Circuit breaker %s closed: the probe succeeded", name)
@@ -111,11 +109,10 @@ class _LogListener(pybreaker.CircuitBreakerListener):
         new_state: pybreaker.CircuitBreakerState,
     ) -> None:
         if new_state.name == pybreaker.STATE_OPEN:
+            probing = old_state is not None and old_state.name == pybreaker.STATE_HALF_OPEN
+            why = "the probe failed" if probing else f"{cb.fail_max} failures in a row"
             logger.warning(
-                "Circuit breaker %s opened after %s failures; next try in %.0f s",
-                cb.name,
-                cb.fail_max,
-                cb.reset_timeout,
+                "Circuit breaker %s opened (%s); next try in %.0f s", cb.name, why, cb.reset_timeout
             )
         elif new_state.name == pybreaker.STATE_CLOSED:
             logger.warning("Circuit breaker %s closed: the probe succeeded", cb.name)
