@@ -353,10 +353,13 @@ const handlers = {
     grid.clearRemoteMedia();
     const base = msg.message || "Audio and video are not available right now.";
     if (typeof msg.retry_after === "number") {
-      // A circuit breaker holds media back and probes again then: keep trying, however long.
-      const seconds = Math.max(2, Math.ceil(msg.retry_after)) + Math.random();
+      // A circuit breaker holds media back and probes again then: ask again on the same socket
+      // (same participant), however long it takes; not sooner than the server's 5 s restart limit.
+      const seconds = Math.max(5, Math.ceil(msg.retry_after)) + Math.random();
       status.alert(base);
-      session.scheduleMediaRetry(() => session.signaling.restart(), seconds * 1000);
+      session.scheduleMediaRetry(() => {
+        if (!send({ type: "media-restart-request" })) session.signaling.restart();
+      }, seconds * 1000);
     } else if (session.mediaRetries < 3) {
       session.mediaRetries += 1;
       status.alert(`${base} Chat still works. Trying again in 10 s…`);
