@@ -81,12 +81,12 @@ class SfuBreakerTestCase(ConsumerTestCase):
                 return answers
         self.fail("the SFU breaker did not open")
 
-    async def media_back_after_retry(self, user: Any, first: dict[str, Any]) -> dict[str, Any]:
-        """What the page does on `media_retry_after`: wait, reconnect with its resume token, join."""
+    async def media_back_after_retry(self, c: WebsocketCommunicator, first: dict[str, Any]) -> dict[str, Any]:
+        """What the page does on `media_retry_after`: wait, then ask again on the same socket."""
         self.assertGreater(first["media_retry_after"], 0)
         await asyncio.sleep(max(first["media_retry_after"], RESET) + 0.2)
-        _, again, _ = await self.join(user, resume=first["resume"])
-        return again
+        await c.send_to(text_data=json.dumps(protocol.client_media_restart_request()))
+        return await self.receive_type(c, "media-restart")
 
     @closing
     async def test_redis_stopped_opens_the_breaker_joins_answer_at_once_and_media_comes_back(self) -> None:
@@ -101,16 +101,14 @@ class SfuBreakerTestCase(ConsumerTestCase):
             for joined in answers:  # every refused join says so in the breaker's words
                 self.assertEqual((joined["media"], joined["media_message"]), (False, BREAKER_OPEN))
             # Open: the next join (bob's page retrying) does not even try Redis.
-            _, bob, took = await self.join(self.bob, resume=answers[0]["resume"])
+            c, bob, took = await self.join(self.bob, resume=answers[0]["resume"])
             self.assertEqual((bob["media"], bob["media_message"]), (False, BREAKER_OPEN))
             self.assertLess(took, 0.5)
             self.assertEqual(bob["participant"]["id"], answers[0]["participant"]["id"])  # same place
 
             await asyncio.to_thread(self.redis.start)  # a new, empty Redis on the same port
             await asyncio.sleep(3 * BREAKER["SFU_HEARTBEAT_SECONDS"])  # the worker's beat is back
-            again = await self.media_back_after_retry(self.bob, bob)
-            self.assertTrue(again["media"], again)
-            self.assertEqual(again["participant"]["id"], bob["participant"]["id"])
+            await self.media_back_after_retry(c, bob)
             self.assertEqual((await self.sfu_join())["participant"], bob["participant"]["id"])
             self.assertFalse(async_breaker("sfu").is_open)
         finally:
@@ -130,13 +128,12 @@ class SfuBreakerTestCase(ConsumerTestCase):
                 answers = await self.open_breaker([self.bob, self.charlie])
                 # Each try costs at most the timeout (1 s) with some slack for a loaded machine.
                 self.assertLess(time.monotonic() - started, len(answers) * 2.5)
-                _, bob, took = await self.join(self.bob, resume=answers[0]["resume"])
+                c, bob, took = await self.join(self.bob, resume=answers[0]["resume"])
                 self.assertEqual((bob["media"], bob["media_message"]), (False, BREAKER_OPEN))
                 self.assertLess(took, 0.5)
             finally:
                 os.kill(pid, signal.SIGCONT)
-            again = await self.media_back_after_retry(self.bob, bob)
-            self.assertTrue(again["media"], again)
+            await self.media_back_after_retry(c, bob)
             self.assertFalse(async_breaker("sfu").is_open)
         finally:
             await beat.stop()
