@@ -5,6 +5,7 @@ made meanwhile by the extractor, marked, and redone by the beat task once the br
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 
@@ -29,6 +30,7 @@ class LlmBreakerTestCase(BaseTestCase):
         super().setUp()
         self.good_model = settings.LLM_MODEL_PATH
         folder = tempfile.mkdtemp(prefix="brk-llm-")
+        self.addCleanup(shutil.rmtree, folder, True)
         self.path = os.path.join(folder, "model.gguf")
         with open(self.path, "wb") as f:
             f.write(os.urandom(4096))  # not a GGUF file: llama.cpp refuses it
