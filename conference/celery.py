@@ -39,6 +39,11 @@ def housekeeping(sender: Celery, **kwargs: object) -> None:
         sender.signature("rooms.tasks.reap_absent_participants"),
         name="end participants whose connection is gone",
     )
+    sender.add_periodic_task(
+        settings.SUMMARY_RETRY_SECONDS,
+        sender.signature("summaries.tasks.redo_deferred_summaries"),
+        name="redo summaries made while the model was out",
+    )
 
 
 @signals.setup_logging.connect

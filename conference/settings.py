@@ -366,7 +366,7 @@ SFU_WORKER_TTL_SECONDS = envfloat("SFU_WORKER_TTL_SECONDS", "3")
 SFU_PLI_MIN_INTERVAL = envfloat("SFU_PLI_MIN_INTERVAL", "0.33")
 SFU_REPLY_TIMEOUT_SECONDS = envfloat("SFU_REPLY_TIMEOUT_SECONDS", "10")
 # Makes the audio tap of each speaker who has captions (loaded by runsfu; sfu never imports transcripts).
-SFU_AUDIO_TAP_FACTORY = "transcripts.live.make_audio_tap"
+SFU_AUDIO_TAP_FACTORY = "transcripts.captions_breaker.make_audio_tap"  # behind the captions breaker
 # Limits no single client can get past (docs/sfu-limits.md says what a person sees at each one).
 SFU_MAX_PARTICIPANTS_PER_MEETING = envint("SFU_MAX_PARTICIPANTS_PER_MEETING", "50")
 SFU_MAX_PUBLISHERS_PER_MEETING = envint("SFU_MAX_PUBLISHERS_PER_MEETING", "12")
@@ -448,3 +448,16 @@ READINESS_CHECKS = [
     "sfu.health.check_sfu_workers",
 ]
 HEALTH_CHECK_TIMEOUT = envfloat("HEALTH_CHECK_TIMEOUT", "2")
+
+# Circuit breakers (conference/breakers.py): failures in a row that open one, seconds before it probes.
+BREAKER_SFU_FAILURES = envint("BREAKER_SFU_FAILURES", "3")  # placement + commands, per web process
+BREAKER_SFU_RESET_SECONDS = envfloat("BREAKER_SFU_RESET_SECONDS", "10")
+BREAKER_SFU_TIMEOUT_SECONDS = envfloat("BREAKER_SFU_TIMEOUT_SECONDS", "3")  # slower counts as failed
+BREAKER_CAPTIONS_FAILURES = envint("BREAKER_CAPTIONS_FAILURES", "3")  # transcription queue, per SFU
+BREAKER_CAPTIONS_RESET_SECONDS = envfloat("BREAKER_CAPTIONS_RESET_SECONDS", "10")
+BREAKER_LLM_FAILURES = envint("BREAKER_LLM_FAILURES", "2")  # the summary model, per Celery process
+BREAKER_LLM_RESET_SECONDS = envfloat("BREAKER_LLM_RESET_SECONDS", "300")
+SUMMARY_RETRY_SECONDS = envfloat("SUMMARY_RETRY_SECONDS", "60")  # beat: redo summaries made without it
+# Transcribers announce themselves like SFU workers; none alive opens the captions breaker.
+TRANSCRIBER_HEARTBEAT_SECONDS = envfloat("TRANSCRIBER_HEARTBEAT_SECONDS", "1")
+TRANSCRIBER_TTL_SECONDS = envfloat("TRANSCRIBER_TTL_SECONDS", "5")

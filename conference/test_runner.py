@@ -26,12 +26,14 @@ def flush_prefix(prefix: str) -> int:
 class CleanRateLimitsResult:
     """Before every test, forget django-ratelimit's counters: they live in Redis, outside the test
     transaction, and every test client comes from 127.0.0.1, so one test's requests would count
-    against the next one's."""
+    against the next one's. The circuit breakers too (conference.breakers: in the process)."""
 
     def startTest(self, test: unittest.TestCase) -> None:
+        from conference.breakers import reset_breakers
         from conference.testing.base import clear_rate_limits
 
         clear_rate_limits()
+        reset_breakers()
         super().startTest(test)  # type: ignore[misc]
 
 

@@ -14,6 +14,7 @@ from django.conf import settings
 
 from conference import logs, protocol, turn
 from rooms import selectors, services
+from rooms.media_breaker import BREAKER_OPEN, MediaBreakerOpen, guarded
 from rooms.models import Participant, Room
 from rooms.validation import ProtocolError
 from sfu import placement
@@ -35,6 +36,9 @@ class MediaMixin:
     participant: Participant | None
     sfu_worker: str
     media_started_at: float
+    # Why the last join_sfu found no media, and (a breaker is open) when to try again.
+    media_refusal: str = NO_MEDIA_SERVER
+    media_retry_after: float | None = None
     channel_name: str
     channel_layer: Any
 
@@ -48,13 +52,19 @@ class MediaMixin:
         """Place the meeting on a live SFU worker (first placement wins) and join it there.
 
         ``avoid``: a worker that is shutting down (its heartbeat may still be visible). Returns
-        False when no worker is usable (``self.sfu_worker`` is then "").
+        False when no worker is usable (``self.sfu_worker`` is then "", ``media_refusal`` says
+        why in words).
         """
         p = self.participant
         assert p is not None
+        self.media_refusal, self.media_retry_after = NO_MEDIA_SERVER, None
         meeting = await database_sync_to_async(selectors.meeting_of)(p)
         current = meeting.sfu_worker
-        worker = await placement.choose_worker(current=current, avoid=avoid)
+        try:
+            worker = await guarded(lambda: placement.choose_worker(current=current, avoid=avoid))
+        except MediaBreakerOpen as exc:  # Redis down or stalled: chat only, at once
+            self.media_refusal, self.media_retry_after = BREAKER_OPEN, exc.retry_after
+            worker = None
         if worker is not None and worker != current:
             worker = await database_sync_to_async(services.place_meeting)(
                 meeting=meeting, worker_id=worker, replacing=current
@@ -79,7 +89,9 @@ class MediaMixin:
         )
         try:
             await self.to_sfu(join)
-        except ProtocolError:  # the worker's channel is full: no media for now, chat goes on
+        except ProtocolError as exc:  # the worker's channel is full, or the breaker: chat goes on
+            if exc.code == "media-unavailable":
+                self.media_refusal, self.media_retry_after = BREAKER_OPEN, self.media_retry_after or 1.0
             self.sfu_worker = ""
             await worker_watch().discard(self.channel_name)
             return False
@@ -94,8 +106,16 @@ class MediaMixin:
                     "media-unavailable", "No media server is available for this meeting right now."
                 )
             return
+        channel = protocol.sfu_channel(self.sfu_worker)
         try:
-            await self.channel_layer.send(protocol.sfu_channel(self.sfu_worker), dict(message))
+            await guarded(lambda: self.channel_layer.send(channel, dict(message)))
+        except MediaBreakerOpen as exc:
+            self.media_retry_after = exc.retry_after
+            log.warning(
+                "Dropped %s for SFU worker %s: its breaker is open", message.get("type"), self.sfu_worker
+            )
+            if not quiet:
+                raise ProtocolError("media-unavailable", BREAKER_OPEN) from None
         except ChannelFull:
             log.warning(
                 "SFU worker %s's channel is full: dropped %s for participant %s",
@@ -152,4 +172,8 @@ class MediaMixin:
             servers = turn.ice_servers(who=f"participant-{self.participant.id}")
             await self.send_json(protocol.server_media_restart(message=message, ice_servers=servers))
         else:
-            await self.send_json(protocol.server_media_unavailable(message=NO_MEDIA_SERVER))
+            await self.send_json(
+                protocol.server_media_unavailable(
+                    message=self.media_refusal, retry_after=self.media_retry_after
+                )
+            )

@@ -28,7 +28,7 @@ from conference.errors import error_text
 from conference.middleware import request_id_from
 from conference.ratelimit import scope_client_ip
 from rooms import metrics, moderation, selectors, services
-from rooms.consumer_media import NO_MEDIA_SERVER, MediaMixin
+from rooms.consumer_media import MediaMixin
 from rooms.consumer_moderation import ModerationMixin
 from rooms.models import Participant, Room
 from rooms.presence import PresenceBeat
@@ -284,7 +284,8 @@ class RoomConsumer(ModerationMixin, MediaMixin, AsyncWebsocketConsumer):
             chat=snapshot.chat,
             locked=snapshot.locked,
             ice_servers=turn.ice_servers(who=f"participant-{p.id}"),
-            media_message="" if placed else NO_MEDIA_SERVER,
+            media_message="" if placed else self.media_refusal,
+            media_retry_after=None if placed else self.media_retry_after,
             resume=entry.resume_token,
             removed=snapshot.removed,
         )

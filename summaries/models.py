@@ -25,6 +25,8 @@ class Summary(models.Model):
     # [{"owner": str, "task": str, "due": str|None, "segments": [segment ids]}]
     action_items = models.JSONField(default=list, blank=True)
     model_name = models.CharField(max_length=200, blank=True)
+    # The model was out (summaries.llm_breaker): the extractor's alone, until the beat task redoes it.
+    model_deferred = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     emailed_at = models.DateTimeField(null=True, blank=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
+
 from accounts.models import User
 from rooms.models import Meeting
 from rooms.selectors import is_room_host
@@ -31,6 +33,14 @@ def downloadable_summary(meeting: Meeting) -> Summary | None:
 def is_busy(summary: Summary | None) -> bool:
     """Queued or running: the page refreshes itself and the button waits."""
     return summary is not None and summary.status in (Summary.Status.QUEUED, Summary.Status.RUNNING)
+
+
+def deferred_summary_ids(*, limit: int) -> list[int]:
+    """Summaries made without the model (summaries.llm_breaker) that are their meeting's latest
+    version, oldest first."""
+    newer = Summary.objects.filter(meeting=OuterRef("meeting"), version__gt=OuterRef("version"))
+    rows = Summary.objects.filter(status=Summary.Status.DONE, model_deferred=True).exclude(Exists(newer))
+    return list(rows.order_by("updated_at", "pk").values_list("pk", flat=True)[:limit])
 
 
 def meeting_input(meeting: Meeting) -> tuple[list[SegmentIn], list[str]]:

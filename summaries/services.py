@@ -121,6 +121,7 @@ def run_summary(*, summary_id: int) -> Summary:
         decisions=result["decisions"],
         action_items=result["action_items"],
         model_name=result["model_name"],
+        model_deferred=result["model_deferred"],
     )
     if email_summary(summary_id=summary.id):
         summary.refresh_from_db()
@@ -133,6 +134,34 @@ def _finish(row: Summary, **fields: object) -> Summary:
     cache.delete(f"summary-starts:{row.pk}")
     row.refresh_from_db()
     return row
+
+
+def redo_deferred_summaries(*, limit: int = 3) -> list[int]:
+    """Beat task: run the model on summaries made without it (summaries.llm_breaker), updating
+    each in place (same version: its content gets better, its history does not change). Stops at
+    the first that is deferred again (the breaker is still open: the next run tries again)."""
+    redone: list[int] = []
+    for summary_id in selectors.deferred_summary_ids(limit=limit):
+        summary = Summary.objects.select_related("meeting").get(pk=summary_id)
+        segs, names = selectors.meeting_input(summary.meeting)
+        result = summarize(segs, names, deadline=time.monotonic() + 0.6 * settings.SUMMARY_TIME_LIMIT_SECONDS)
+        if result["model_deferred"]:
+            break
+        with transaction.atomic():
+            updated = Summary.objects.filter(
+                pk=summary_id, status=Summary.Status.DONE, model_deferred=True
+            ).update(
+                summary=result["summary"],
+                decisions=result["decisions"],
+                action_items=result["action_items"],
+                model_name=result["model_name"],
+                model_deferred=False,
+                updated_at=timezone.now(),
+            )
+        if updated:
+            logger.info("summary %s redone with the model", summary_id)
+            redone.append(summary_id)
+    return redone
 
 
 def fail_summary(*, summary_id: int, reason: str) -> None:

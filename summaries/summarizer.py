@@ -20,6 +20,7 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 
+from summaries import llm_breaker
 from summaries.extract import (
     ActionItem,
     SegmentIn,
@@ -69,6 +70,7 @@ class Result(TypedDict):
     decisions: list[str]
     action_items: list[ActionItem]
     model_name: str
+    model_deferred: bool  # the model was out (its breaker open, or it failed): the extractor's alone
 
 
 @dataclass
@@ -282,53 +284,76 @@ def summarize(
     items = list(base["action_items"])
     use_model = llm_enabled() if use_model is None else use_model
     name = ""
+    deferred = False
     if use_model and segments:
-        llm = get_engine()
-        name = model_name()
-        max_tokens = settings.LLM_MAX_TOKENS
-        budget = max(200, settings.LLM_CONTEXT - max_tokens - PROMPT_OVERHEAD_TOKENS - 64)
-        lines = [f"{s['speaker'].split()[0]}: {s['text']}" for s in segments]
-        import llama_cpp
-
-        extra_sentences: list[str] = []
-        # The model is an extra over the extractor: it gets a time budget, and the chunks with the
-        # most commitments and requests go first so that the budget is spent where it may help.
-        stop_at = time.monotonic() + model_budget_seconds()
-        if deadline is not None:
-            stop_at = min(stop_at, deadline)
-        chunks = chunk_lines(llm, lines, budget)
-        cues = [sum(has_task_cue(lines[i]) for i in c) for c in chunks]
-        order = sorted(range(len(chunks)), key=lambda k: (-cues[k], k))
-        started = time.monotonic()
-        for k in order:
-            chunk = chunks[k]
-            now = time.monotonic()
-            per_chunk = (now - started) / stats.chunks if stats.chunks else 0.0
-            if now + per_chunk > stop_at:  # it would not finish within the budget
-                stats.skipped_chunks += 1
-                continue
-            stats.ran.append(k)
-            chunk_segs = [segments[i] for i in chunk]
-            llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
-            answer = _ask(llm, "\n".join(lines[i] for i in chunk), max_tokens)
-            stats.add_perf(llm)
-            stats.chunks += 1
-            words_said = set().union(*(content(s["text"]) for s in chunk_segs))
-            raw_items = answer.get("action_items") if isinstance(answer.get("action_items"), list) else []
-            items += ground_model_items(raw_items, chunk_segs, participants, items)
-            extra_sentences += ground_sentences(
-                answer.get("summary"), words_said, summary_parts + extra_sentences, 1
-            )
-            decisions += ground_sentences(answer.get("decisions"), words_said, decisions, 2)
-        if stats.skipped_chunks:
-            stats.notes.append(f"model skipped {stats.skipped_chunks} chunk(s): time budget")
-        summary_parts += extra_sentences
+        added = llm_breaker.guarded(
+            lambda: _model_pass(segments, participants, summary_parts, decisions, items, stats, deadline)
+        )
+        if added is None:
+            deferred = True
+        else:
+            summary_parts, decisions, items = added
+            name = model_name()
     return {
         "summary": "\n".join(p for p in summary_parts if p).strip(),
         "decisions": decisions,
         "action_items": items,
         "model_name": name or "extractor",
+        "model_deferred": deferred,
     }
+
+
+def _model_pass(
+    segments: list[SegmentIn],
+    participants: list[str],
+    summary_parts: list[str],
+    decisions: list[str],
+    items: list[ActionItem],
+    stats: Stats,
+    deadline: float | None,
+) -> tuple[list[str], list[str], list[ActionItem]]:
+    """The model's additions to the extractor's result (new lists; any error leaves them out)."""
+    summary_parts, decisions, items = list(summary_parts), list(decisions), list(items)
+    llm = get_engine()
+    max_tokens = settings.LLM_MAX_TOKENS
+    budget = max(200, settings.LLM_CONTEXT - max_tokens - PROMPT_OVERHEAD_TOKENS - 64)
+    lines = [f"{s['speaker'].split()[0]}: {s['text']}" for s in segments]
+    import llama_cpp
+
+    extra_sentences: list[str] = []
+    # The model is an extra over the extractor: it gets a time budget, and the chunks with the
+    # most commitments and requests go first so that the budget is spent where it may help.
+    stop_at = time.monotonic() + model_budget_seconds()
+    if deadline is not None:
+        stop_at = min(stop_at, deadline)
+    chunks = chunk_lines(llm, lines, budget)
+    cues = [sum(has_task_cue(lines[i]) for i in c) for c in chunks]
+    order = sorted(range(len(chunks)), key=lambda k: (-cues[k], k))
+    started = time.monotonic()
+    for k in order:
+        chunk = chunks[k]
+        now = time.monotonic()
+        per_chunk = (now - started) / stats.chunks if stats.chunks else 0.0
+        if now + per_chunk > stop_at:  # it would not finish within the budget
+            stats.skipped_chunks += 1
+            continue
+        stats.ran.append(k)
+        chunk_segs = [segments[i] for i in chunk]
+        llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
+        answer = _ask(llm, "\n".join(lines[i] for i in chunk), max_tokens)
+        stats.add_perf(llm)
+        stats.chunks += 1
+        words_said = set().union(*(content(s["text"]) for s in chunk_segs))
+        raw_items = answer.get("action_items") if isinstance(answer.get("action_items"), list) else []
+        items += ground_model_items(raw_items, chunk_segs, participants, items)
+        extra_sentences += ground_sentences(
+            answer.get("summary"), words_said, summary_parts + extra_sentences, 1
+        )
+        decisions += ground_sentences(answer.get("decisions"), words_said, decisions, 2)
+    if stats.skipped_chunks:
+        stats.notes.append(f"model skipped {stats.skipped_chunks} chunk(s): time budget")
+    summary_parts += extra_sentences
+    return summary_parts, decisions, items
 
 
 def as_public(result: Result) -> dict[str, Any]:

@@ -84,3 +84,11 @@ def _observe(started: float, outcome: str, failure: str, summary_id: int) -> Non
     if failure:
         metrics.SUMMARY_FAILURES.labels(failure).inc()
     logger.info("Summary %s finished: %s in %.1f s", summary_id, outcome, seconds)
+
+
+@shared_task(ignore_result=True, soft_time_limit=settings.SUMMARY_TIME_LIMIT_SECONDS)
+def redo_deferred_summaries() -> list[int]:
+    """Beat task (conference.celery): the model's pass over summaries made while it was out."""
+    from summaries import services
+
+    return services.redo_deferred_summaries()

@@ -3,7 +3,8 @@
 The SFU worker calls ``feed`` with every RTP payload on its event loop, so ``feed`` only decodes
 (about 60 us per 20 ms packet), measures energy and cuts utterances; Whisper runs in the
 transcription workers (``runtranscriber``). Requests leave through a queue drained by the tap's
-own task: interim requests are dropped when the queue backs up, final ones never are.
+own task: interim requests are dropped when the queue backs up, final ones never are (except while
+the captions breaker is open: transcripts.captions_breaker).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from conference.protocol import TRANSCRIBE_CHANNEL, TranscribeRequest, transcrib
 
 if TYPE_CHECKING:
     from sfu.taps import AudioTapContext  # noqa: F401
+    from transcripts.captions_breaker import CaptionsGate
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ class AudioTap:
         channel: str = TRANSCRIBE_CHANNEL,
         speech_dbfs: float = SPEECH_DBFS,
         source: str = "",
+        gate: CaptionsGate | None = None,
     ) -> None:
         self.meeting = meeting
         self.source = source  # the SFU worker's id: the flush counts this worker's finals only
@@ -111,9 +114,14 @@ class AudioTap:
         self.finals_failed = 0
         self.interims_sent = 0
         self.interims_dropped = 0
+        self.finals_dropped = 0  # not sent: the captions breaker was open
+        # The SFU's captions breaker (None: always send, as in tests that feed a tap directly).
+        self._gate = gate
+        if gate is not None:
+            gate.register(room)
 
     @classmethod
-    def from_context(cls, ctx: Any) -> AudioTap:
+    def from_context(cls, ctx: Any, gate: CaptionsGate | None = None) -> AudioTap:
         return cls(
             meeting=ctx.meeting,
             room=ctx.room,
@@ -122,6 +130,7 @@ class AudioTap:
             meeting_started_at=ctx.meeting_started_at,
             send=ctx.send,
             source=getattr(ctx, "source", ""),
+            gate=gate,
         )
 
     # -- called by the SFU, on its loop -------------------------------------------------------
@@ -201,6 +210,8 @@ class AudioTap:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._watchdog
                 self._watchdog = None
+            if self._gate is not None:
+                self._gate.unregister(self.room)
         return self.finals_sent
 
     # -- segmentation ---------------------------------------------------------------------------
@@ -309,7 +320,21 @@ class AudioTap:
 
     # -- sending --------------------------------------------------------------------------------
 
+    def _gate_open(self, request: TranscribeRequest) -> bool:
+        """The breaker is open: drop the request (counted), do not queue it."""
+        if self._gate is None or not self._gate.open:
+            return False
+        if request["final"]:
+            self.finals_dropped += 1
+        else:
+            self.interims_dropped += 1
+        return True
+
     def _enqueue(self, request: TranscribeRequest) -> None:
+        if self._gate_open(request):
+            if not request["final"]:
+                self._interim_pending -= 1
+            return
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(
                 self._sender(), name=f"caption-tap-{self.participant}"
@@ -321,9 +346,12 @@ class AudioTap:
             request = await self._queue.get()
             try:
                 if request["final"]:
-                    await self._send_final(request)
+                    if not self._gate_open(request):
+                        await self._send_final(request)
                 else:
                     self._interim_pending -= 1
+                    if self._gate_open(request):
+                        continue
                     if request["utterance"] != self._utt_id or not self._in_speech:
                         continue  # its final is queued behind it: the interim would only flicker
                     request["sent_at"] = time.time()
@@ -332,6 +360,8 @@ class AudioTap:
                         self.interims_sent += 1
                     except Exception as exc:  # an interim is worth nothing a second later
                         logger.warning("Interim caption request lost: %s", exc)
+                        if self._gate is not None:
+                            await self._gate.failed(exc)
             finally:
                 self._queue.task_done()
 
@@ -344,6 +374,10 @@ class AudioTap:
                 raise
             except Exception as exc:
                 logger.warning("Final caption request not sent (attempt %s): %s", attempt + 1, exc)
+                if self._gate is not None:
+                    await self._gate.failed(exc)
+                    if self._gate_open(request):
+                        return  # the breaker opened meanwhile: dropped, not retried
                 await asyncio.sleep(0.2 * (attempt + 1))
             else:
                 self.finals_sent += 1
@@ -354,5 +388,6 @@ class AudioTap:
 
 
 def make_audio_tap(ctx: Any) -> AudioTap:
-    """The SFU's factory: a tap for one participant's audio (ctx: sfu.taps.AudioTapContext)."""
+    """A tap for one participant's audio (ctx: sfu.taps.AudioTapContext), without a breaker; the
+    SFU's factory is transcripts.captions_breaker.make_audio_tap."""
     return AudioTap.from_context(ctx)

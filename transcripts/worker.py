@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
 import time
 from typing import Any
 
@@ -20,6 +23,7 @@ from conference.protocol import TRANSCRIBE_CHANNEL, room_caption, room_group
 from conference.workers import describe, serve
 from transcripts import metrics, services
 from transcripts.engine import Engine, join_text, pcm16_to_float
+from transcripts.heartbeat import TranscriberHeartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +66,15 @@ class Transcriber:
         self._finalized: dict[str, None] = {}  # recent final utterances, oldest first
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Handle messages until ``stop`` is set (the current one is finished first)."""
+        """Handle messages until ``stop`` is set (the current one is finished first), announced
+        by a heartbeat in Redis meanwhile (the SFUs' captions breaker looks for one)."""
+        beat = TranscriberHeartbeat(f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}")
+        await beat.start()
         logger.info("Transcriber ready (listening on %r)", self.channel)
-        await serve(self.channel, self.handle, stop, layer=self.layer)
+        try:
+            await serve(self.channel, self.handle, stop, layer=self.layer)
+        finally:
+            await beat.stop()
 
     def count(self, kind: str) -> None:
         self.stats[kind] += 1

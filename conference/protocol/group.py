@@ -22,6 +22,7 @@ __all__ = [
     "RoomUnmuteAllowed",
     "RoomReadmitted",
     "CaptionEvent",
+    "RoomCaptionsStatus",
     "RoomEvent",
     "room_participant_joined",
     "room_participant_left",
@@ -35,7 +36,13 @@ __all__ = [
     "room_unmute_allowed",
     "room_readmitted",
     "room_caption",
+    "room_captions_status",
+    "CAPTIONS_UNAVAILABLE",
+    "CAPTIONS_BACK",
 ]
+
+CAPTIONS_UNAVAILABLE = "Captions are unavailable right now."
+CAPTIONS_BACK = "Captions are back."
 
 
 class RoomParticipantJoined(TypedDict):
@@ -118,6 +125,15 @@ class RoomReadmitted(TypedDict):
     hosts: list[int]
 
 
+class RoomCaptionsStatus(TypedDict):
+    """Sent by an SFU worker when its transcription-queue breaker opens (captions stop) or closes
+    (they come back), to each room with a captioned speaker on that worker."""
+
+    type: Literal["room.captions_status"]
+    available: bool
+    message: str
+
+
 class CaptionEvent(TypedDict):
     """Sent by a transcription worker; consumers forward it as ServerCaption."""
 
@@ -144,6 +160,7 @@ RoomEvent = (
     | RoomUnmuteAllowed
     | RoomReadmitted
     | CaptionEvent
+    | RoomCaptionsStatus
 )
 
 
@@ -209,4 +226,12 @@ def room_caption(
         "utterance": utterance,
         "start": start,
         "end": end,
+    }
+
+
+def room_captions_status(*, available: bool) -> RoomCaptionsStatus:
+    return {
+        "type": "room.captions_status",
+        "available": available,
+        "message": CAPTIONS_BACK if available else CAPTIONS_UNAVAILABLE,
     }

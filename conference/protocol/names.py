@@ -7,6 +7,7 @@ __all__ = [
     "sfu_channel",
     "TRANSCRIBE_CHANNEL",
     "SFU_HEARTBEAT_KEY",
+    "TRANSCRIBER_HEARTBEAT_KEY",
 ]
 
 
@@ -24,3 +25,5 @@ TRANSCRIBE_CHANNEL = "transcribe"  # shared by all transcription workers (compet
 
 # Redis keys (under settings.REDIS_PREFIX) where SFU workers announce themselves.
 SFU_HEARTBEAT_KEY = "sfu:worker:"  # + worker id -> JSON SfuHeartbeat, with a TTL
+# ... and where transcription workers do (their absence opens the SFU's captions breaker).
+TRANSCRIBER_HEARTBEAT_KEY = "transcriber:worker:"  # + worker id -> JSON TranscriberHeartbeat, with a TTL

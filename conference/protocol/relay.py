@@ -14,6 +14,7 @@ from typing import Any
 from conference.protocol import server as s
 from conference.protocol.group import (
     CaptionEvent,
+    RoomCaptionsStatus,
     RoomChat,
     RoomMediaState,
     RoomMute,
@@ -67,6 +68,10 @@ def _caption(e: CaptionEvent, me: Me) -> s.ServerCaption:
     )
 
 
+def _captions_status(e: RoomCaptionsStatus, me: Me) -> s.ServerCaptionsStatus:
+    return s.server_captions_status(available=e["available"], message=e["message"])
+
+
 def _mute(e: RoomMute, me: Me) -> s.ServerMutedByHost | None:
     return s.server_muted_by_host(by=e["by"]) if e["target"] == me else None
 
@@ -106,6 +111,7 @@ RELAY: dict[str, Callable[[Any, Me], s.ServerMessage | None]] = {
     "room.media_state": _media_state,
     "room.state": _room_state,
     "room.caption": _caption,
+    "room.captions_status": _captions_status,
     "room.mute": _mute,
     "room.unmute_request": _unmute_request,
     "room.unmute_allowed": _unmute_allowed,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from django.conf import settings
 
@@ -34,6 +34,7 @@ __all__ = [
     "ServerError",
     "ServerSfuUnavailable",
     "ServerMediaRestart",
+    "ServerCaptionsStatus",
     "ServerMessage",
     "server_joined",
     "server_participant_joined",
@@ -52,6 +53,7 @@ __all__ = [
     "server_error",
     "server_media_unavailable",
     "server_media_restart",
+    "server_captions_status",
     "CLOSE_NOT_ALLOWED",
     "CLOSE_NOT_FOUND",
     "CLOSE_LOCKED",
@@ -86,6 +88,8 @@ class ServerJoined(TypedDict):
     ice_servers: list[dict[str, Any]]
     media: bool
     media_message: str  # "" when media is True
+    # Media is held back by a circuit breaker: it probes again in this many seconds (retry then).
+    media_retry_after: NotRequired[float]
     resume: str  # send it in the next `join` after a dropped socket: the same participant again
     removed: list[RemovedInfo]  # for hosts: people removed, whom they may let back in ([] for others)
 
@@ -191,6 +195,15 @@ class ServerSfuUnavailable(TypedDict):
 
     type: Literal["media-unavailable"]
     message: str
+    retry_after: NotRequired[float]  # a circuit breaker is open: it probes again in this many seconds
+
+
+class ServerCaptionsStatus(TypedDict):
+    """Captions stopped (the transcription queue's circuit breaker opened) or came back."""
+
+    type: Literal["captions-status"]
+    available: bool
+    message: str  # "Captions are unavailable right now." / "Captions are back."
 
 
 class ServerMediaRestart(TypedDict):
@@ -222,6 +235,7 @@ ServerMessage = (
     | ServerError
     | ServerSfuUnavailable
     | ServerMediaRestart
+    | ServerCaptionsStatus
 )
 
 
@@ -235,9 +249,10 @@ def server_joined(
     media_message: str = "",
     resume: str = "",
     removed: list[RemovedInfo] | None = None,
+    media_retry_after: float | None = None,
 ) -> ServerJoined:
     """``media_message``: why there is no media ("" when the meeting has a media server)."""
-    return {
+    joined: ServerJoined = {
         "type": "joined",
         "participant": participant,
         "participants": participants,
@@ -249,6 +264,9 @@ def server_joined(
         "resume": resume,
         "removed": removed or [],
     }
+    if media_retry_after is not None:
+        joined["media_retry_after"] = round(media_retry_after, 1)
+    return joined
 
 
 def server_participant_joined(*, participant: ParticipantInfo) -> ServerParticipantJoined:
@@ -324,8 +342,15 @@ def server_error(*, code: str, message: str, fatal: bool = False) -> ServerError
     return {"type": "error", "code": code, "message": message, "fatal": fatal}
 
 
-def server_media_unavailable(*, message: str) -> ServerSfuUnavailable:
-    return {"type": "media-unavailable", "message": message}
+def server_media_unavailable(*, message: str, retry_after: float | None = None) -> ServerSfuUnavailable:
+    unavailable: ServerSfuUnavailable = {"type": "media-unavailable", "message": message}
+    if retry_after is not None:
+        unavailable["retry_after"] = round(retry_after, 1)
+    return unavailable
+
+
+def server_captions_status(*, available: bool, message: str) -> ServerCaptionsStatus:
+    return {"type": "captions-status", "available": available, "message": message}
 
 
 def server_media_restart(

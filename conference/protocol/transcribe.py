@@ -8,8 +8,10 @@ from typing import Literal, NotRequired, TypedDict
 __all__ = [
     "TranscribeRequest",
     "TranscribeFlush",
+    "TranscriberHeartbeat",
     "transcribe_request",
     "transcribe_flush",
+    "transcriber_heartbeat",
 ]
 
 
@@ -85,3 +87,14 @@ def transcribe_flush(*, meeting: int, finals: int, source: str = "") -> Transcri
     if source:
         flush["source"] = source
     return flush
+
+
+class TranscriberHeartbeat(TypedDict):
+    """What a transcription worker keeps under TRANSCRIBER_HEARTBEAT_KEY + its id (with a TTL)."""
+
+    worker_id: str
+    started_at: float  # epoch seconds
+
+
+def transcriber_heartbeat(*, worker_id: str, started_at: float) -> TranscriberHeartbeat:
+    return {"worker_id": worker_id, "started_at": started_at}

@@ -52,6 +52,8 @@ const hostPanel = new HostPanel($("host-panel"), {
 });
 const chat = new Chat($("chat-log"));
 const captions = new Captions($("captions"), $("toggle-captions"), $("captions-log"));
+const captionsStatus = $("captions-status");
+let captionsStatusTimer = null;
 
 function send(message) {
   return session.send(message);
@@ -262,7 +264,9 @@ const handlers = {
     updateControls();
     showConnected();
     sendMediaState(); // also draws our own tile and the roster
-    if (msg.media === false) return handlers["media-unavailable"]({ message: msg.media_message });
+    if (msg.media === false) {
+      return handlers["media-unavailable"]({ message: msg.media_message, retry_after: msg.media_retry_after });
+    }
     await startPeers("Could not start audio and video");
   },
   "participant-joined"(msg) {
@@ -316,6 +320,13 @@ const handlers = {
     if (probe.captionLog.length > 200) probe.captionLog.shift();
     captions.show(msg);
   },
+  "captions-status"(msg) {
+    // "Captions are unavailable right now." stays until "Captions are back.", which fades.
+    clearTimeout(captionsStatusTimer);
+    captionsStatus.textContent = msg.message;
+    captionsStatus.hidden = false;
+    if (msg.available) captionsStatusTimer = setTimeout(() => (captionsStatus.hidden = true), 8000);
+  },
   error(msg) {
     log({ error: msg.code });
     // Without peer connections (e.g. in media-unavailable) a media refusal answers a request sent
@@ -341,7 +352,15 @@ const handlers = {
     session.closePeers();
     grid.clearRemoteMedia();
     const base = msg.message || "Audio and video are not available right now.";
-    if (session.mediaRetries < 3) {
+    if (typeof msg.retry_after === "number") {
+      // A circuit breaker holds media back and probes again then: ask again on the same socket
+      // (same participant), however long it takes; not sooner than the server's 5 s restart limit.
+      const seconds = Math.max(5, Math.ceil(msg.retry_after)) + Math.random();
+      status.alert(base);
+      session.scheduleMediaRetry(() => {
+        if (!send({ type: "media-restart-request" })) session.signaling.restart();
+      }, seconds * 1000);
+    } else if (session.mediaRetries < 3) {
       session.mediaRetries += 1;
       status.alert(`${base} Chat still works. Trying again in 10 s…`);
       session.scheduleMediaRetry(() => session.signaling.restart(), 10000);

@@ -107,7 +107,7 @@ class RunSummaryTests(BaseTestCase):
         self.assertEqual(summary.status, Summary.Status.FAILED)
         self.assertIn("KeyError", summary.error)
 
-    def test_missing_model_fails_with_a_reason(self) -> None:
+    def test_missing_model_leaves_the_extractors_summary_marked_for_later(self) -> None:
         meeting = make_meeting(self.room, fixture="clinic_handover")
         summary = Summary.objects.create(meeting=meeting)
         with (
@@ -116,8 +116,10 @@ class RunSummaryTests(BaseTestCase):
             mock.patch("summaries.summarizer._engine", None),
         ):
             summary = summary_services.run_summary(summary_id=summary.id)
-        self.assertEqual(summary.status, Summary.Status.FAILED)
-        self.assertIn("model file not found", summary.error)
+        # The LLM breaker's degraded mode (summaries.llm_breaker): made, marked, redone later.
+        self.assertEqual((summary.status, summary.model_name), (Summary.Status.DONE, "extractor"))
+        self.assertTrue(summary.model_deferred)
+        self.assertTrue(summary.action_items)
 
 
 @NO_MODEL
