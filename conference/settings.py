@@ -157,7 +157,12 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-elif DATABASES["default"]["ENGINE"].endswith("postgresql") and envbool("DATABASE_POOL", "True"):
+elif DATABASES["default"]["ENGINE"].endswith("postgresql") and envbool(
+    # Not in the test runner's own process: it forks the browser tests' live server, and pooled
+    # connections do not survive a fork (the workers it starts as subprocesses do pool).
+    "DATABASE_POOL",
+    "False" if RUNNING_TESTS else "True",
+):
     # A pool per process: a new PostgreSQL connection per database_sync_to_async call cost the
     # WebSocket handshake two connections (~5 ms of its single database thread, bench/signaling.py).
     # Health checks: a connection the server dropped (restart, fault) is replaced, not handed out.
