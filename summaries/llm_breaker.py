@@ -17,6 +17,7 @@ from typing import TypeVar
 import pybreaker
 
 from conference.breakers import sync_breaker
+from summaries import metrics
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -34,4 +35,5 @@ def guarded(call: Callable[[], T]) -> T | None:
         return None  # open: not even tried
     except Exception as exc:  # SoftTimeLimitExceeded too: the extractor's result is kept instead
         log.warning("Summary model failed (%s: %s); the extractor's summary stands", type(exc).__name__, exc)
+        metrics.SUMMARY_FAILURES.labels("model").inc()
         return None

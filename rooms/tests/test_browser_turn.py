@@ -34,24 +34,16 @@ class RelayOnlyMeetingTestCase(BrowserTestCase):
     @classmethod
     def setUpClass(cls) -> None:
         cls.coturn = Coturn().start()  # allows loopback peers: the SFU is on 127.0.0.1 here
+        cls.addClassCleanup(cls.coturn.stop)
         cls.turn_settings = override_settings(
             TURN_URLS=[cls.coturn.url], TURN_SECRET=SECRET, SFU_ICE_TRANSPORT_POLICY="relay"
         )
         cls.turn_settings.enable()  # before Daphne is forked
-        try:
-            super().setUpClass()
-        except BaseException:
-            cls.turn_settings.disable()
-            cls.coturn.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        try:
-            super().tearDownClass()
-        finally:
-            cls.turn_settings.disable()
-            cls.coturn.stop()
+        # A class cleanup, registered first so it runs last: after BrowserTestCase's own class
+        # override (CLIENT_TEST_HOOKS) is undone, which would otherwise restore these settings
+        # for every later test class (they did: later meetings were relay-only, without media).
+        cls.addClassCleanup(cls.turn_settings.disable)
+        super().setUpClass()
 
     def selected_types(self, person: Person) -> dict[str, list[str]]:
         return person.page.evaluate(JS_SELECTED_TYPES)
