@@ -119,9 +119,19 @@ class ClusterInBrowsersTestCase(BrowserTestCase):
             for p in people
         }
         sfu = next(n for n in self.layout if n.startswith("sfu-") and meeting.sfu_worker.startswith(n + "-"))
+        page_now = {p.name: p.page.evaluate("() => performance.now()") for p in people}
         self.kill("web-1")
         self.kill(sfu)
         killed_at = time.monotonic()
+        self.wait_until(
+            lambda: Meeting.objects.get().sfu_worker != meeting.sfu_worker, 30, "the meeting moved"
+        )
+        for person in people:  # each page rebuilt its media since (a rejoin, or a media restart)
+            person.page.wait_for_function(
+                "(t) => window.__meet.events.some((e) => (e.mediaRestart || e.joined) && e.t > t)",
+                arg=page_now[person.name],
+                timeout=60_000,
+            )
         for viewer in people:
             for other in people:
                 if other is not viewer:
