@@ -36,6 +36,15 @@ class PresenceCase(ConsumerTestCase):
         await c.send_to(text_data=json.dumps(protocol.client_join(resume=resume)))
         return c, await self.receive_type(c, "joined")
 
+    async def reap_until_some(self, timeout: float = 10) -> list[int]:
+        """Run the reaper (as Celery beat would, each beat) until it ends someone; its answer."""
+        reaped: list[int] = []
+        deadline = time.monotonic() + timeout
+        while not reaped and time.monotonic() < deadline:
+            await asyncio.sleep(float(settings.PRESENCE_BEAT_SECONDS))
+            reaped = await database_sync_to_async(services.reap_absent_participants)()
+        return reaped
+
     async def present(self) -> list[tuple[str, int]]:
         rows = Participant.objects.filter(left_at__isnull=True).order_by("pk")
         return [(p.display_name, p.id) async for p in rows]
@@ -135,11 +144,7 @@ class ResumeTestCase(PresenceCase):
         await Participant.objects.aupdate(
             joined_at=services.timezone.now() - services.timezone.timedelta(seconds=5)
         )
-        reaped: list[int] = []
-        deadline = time.monotonic() + 10
-        while not reaped and time.monotonic() < deadline:
-            await asyncio.sleep(FAST["PRESENCE_BEAT_SECONDS"])
-            reaped = await database_sync_to_async(services.reap_absent_participants)()
+        reaped = await self.reap_until_some()
         self.assertEqual(reaped, [fresh["participant"]["id"]])
 
     @closing
@@ -227,7 +232,14 @@ class FaultsTestCase(PresenceCase):
         self.assertIsNotNone((await Meeting.objects.aget()).ended_at)
 
     def fail_writes(self, table: str, when: str) -> None:
+        """A real database error on every ``when`` (INSERT/UPDATE) of ``table``: a trigger."""
         with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.execute(
+                    f"CREATE TRIGGER injected_fault BEFORE {when} ON {table} "
+                    "BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+                )
+                return
             cursor.execute(
                 "CREATE OR REPLACE FUNCTION injected_fault() RETURNS trigger AS $$ "
                 "BEGIN RAISE EXCEPTION 'injected fault'; END $$ LANGUAGE plpgsql"
@@ -239,13 +251,12 @@ class FaultsTestCase(PresenceCase):
 
     def heal(self, table: str) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TRIGGER IF EXISTS injected_fault ON {table}")
+            on = "" if connection.vendor == "sqlite" else f" ON {table}"
+            cursor.execute(f"DROP TRIGGER IF EXISTS injected_fault{on}")
 
     @override_settings(**FAST)
     @closing
     async def test_database_errors_mid_join_and_mid_leave_leave_no_ghost(self) -> None:
-        if connection.vendor != "postgresql":
-            self.skipTest("the fault is a PostgreSQL trigger")
         await asyncio.to_thread(self.fail_writes, "rooms_participant", "INSERT")
         cookie = await database_sync_to_async(self.cookie_for)(self.bob)
         c = self.communicator(cookie)
@@ -264,11 +275,7 @@ class FaultsTestCase(PresenceCase):
         await Participant.objects.aupdate(
             joined_at=services.timezone.now() - services.timezone.timedelta(seconds=5)
         )
-        reaped: list[int] = []
-        deadline = time.monotonic() + 10
-        while not reaped and time.monotonic() < deadline:
-            await asyncio.sleep(FAST["PRESENCE_BEAT_SECONDS"])
-            reaped = await database_sync_to_async(services.reap_absent_participants)()
+        reaped = await self.reap_until_some()
         self.assertEqual(reaped, [joined["participant"]["id"]])
         self.assertIsNotNone((await Meeting.objects.aget()).ended_at)
 
@@ -302,10 +309,6 @@ class RedisDownTestCase(PresenceCase):
         await Participant.objects.aupdate(
             joined_at=services.timezone.now() - services.timezone.timedelta(seconds=5)
         )
-        reaped: list[int] = []
-        deadline = time.monotonic() + 10
-        while not reaped and time.monotonic() < deadline:
-            await asyncio.sleep(FAST["PRESENCE_BEAT_SECONDS"])
-            reaped = await database_sync_to_async(services.reap_absent_participants)()
+        reaped = await self.reap_until_some()
         self.assertEqual(reaped, [alices["participant"]["id"]])  # alice never came back
         self.assertEqual([n for n, _ in await self.present()], ["Bob"])
