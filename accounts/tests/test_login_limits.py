@@ -1,5 +1,8 @@
 """Log-in is limited per client address (behind TRUSTED_PROXY_HOPS proxies, spoofed
-X-Forwarded-For entries included) and per username, on our log-in page and the admin's alike."""
+X-Forwarded-For entries included) and per username, on our log-in page and the admin's alike.
+
+Rates in these tests are per day: django-ratelimit counts in fixed windows, and a per-minute window
+could end in the middle of a test (the count starts again and the last attempt passes)."""
 
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ class LimitCase(TestCase):
         )
 
 
-@override_settings(TRUSTED_PROXY_HOPS=1, RATELIMIT_LOGIN_ADDRESS="5/m", RATELIMIT_LOGIN_USERNAME="100/m")
+@override_settings(TRUSTED_PROXY_HOPS=1, RATELIMIT_LOGIN_ADDRESS="5/d", RATELIMIT_LOGIN_USERNAME="100/d")
 class AddressLimitTestCase(LimitCase):
     def test_spoofed_entries_do_not_escape_the_limit(self) -> None:
         codes = [self.login(client="203.0.113.7", spoof=f"6.6.6.{n}").status_code for n in range(6)]
@@ -56,7 +59,7 @@ class AddressLimitTestCase(LimitCase):
         self.assertEqual(codes, [200, 200, 429])
 
     def test_signup_is_limited_per_address_too(self) -> None:
-        with override_settings(RATELIMIT_SIGNUP="2/m"):
+        with override_settings(RATELIMIT_SIGNUP="2/d"):
             codes = [
                 self.client.post(
                     "/accounts/signup/", {}, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"6.6.6.{n}, 203.0.113.7"
@@ -66,7 +69,7 @@ class AddressLimitTestCase(LimitCase):
         self.assertEqual(codes, [200, 200, 429])
 
 
-@override_settings(TRUSTED_PROXY_HOPS=1, RATELIMIT_LOGIN_ADDRESS="100/m", RATELIMIT_LOGIN_USERNAME="3/m")
+@override_settings(TRUSTED_PROXY_HOPS=1, RATELIMIT_LOGIN_ADDRESS="100/d", RATELIMIT_LOGIN_USERNAME="3/d")
 class UsernameLimitTestCase(LimitCase):
     def test_one_username_from_many_addresses(self) -> None:
         codes = [self.login(client=f"203.0.113.{n}").status_code for n in range(4)]
@@ -87,7 +90,7 @@ class UsernameLimitTestCase(LimitCase):
         self.assertEqual(codes, [200, 200, 200, 429])
 
 
-@override_settings(TRUSTED_PROXY_HOPS=0, RATELIMIT_LOGIN_ADDRESS="3/m", RATELIMIT_LOGIN_USERNAME="100/m")
+@override_settings(TRUSTED_PROXY_HOPS=0, RATELIMIT_LOGIN_ADDRESS="3/d", RATELIMIT_LOGIN_USERNAME="100/d")
 class NoProxyTestCase(LimitCase):
     def test_the_header_is_ignored_without_trusted_proxies(self) -> None:
         """Clients connect directly: a forged header changes nothing."""
