@@ -211,7 +211,13 @@ async def probe(remote: RemoteSfu, seconds: float, interval: float = 0.02) -> Pr
     return result
 
 
-async def hostile_figures(worker_id: str, seconds: float, kinds: tuple[str, ...]) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def hostile_figures(worker_id: str, worker_pid: int, seconds: float, kinds: tuple[str, ...]) -> None:
     remote = RemoteSfu(worker_id)
     await remote.start()
     attacker = WorkerProcess(
@@ -230,25 +236,40 @@ async def hostile_figures(worker_id: str, seconds: float, kinds: tuple[str, ...]
         print(next(line for line in attacker.lines if "crafted NACK" in line))
         print("\nquiet meeting command latency (sfu.stats round trip through its queue and Redis), seconds")
         print(f"{'kind':26} {'p50':>8} {'p95':>8} {'base p50':>9} {'base p95':>9} {'ratio':>6}")
+        cpu_lines = []
         for kind in kinds:
             # Alternating 1 s windows without and with the attack: the machine's load drifts
             # (it is shared), and both figures should see the same drift.
             base, hit, frames, sent = Probe(), Probe(), 0, 0
+            cpu_base = cpu_hit = 0.0
+            datagrams = 0
             for _ in range(max(1, round(seconds))):
+                cpu = cpu_seconds(worker_pid)
                 base.latencies += (await probe(remote, 1.0)).latencies
+                cpu_base += cpu_seconds(worker_pid) - cpu
                 before = sub.frames[(QUIET_PUBLISHER, "video")]
+                cpu = cpu_seconds(worker_pid)
                 attacker.send_line(f"attack {kind} 1.0")
                 hit.latencies += (await probe(remote, 1.0)).latencies
                 frames += sub.frames[(QUIET_PUBLISHER, "video")] - before
                 done = await asyncio.to_thread(attacker.wait_for_output, rf"^done {kind} #{sent}\b", 30)
+                cpu_hit += cpu_seconds(worker_pid) - cpu
+                datagrams += int(done.split("sent=")[1]) if "sent=" in done else 0
                 sent += 1
-                del done
             ratio = hit.p95 / max(base.p95, 1e-4)
             print(
                 f"{kind:26} {hit.p50:8.4f} {hit.p95:8.4f} {base.p50:9.4f} {base.p95:9.4f} "
                 f"ratio {ratio:5.2f} (p95, expected <= 2); quiet video {frames / sent:.0f} fps",
                 flush=True,
             )
+            extra = (cpu_hit - cpu_base) / max(datagrams, 1) * 1e6
+            cpu_lines.append(
+                f"{kind:26} {cpu_base / sent:5.0%} {cpu_hit / sent:5.0%}  {datagrams / sent:7.0f}/s "
+                f"{extra:8.1f} us"
+            )
+        print("\nworker CPU in the same windows (of one core), what the attack sent, and its cost per item")
+        print(f"{'kind':26} {'base':>5} {'hit':>5}  {'items':>9} {'CPU/item':>11}")
+        print("\n".join(cpu_lines))
         attacker.send_line("quit")
         await asyncio.to_thread(attacker.wait, 30)
     finally:
@@ -308,8 +329,8 @@ def failover() -> None:
 async def main(quick: bool, rounds: int, with_failover: bool, kinds: tuple[str, ...]) -> None:
     seconds = 1.5 if quick else 4.0
     started = time.monotonic()
-    with sfu_process("hostile") as (_, worker_id):
-        await hostile_figures(worker_id, seconds, kinds)
+    with sfu_process("hostile") as (proc, worker_id):
+        await hostile_figures(worker_id, proc.pid, seconds, kinds)
     with sfu_process("churn") as (_, worker_id):
         await churn_figures(worker_id, rounds)
     if with_failover:

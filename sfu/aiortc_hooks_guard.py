@@ -1,8 +1,8 @@
 """Bounds on what a client can make aiortc 1.16.0 do (aiortc internals, like sfu.aiortc_hooks).
 
-- :class:`InboundGuard`: per participant, before aiortc parses anything of a datagram: a packet
-  and bitrate budget for RTP, a rate and size cap for RTCP; and per connection a cap on the
-  SSRCs aiortc's router will learn (its tables are never pruned).
+- :class:`InboundGuard`: per participant, as a datagram leaves the socket (before aioice queues
+  it and aiortc parses anything): a packet and bitrate budget for RTP, a rate and size cap for
+  RTCP; and per connection a cap on the SSRCs aiortc's router will learn (never pruned).
 - :class:`BoundedNackGenerator`: aiortc's NACK generator walks every missing sequence number;
   ours resets the stream on a jump beyond a window instead.
 - Parking a subscribe-PC sender: a free slot's RTCP task is stopped, and started again when the
@@ -102,8 +102,6 @@ class InboundGuard:
 
     def _guard(self, transport: Any) -> None:
         self._transports.append(transport)
-        original_rtp = transport._handle_rtp_data
-        original_rtcp = transport._handle_rtcp_data
         router = transport._rtp_router
         original_route = router.route_rtp
         packets, bits, rtcp = self.packets, self.bits, self.rtcp
@@ -112,22 +110,16 @@ class InboundGuard:
 
         table = router.ssrc_table
 
-        async def handle_rtp(data: bytes, arrival_time_ms: int) -> None:
+        def admit_rtp(data: bytes) -> bool:
             if not packets.take() or not bits.take(len(data) * 8):
                 self.rtp_dropped += 1
-                return
+                return False
             # The SSRC is in clear in an SRTP header: an unknown one, once the connection has
             # its share, is dropped before libsrtp decrypts and authenticates it (the costly part).
             if len(data) >= 12 and len(table) >= max_ssrcs and int.from_bytes(data[8:12]) not in table:
                 self.ssrc_dropped += 1
-                return
-            await original_rtp(data, arrival_time_ms)
-
-        async def handle_rtcp(data: bytes) -> None:
-            if len(data) > max_rtcp or not rtcp.take():
-                self.rtcp_dropped += 1
-                return
-            await original_rtcp(data)
+                return False
+            return True
 
         def route_rtp(packet: Any) -> Any:
             if packet.ssrc not in table and len(table) >= max_ssrcs:
@@ -141,21 +133,27 @@ class InboundGuard:
                 return None
             return original_route(packet)
 
-        ice = transport.transport
-        original_recv = ice._recv
+        connection = transport.transport._connection  # aioice's, shared by bundled sections
+        original_data_received = connection.data_received
 
-        async def recv() -> bytes:
-            # aiortc lets pylibsrtp's ValueError for datagrams over 1500 bytes kill the transport
-            while True:
-                data = await original_recv()
-                if len(data) <= MAX_DATAGRAM or not 127 < data[0] < 192:
-                    return data
-                self.rtcp_dropped += 1
+        def data_received(data: bytes, component: int) -> None:
+            # Every non-STUN datagram of the connection comes through here, straight from the
+            # socket. What is over budget is dropped now: aioice's queue is unbounded, and each
+            # datagram in it costs the DTLS reader a turn. RTP over 1500 bytes goes too: aiortc
+            # lets pylibsrtp's ValueError for it kill the transport.
+            if len(data) >= 2 and 127 < data[0] < 192:
+                if 192 <= data[1] <= 208:  # RTCP, as aiortc tells it (rtp.is_rtcp)
+                    if len(data) > max_rtcp or not rtcp.take():
+                        self.rtcp_dropped += 1
+                        return
+                elif len(data) > MAX_DATAGRAM or not admit_rtp(data):
+                    if len(data) > MAX_DATAGRAM:
+                        self.rtp_dropped += 1
+                    return
+            original_data_received(data, component)
 
-        transport._handle_rtp_data = handle_rtp
-        transport._handle_rtcp_data = handle_rtcp
         router.route_rtp = route_rtp
-        ice._recv = recv
+        connection.data_received = data_received
 
     def ssrc_count(self) -> int:
         return max((len(t._rtp_router.ssrc_table) for t in self._transports), default=0)
