@@ -10,7 +10,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from accounts.websocket_auth import DeferredAuthMiddlewareStack  # noqa: E402
+from conference import daphne_hooks  # noqa: E402
 from rooms.routing import websocket_urlpatterns  # noqa: E402
+
+daphne_hooks.install()  # the server imports this module before it accepts connections
 
 application = ProtocolTypeRouter(
     {

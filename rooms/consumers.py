@@ -17,7 +17,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -101,6 +103,11 @@ class RoomConsumer(ModerationMixin, MediaMixin, AsyncWebsocketConsumer):
         self.guest_name = session.get("guest_name", "") if not signed_in else ""
         self.guest_key = session.get("guest_key", "")
         return selectors.room_to_enter(slug, user, guest_name=self.guest_name)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        # Channels' own also closes stale database connections (see dispatch); no class groups.
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     async def disconnect(self, code: int) -> None:
         p = self.participant
@@ -344,7 +351,10 @@ class RoomConsumer(ModerationMixin, MediaMixin, AsyncWebsocketConsumer):
                 if frame is not None:
                     await self.send_json(frame)
             elif kind.startswith("websocket.") or kind in protocol.CONSUMER_ACTIONS:
-                await super().dispatch(message)
+                # Not Channels' dispatch: it first closes stale database connections in a thread
+                # hop, for every message. Ours are only used through database_sync_to_async,
+                # which does that itself around each call.
+                await getattr(self, get_handler_name(message))(message)
             else:
                 log.warning("Dropped a channel-layer event of unknown type %r", kind[:60])
         except Exception:
