@@ -213,6 +213,9 @@ class RoomConsumer(ModerationMixin, MediaMixin, AsyncWebsocketConsumer):
                 protocol.sfu_keyframe(participant=message["participant"], from_participant=p.id),
                 quiet=True,
             )
+        elif kind == "visible":
+            visible = protocol.sfu_set_visible(participant=p.id, visible=message["participants"])
+            await self.to_sfu(visible, quiet=True)
         elif kind == "media-restart-request":
             await self.on_media_restart_request()
         elif kind == "leave":

@@ -26,12 +26,14 @@ SCHEMAS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "media-state": {"audio": (_BOOL, True), "video": (_BOOL, True), "screen": (_BOOL, True)},
     "moderate": {"action": (_STR, True), "participant": ((int,), False)},
     "keyframe": {"participant": ((int,), True)},
+    "visible": {"participants": ((list,), True)},
     "leave": {},
     "media-restart-request": {},
 }
 MODERATE_ACTIONS = ("mute", "allow-unmute", "remove", "readmit", "lock", "unlock")
 TARGETED_ACTIONS = ("mute", "allow-unmute", "remove", "readmit")  # need a 'participant'
 MAX_RESUME_TOKEN = 64
+MAX_VISIBLE = 100  # ids in one "visible" (more than any meeting's participants)
 
 
 def parse_client_message(text: str) -> dict[str, Any]:
@@ -80,6 +82,13 @@ def parse_client_message(text: str) -> dict[str, Any]:
             data["candidate"] = {"candidate": cand["candidate"], "sdpMid": mid, "sdpMLineIndex": index}
     if kind == "join" and len(data.get("resume", "")) > MAX_RESUME_TOKEN:
         raise ProtocolError("invalid", "'join.resume' is not a resume token.")
+    if kind == "visible":
+        ids = data["participants"]
+        if len(ids) > MAX_VISIBLE or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise ProtocolError(
+                "invalid", f"'visible.participants' must be at most {MAX_VISIBLE} participant ids."
+            )
+        data["participants"] = sorted(set(ids))
     if kind == "moderate":
         if data["action"] not in MODERATE_ACTIONS:
             raise ProtocolError("invalid", f"'moderate.action' must be one of {', '.join(MODERATE_ACTIONS)}.")

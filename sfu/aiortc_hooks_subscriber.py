@@ -96,6 +96,7 @@ class SubscriberStream:
         self.dropped_waiting = 0  # not sent: waiting for a keyframe (counted only on that branch)
         self.dropped_not_ready = 0  # not sent: no codec yet, or DTLS not connected
         self.parked = False
+        self.paused = False  # not shown by the subscriber: off its source's list, no per-packet work
         self._rtx_seqs: list[int] | None = None  # out seq last retransmitted, by seq % HISTORY_SIZE
         self._rtx_times: list[float] = []
         if stream_id is not None:
@@ -154,11 +155,32 @@ class SubscriberStream:
             elif ext.uri == ABS_SEND_TIME_URI:
                 self.abs_send_time_id = ext.id
 
-    def attach(self, source: PublisherTrack) -> None:
+    def attach(self, source: PublisherTrack, *, paused: bool = False) -> None:
         self.detach()
         self.source = source
+        self.paused = paused
         self.restart()
-        source.subscribers.append(self)
+        if not paused:
+            source.subscribers.append(self)
+
+    def pause(self) -> None:
+        """Stop forwarding (the subscriber does not show this video) without renegotiating: the
+        transceiver stays, only packets stop; resume() starts again at a keyframe."""
+        if self.paused:
+            return
+        self.paused = True
+        if self.source is not None and self in self.source.subscribers:
+            self.source.subscribers.remove(self)
+
+    async def resume(self) -> None:
+        if not self.paused:
+            return
+        self.paused = False
+        source = self.source
+        if source is not None:
+            self.restart()  # from the next keyframe, the timeline continued (see forward)
+            source.subscribers.append(self)
+            await source.request_keyframe()
 
     def detach(self) -> None:
         if self.source is not None and self in self.source.subscribers:

@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 Item = tuple[dict[str, Any], "asyncio.Future[None]", "asyncio.Future[None] | None", float]
 
 
@@ -95,6 +100,7 @@ class Meeting:
             "sfu.ice": self._ice,
             "sfu.set_muted": self._set_muted,
             "sfu.keyframe": self._keyframe,
+            "sfu.set_visible": self._set_visible,
             "sfu.leave": self._leave,
             "sfu.stats": self._stats,
             "sfu.connection_lost": self._connection_lost,  # internal: from SfuWorker.on_pc_state
@@ -338,6 +344,12 @@ class Meeting:
             source = p.sources.get(kind)
             if source is not None:
                 await source.request_keyframe()
+
+    async def _set_visible(self, message: dict[str, Any]) -> None:
+        p, visible = self._get(message), message.get("visible")
+        if not isinstance(visible, list) or len(visible) > self.limits.max_participants_per_meeting:
+            raise CommandError("invalid", "sfu.set_visible needs 'visible': a list of participant ids.")
+        await p.set_visible(frozenset(v for v in visible if _is_id(v)))
 
     async def _stats(self, message: dict[str, Any]) -> None:
         self._get(message)

@@ -63,6 +63,21 @@ class Participant:
     negotiating: bool = False  # an offer is out, waiting for the answer
     pending: bool = False  # more changes since that offer
     tap: AudioTap | None = None
+    visible: frozenset[int] | None = None  # publishers whose video the page shows; None: all
+
+    def shows(self, publisher: int, kind: str) -> bool:
+        return kind == "audio" or self.visible is None or publisher in self.visible
+
+    async def set_visible(self, visible: frozenset[int] | None) -> None:
+        """Forward video (camera, screen) only of the publishers the page shows; audio always."""
+        self.visible = visible
+        for slot in self.slots:
+            if slot.publisher is None or slot.kind == "audio":
+                continue
+            if self.shows(slot.publisher, slot.kind):
+                await slot.stream.resume()
+            else:
+                slot.stream.pause()
 
     def add_publisher_slots(self, publisher: Participant, limits: Limits) -> None:
         """An audio/video/screen triple for publisher, re-using free slots first."""
@@ -87,7 +102,7 @@ class Participant:
             slot.publisher = publisher.id
             source = publisher.sources.get(kind)
             if source is not None:
-                slot.stream.attach(source)
+                slot.stream.attach(source, paused=not self.shows(publisher.id, kind))
         self.pending = True
 
     async def unpark_slots(self) -> None:
@@ -131,7 +146,7 @@ class Participant:
         for other in others:
             for slot in other.slots:
                 if slot.publisher == self.id and slot.kind == kind:
-                    slot.stream.attach(source)
+                    slot.stream.attach(source, paused=not other.shows(self.id, kind))
 
     def stop_media(self) -> None:
         """Stop forwarding to and from this participant (the PCs close later, off the command path)."""

@@ -35,6 +35,7 @@ def participant_figures(p: Participant) -> protocol.SfuStatsParticipant:
         "rtcp_tasks": sum(1 for t in transceivers if sender_rtcp_running(t.sender)),
         "rtx_sent": sum(s.stream.rtx_sent for s in p.slots),
         "rtx_suppressed": sum(s.stream.rtx_suppressed for s in p.slots),
+        "paused": sum(1 for s in p.slots if s.publisher is not None and s.stream.paused),
     }
 
 

@@ -36,6 +36,7 @@ COMMANDS = frozenset(
         "sfu.ice",
         "sfu.set_muted",
         "sfu.keyframe",
+        "sfu.set_visible",
         "sfu.leave",
         "sfu.stats",
     }

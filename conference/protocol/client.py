@@ -21,6 +21,7 @@ __all__ = [
     "ClientModerate",
     "ClientLeave",
     "ClientKeyframe",
+    "ClientVisible",
     "ClientMediaRestartRequest",
     "client_join",
     "client_ask_unmute",
@@ -32,6 +33,7 @@ __all__ = [
     "client_moderate",
     "client_leave",
     "client_keyframe",
+    "client_visible",
     "client_media_restart_request",
 ]
 
@@ -103,6 +105,15 @@ class ClientKeyframe(TypedDict):
     participant: int
 
 
+class ClientVisible(TypedDict):
+    """The participants whose video (camera or screen) the page shows now, e.g. the tiles on
+    screen: the SFU forwards only their video (everyone's audio always). Until the first one,
+    all video is forwarded. A tile that appears gets a keyframe within a round trip."""
+
+    type: Literal["visible"]
+    participants: list[int]
+
+
 class ClientMediaRestartRequest(TypedDict):
     """The page's peer connections failed (ICE failed, or disconnected for several seconds)
     while its socket is fine: ask for fresh media on the same socket, in the same meeting.
@@ -155,6 +166,10 @@ def client_leave() -> ClientLeave:
 
 def client_keyframe(*, participant: int) -> ClientKeyframe:
     return {"type": "keyframe", "participant": participant}
+
+
+def client_visible(*, participants: list[int]) -> ClientVisible:
+    return {"type": "visible", "participants": participants}
 
 
 def client_media_restart_request() -> ClientMediaRestartRequest:

@@ -19,6 +19,7 @@ __all__ = [
     "SfuIce",
     "SfuSetMuted",
     "SfuKeyframe",
+    "SfuSetVisible",
     "SfuLeave",
     "sfu_join",
     "sfu_publish_offer",
@@ -26,6 +27,7 @@ __all__ = [
     "sfu_ice",
     "sfu_set_muted",
     "sfu_keyframe",
+    "sfu_set_visible",
     "sfu_leave",
     "SfuPublishAnswerReply",
     "SfuSubscribeOfferReply",
@@ -111,6 +113,15 @@ class SfuKeyframe(TypedDict):
     from_participant: int  # who asks: the publisher must be in the same meeting
 
 
+class SfuSetVisible(TypedDict):
+    """The publishers whose video (camera, screen) ``participant``'s page shows: the SFU forwards
+    only those, pausing the rest without renegotiating (audio always flows)."""
+
+    type: Literal["sfu.set_visible"]
+    participant: int
+    visible: list[int]
+
+
 class SfuLeave(TypedDict):
     type: Literal["sfu.leave"]
     participant: int
@@ -162,6 +173,10 @@ def sfu_set_muted(*, participant: int, kind: MediaKind, muted: bool, from_partic
 
 def sfu_keyframe(*, participant: int, from_participant: int) -> SfuKeyframe:
     return {"type": "sfu.keyframe", "participant": participant, "from_participant": from_participant}
+
+
+def sfu_set_visible(*, participant: int, visible: list[int]) -> SfuSetVisible:
+    return {"type": "sfu.set_visible", "participant": participant, "visible": visible}
 
 
 def sfu_leave(*, participant: int) -> SfuLeave:
@@ -273,6 +288,7 @@ class SfuStatsParticipant(TypedDict):
     rtcp_tasks: int  # running sender RTCP tasks there (parked slots have none)
     rtx_sent: int  # retransmissions sent to it, all streams
     rtx_suppressed: int  # NACKed packets not retransmitted (named again, over the cap)
+    paused: int  # videos it is not shown (sfu.set_visible): not forwarded
 
 
 class SfuStatsReport(TypedDict):

@@ -103,6 +103,7 @@ class BrowserPeer:
         self.last_rtp: dict[tuple[int, str], tuple[int, int]] = {}
         self._rtx_payload_types: set[int] = set()
         self._counted: set[int] = set()  # ids of receivers with a counting hook
+        self._ssrc_mids: dict[int, str] = {}  # SSRC -> mid of its section, from the SFU's offers
         self.subscribe_connected_at: float | None = None
         self.subscribe_pc.on("track", self._on_track)
         self.subscribe_pc.on("connectionstatechange", self._on_state)
@@ -142,6 +143,13 @@ class BrowserPeer:
         from sfu.aiortc_hooks_io import count_rtp
 
         self._rtx_payload_types |= {int(pt) for pt in re.findall(r"a=rtpmap:(\d+) rtx/", sdp)}
+        # aiortc's router may hand packets of several same-codec sections to one receiver (it
+        # routes by payload type when it cannot tell): count by the SSRCs each section announces.
+        for section in sdp.split("\r\nm=")[1:]:
+            mid = re.search(r"a=mid:(\S+)", section)
+            if mid is not None:
+                for ssrc in re.findall(r"a=ssrc:(\d+) ", section):
+                    self._ssrc_mids[int(ssrc)] = mid.group(1)
         for transceiver in self.subscribe_pc.getTransceivers():
             if id(transceiver.receiver) not in self._counted:
                 self._counted.add(id(transceiver.receiver))
@@ -152,7 +160,7 @@ class BrowserPeer:
             if packet.payload_type in self._rtx_payload_types:
                 self.rtx_received += 1
                 return
-            info = self.tracks.get(transceiver.mid or "")
+            info = self.tracks.get(self._ssrc_mids.get(packet.ssrc, transceiver.mid or ""))
             key = (info["participant"], info["kind"]) if info else (-1, transceiver.kind)
             self.last_rtp[key] = (packet.ssrc, packet.sequence_number)
             if key[1] == "audio" or packet.marker:
@@ -265,13 +273,20 @@ class SfuHarness:
             self.peers[int(channel.split(".")[1])].inbox.put_nowait(message)
 
     async def join(
-        self, participant: int, *, publish: bool = True, captions: bool = False, video: bool = True
+        self,
+        participant: int,
+        *,
+        publish: bool = True,
+        captions: bool = False,
+        video: bool = True,
+        decode: bool = True,
     ) -> BrowserPeer:
         peer = BrowserPeer(
             participant,
             self.worker.call,
             video=PatternVideoTrack() if publish and video else None,
             audio=AudioStreamTrack() if publish else None,
+            decode=decode,
         )
         self.peers[participant] = peer
         peer.start()
