@@ -1,8 +1,11 @@
 """Liveness and readiness: ``/healthz`` (the process answers) and ``/readyz`` (it can do its work).
 
 A check is a function returning None when all is well, or a short text saying what is wrong. The
-web's checks are settings.READINESS_CHECKS (database, Redis, a live SFU worker); each worker
-process passes its own to conference.metrics_server. Every check is bounded
+web's checks are settings.READINESS_CHECKS (database, Redis): without them it cannot serve. What
+it can do without (a live SFU worker: pages and chat still work, media comes back by itself) is
+settings.DEGRADED_CHECKS, reported in the body as ``degraded``, never as a 503: with no SFU
+anywhere every web would go unready at once and take chat and pages down with the media. Each
+worker process passes its own checks to conference.metrics_server. Every check is bounded
 (HEALTH_CHECK_TIMEOUT): a hung dependency makes the answer "not ready", never a hung probe.
 """
 
@@ -88,20 +91,26 @@ def run_checks(checks: dict[str, Check], timeout: float | None = None) -> dict[s
     return failed
 
 
-def readiness_body(failed: dict[str, str], checked: Sequence[str]) -> dict[str, object]:
-    return {
+def readiness_body(
+    failed: dict[str, str], checked: Sequence[str], degraded: dict[str, str] | None = None
+) -> dict[str, object]:
+    body: dict[str, object] = {
         "status": "unready" if failed else "ready",
         "checks": {name: failed.get(name, "ok") for name in checked},
         "failed": sorted(failed),
     }
+    if degraded is not None:
+        body["degraded"] = degraded
+    return body
+
+
+def checks_named(paths: Sequence[str]) -> dict[str, Check]:
+    """Checks by short name: ``conference.health.check_database`` -> ``database``."""
+    return {path.rsplit(".", 1)[1].removeprefix("check_"): import_string(path) for path in paths}
 
 
 def web_checks() -> dict[str, Check]:
-    """settings.READINESS_CHECKS by short name: ``check_database`` -> ``database``."""
-    return {
-        path.rsplit(".", 1)[1].removeprefix("check_"): import_string(path)
-        for path in settings.READINESS_CHECKS
-    }
+    return checks_named(settings.READINESS_CHECKS)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -109,9 +118,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def readyz(request: HttpRequest) -> JsonResponse:
-    checks = web_checks()
-    failed = run_checks(checks)
-    response = JsonResponse(readiness_body(failed, list(checks)), status=503 if failed else 200)
+    checks, optional = web_checks(), checks_named(settings.DEGRADED_CHECKS)
+    results = run_checks({**checks, **optional})
+    failed = {name: problem for name, problem in results.items() if name in checks}
+    degraded = {name: results.get(name, "ok") for name in optional}
+    body = readiness_body(failed, list(checks), degraded)
+    response = JsonResponse(body, status=503 if failed else 200)
     # A probe every few seconds while unready is no error to log each time (the body says why).
     response._has_been_logged = True  # type: ignore[attr-defined]  # django.utils.log.log_response
     return response

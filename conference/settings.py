@@ -447,11 +447,8 @@ METRICS_ALLOW_FROM = envlist("METRICS_ALLOW_FROM", "127.0.0.0/8,::1")
 PROMETHEUS_EXPORT_MIGRATIONS = False  # django-prometheus would query the database at every start
 # What /readyz checks (dotted paths; each returns None or what is wrong). conference cannot import
 # sfu, so the SFU check is named here, like SFU_AUDIO_TAP_FACTORY.
-READINESS_CHECKS = [
-    "conference.health.check_database",
-    "conference.health.check_redis",
-    "sfu.health.check_sfu_workers",
-]
+READINESS_CHECKS = ["conference.health.check_database", "conference.health.check_redis"]
+DEGRADED_CHECKS = ["sfu.health.check_sfu_workers"]  # reported by /readyz, not a 503 (health.py)
 HEALTH_CHECK_TIMEOUT = envfloat("HEALTH_CHECK_TIMEOUT", "2")
 
 # Circuit breakers (conference/breakers.py): failures in a row that open one, seconds before it probes.
