@@ -201,6 +201,8 @@ class RoomConsumer(ModerationMixin, MediaMixin, AsyncWebsocketConsumer):
             await database_sync_to_async(moderation.ask_to_unmute)(participant=p)
         elif kind == "moderate":
             await self.on_moderate(message)
+        elif kind in ("hand", "reaction"):
+            await self.on_gesture(message)
         elif kind == "keyframe":
             await self.to_sfu(
                 protocol.sfu_keyframe(participant=message["participant"], from_participant=p.id),

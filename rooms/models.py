@@ -97,6 +97,7 @@ class Participant(models.Model):
     resume_token_hash = models.CharField(max_length=64, blank=True, db_index=True)  # sha256 hex
     client_address = models.GenericIPAddressField(null=True, blank=True)  # for the per-address cap
     host_muted = models.BooleanField(default=False)  # muted by a host until a host allows unmuting
+    hand_raised_at = models.DateTimeField(null=True, blank=True)  # hand up since (the queue's order)
     joined_at = models.DateTimeField(auto_now_add=True)
     left_at = models.DateTimeField(null=True, blank=True)
     left_reason = models.CharField(max_length=20, blank=True)

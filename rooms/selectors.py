@@ -30,6 +30,7 @@ def participant_info(p: Participant) -> protocol.ParticipantInfo:
         video=p.video,
         screen=p.screen,
         host_muted=p.host_muted,
+        hand_raised_at=p.hand_raised_at.isoformat() if p.hand_raised_at else None,
     )
 
 

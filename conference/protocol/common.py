@@ -35,6 +35,7 @@ class ParticipantInfo(TypedDict):
     video: bool
     screen: bool
     host_muted: bool  # a host muted them; only a host can allow them to unmute
+    hand_raised_at: str | None  # ISO 8601 while their hand is up: the queue is in this order
 
 
 class RemovedInfo(TypedDict):
@@ -68,6 +69,7 @@ def participant_info(
     video: bool,
     screen: bool,
     host_muted: bool = False,
+    hand_raised_at: str | None = None,
 ) -> ParticipantInfo:
     return {
         "id": id,
@@ -78,6 +80,7 @@ def participant_info(
         "video": video,
         "screen": screen,
         "host_muted": host_muted,
+        "hand_raised_at": hand_raised_at,
     }
 
 

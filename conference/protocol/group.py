@@ -23,6 +23,8 @@ __all__ = [
     "RoomReadmitted",
     "CaptionEvent",
     "RoomCaptionsStatus",
+    "RoomHand",
+    "RoomReaction",
     "RoomEvent",
     "room_participant_joined",
     "room_participant_left",
@@ -37,6 +39,8 @@ __all__ = [
     "room_readmitted",
     "room_caption",
     "room_captions_status",
+    "room_hand",
+    "room_reaction",
     "CAPTIONS_UNAVAILABLE",
     "CAPTIONS_BACK",
 ]
@@ -147,6 +151,26 @@ class CaptionEvent(TypedDict):
     end: float
 
 
+class RoomHand(TypedDict):
+    """A hand went up (``at``: when, the queue's order) or down (``by``: the host who lowered it,
+    "" when its owner did)."""
+
+    type: Literal["room.hand"]
+    participant: int
+    raised: bool
+    at: str | None
+    by: str
+
+
+class RoomReaction(TypedDict):
+    """A participant's reaction (one of protocol.REACTIONS); nothing is stored."""
+
+    type: Literal["room.reaction"]
+    participant: int
+    name: str
+    emoji: str
+
+
 RoomEvent = (
     RoomParticipantJoined
     | RoomParticipantLeft
@@ -161,6 +185,8 @@ RoomEvent = (
     | RoomReadmitted
     | CaptionEvent
     | RoomCaptionsStatus
+    | RoomHand
+    | RoomReaction
 )
 
 
@@ -235,3 +261,11 @@ def room_captions_status(*, available: bool) -> RoomCaptionsStatus:
         "available": available,
         "message": CAPTIONS_BACK if available else CAPTIONS_UNAVAILABLE,
     }
+
+
+def room_hand(*, participant: int, raised: bool, at: str | None, by: str = "") -> RoomHand:
+    return {"type": "room.hand", "participant": participant, "raised": raised, "at": at, "by": by}
+
+
+def room_reaction(*, participant: int, name: str, emoji: str) -> RoomReaction:
+    return {"type": "room.reaction", "participant": participant, "name": name, "emoji": emoji}

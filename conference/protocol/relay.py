@@ -16,10 +16,12 @@ from conference.protocol.group import (
     CaptionEvent,
     RoomCaptionsStatus,
     RoomChat,
+    RoomHand,
     RoomMediaState,
     RoomMute,
     RoomParticipantJoined,
     RoomParticipantLeft,
+    RoomReaction,
     RoomReadmitted,
     RoomState,
     RoomUnmuteAllowed,
@@ -90,6 +92,14 @@ def _readmitted(e: RoomReadmitted, me: Me) -> s.ServerReadmitted | None:
     return s.server_readmitted(participant=e["participant"]) if me in e["hosts"] else None
 
 
+def _hand(e: RoomHand, me: Me) -> s.ServerHand:
+    return s.server_hand(participant=e["participant"], raised=e["raised"], at=e["at"], by=e["by"])
+
+
+def _reaction(e: RoomReaction, me: Me) -> s.ServerReaction:
+    return s.server_reaction(participant=e["participant"], name=e["name"], emoji=e["emoji"])
+
+
 def _publish_answer(e: SfuPublishAnswerReply, me: Me) -> s.ServerPublishAnswer:
     return s.server_publish_answer(sdp=e["sdp"])
 
@@ -116,6 +126,8 @@ RELAY: dict[str, Callable[[Any, Me], s.ServerMessage | None]] = {
     "room.unmute_request": _unmute_request,
     "room.unmute_allowed": _unmute_allowed,
     "room.readmitted": _readmitted,
+    "room.hand": _hand,
+    "room.reaction": _reaction,
     "sfu.publish_answer": _publish_answer,
     "sfu.subscribe_offer": _subscribe_offer,
     "sfu.error": _sfu_error,

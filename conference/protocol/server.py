@@ -35,6 +35,8 @@ __all__ = [
     "ServerSfuUnavailable",
     "ServerMediaRestart",
     "ServerCaptionsStatus",
+    "ServerHand",
+    "ServerReaction",
     "ServerMessage",
     "server_joined",
     "server_participant_joined",
@@ -54,6 +56,8 @@ __all__ = [
     "server_media_unavailable",
     "server_media_restart",
     "server_captions_status",
+    "server_hand",
+    "server_reaction",
     "CLOSE_NOT_ALLOWED",
     "CLOSE_NOT_FOUND",
     "CLOSE_LOCKED",
@@ -217,6 +221,23 @@ class ServerMediaRestart(TypedDict):
     ice_servers: list[dict[str, Any]]  # fresh (TURN credentials expire); [] keeps the last ones
 
 
+class ServerHand(TypedDict):
+    """Someone's hand went up (``at``) or down (``by``: the host who lowered it, or "")."""
+
+    type: Literal["hand"]
+    participant: int
+    raised: bool
+    at: str | None
+    by: str
+
+
+class ServerReaction(TypedDict):
+    type: Literal["reaction"]
+    participant: int
+    name: str
+    emoji: str
+
+
 ServerMessage = (
     ServerJoined
     | ServerParticipantJoined
@@ -236,6 +257,8 @@ ServerMessage = (
     | ServerSfuUnavailable
     | ServerMediaRestart
     | ServerCaptionsStatus
+    | ServerHand
+    | ServerReaction
 )
 
 
@@ -351,6 +374,14 @@ def server_media_unavailable(*, message: str, retry_after: float | None = None) 
 
 def server_captions_status(*, available: bool, message: str) -> ServerCaptionsStatus:
     return {"type": "captions-status", "available": available, "message": message}
+
+
+def server_hand(*, participant: int, raised: bool, at: str | None, by: str) -> ServerHand:
+    return {"type": "hand", "participant": participant, "raised": raised, "at": at, "by": by}
+
+
+def server_reaction(*, participant: int, name: str, emoji: str) -> ServerReaction:
+    return {"type": "reaction", "participant": participant, "name": name, "emoji": emoji}
 
 
 def server_media_restart(

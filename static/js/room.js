@@ -1,11 +1,15 @@
 // Room page: preview, join, the meeting itself. The wiring between the page (ui.js, tiles.js), signaling
 // (signaling.js), media (media.js) and the meeting's state machine (session.js, where the states and
 // their transitions are written down).
+import { copyInviteLink, installPanels, installReactionPicker } from "./controls.js";
 import { LocalDevices } from "./devices.js";
-import { Publisher, Subscriber } from "./media.js";
+import { handHandlers, HandQueue, Reactions } from "./hands.js";
 import { HostPanel, hostMuted, moderationHandlers } from "./moderation.js";
+import { peerControl } from "./peers.js";
 import { MeetingSession } from "./session.js";
 import { askPageWhy, Signaling } from "./signaling.js";
+import { installShortcuts } from "./shortcuts.js";
+import { AudioLevels } from "./speaking.js";
 import { exposeTestHooks } from "./testhooks.js";
 import { Grid } from "./tiles.js";
 import { Captions, Chat, Roster, Status } from "./ui.js";
@@ -22,6 +26,8 @@ const micButton = $("toggle-mic");
 const camButton = $("toggle-camera");
 const screenButton = $("toggle-screen");
 const lockButton = $("toggle-lock");
+const handButton = $("toggle-hand");
+const layoutButton = $("toggle-layout");
 const leaveButton = $("leave");
 const chatForm = $("chat-form");
 const chatInput = $("chat-input");
@@ -33,6 +39,9 @@ let mediaReady = null; // promise of the first local.prepare()
 const probe = { firstFrameAt: {}, captionLog: [], joinClickedAt: null, lastTracks: "" };
 
 const grid = new Grid($("grid"), {
+  onLayout: (choice) => {
+    $("meeting").dataset.layout = choice.main ? "stage" : "grid";
+  },
   onNeedKeyframe: (id) => {
     log({ keyframeRequest: id });
     send({ type: "keyframe", participant: id });
@@ -51,6 +60,27 @@ const hostPanel = new HostPanel($("host-panel"), {
   onModerate: (action, participant) => send({ type: "moderate", action, participant }),
 });
 const chat = new Chat($("chat-log"));
+const hands = new HandQueue($("hands"), {
+  isHost: Boolean(config.isHost),
+  onLower: (participant) => send({ type: "hand", raised: false, participant }),
+});
+const reactions = new Reactions($("reactions"), (words) => status.show(words));
+// Who is speaking: a ring on their tile, "speaking" in the roster; the speaker layout follows.
+const levels = new AudioLevels({
+  onChange: (speaking, active) => {
+    for (const tile of grid.tiles.values()) if (tile.kind === "camera") tile.setSpeaking(speaking.has(String(tile.id)));
+    if (session.self) session.self.speaking = speaking.has("self");
+    for (const p of session.participants.values()) p.speaking = speaking.has(String(p.id));
+    if (session.self) roster.render(session.self, session.participants);
+    grid.setActiveSpeaker(active === null ? null : Number(active));
+  },
+});
+const phone = window.matchMedia("(max-width: 40rem)");
+grid.maxGrid = phone.matches ? 6 : 16;
+phone.addEventListener("change", () => {
+  grid.maxGrid = phone.matches ? 6 : 16;
+  grid.layout();
+});
 const captions = new Captions($("captions"), $("toggle-captions"), $("captions-log"));
 const captionsStatus = $("captions-status");
 let captionsStatusTimer = null;
@@ -86,7 +116,22 @@ function sendMediaState() {
   if (session.self) Object.assign(session.self, state);
   send({ type: "media-state", ...state });
   grid.setSelf({ name: config.displayName, track: local.video, state });
-  if (session.self) roster.render(session.self, session.participants);
+  levels.watch("self", local.audio);
+  refreshHands();
+}
+
+/** After a hand went up or down: the queue, the roster, the tiles' badges and our hand button. */
+function refreshHands() {
+  if (!session.self) return;
+  roster.render(session.self, session.participants);
+  hands.render([{ ...session.self, self: true }, ...session.participants.values()]);
+  for (const p of session.participants.values()) {
+    const tile = grid.tile(p.id, "camera");
+    if (tile) tile.setHand(Boolean(p.hand_raised_at));
+  }
+  const selfTile = grid.tile("self", "camera");
+  if (selfTile) selfTile.setHand(Boolean(session.self.hand_raised_at));
+  updateControls();
 }
 
 function updateControls() {
@@ -99,6 +144,10 @@ function updateControls() {
   screenButton.textContent = local.screen ? "Stop sharing" : "Share screen";
   screenButton.dataset.active = String(Boolean(local.screen));
   lockButton.hidden = !config.isHost;
+  const raised = Boolean(session.self && session.self.hand_raised_at);
+  handButton.textContent = raised ? "Lower hand" : "Raise hand";
+  handButton.dataset.active = String(raised);
+  layoutButton.setAttribute("aria-pressed", String(grid.mode === "speaker"));
   lockButton.textContent = session.locked ? "Unlock room" : "Lock room";
   $("locked-note").hidden = !session.locked;
 }
@@ -155,6 +204,7 @@ async function toggleScreen() {
 }
 
 function stopLocalMedia() {
+  levels.unwatch("self");
   local.stopAll();
   grid.setSelfScreen(null);
 }
@@ -165,84 +215,28 @@ function stopLocalMedia() {
 function teardownPeers() {
   session.forgetMeeting();
   grid.clearRemote();
+  levels.retain(new Set(["self"]));
   captions.clear();
 }
 
-function onPeerState(name, state) {
-  log({ pc: name, state });
-  if (state === "connected" && session.hasPeers) {
-    if (name === "publish") session.mediaRetries = 0;
-    if (session.state === "media-restarting") session.transition("media-connected");
-    clearTimeout(mediaRestartTimer);
-    mediaRestartTimer = null;
-    showConnected();
-  } else if (state === "disconnected") {
-    status.show("The media connection is unstable. Trying to recover…", "warn");
-    requestMediaRestart(5000); // ICE often recovers by itself within a few seconds
-  } else if (state === "failed" && session.hasPeers) {
-    status.show("The media connection failed. Reconnecting…", "warn");
-    requestMediaRestart(0);
-  }
-}
-
-let mediaRestartTimer = null; // a pending media-restart-request after a peer connection failed
-
-/** Ask for fresh peer connections on the same socket (same meeting, same participant); the
- * server answers `media-restart`. Only when the socket itself is gone is it reconnected. */
-function requestMediaRestart(delay) {
-  if (mediaRestartTimer !== null && delay > 0) return;
-  clearTimeout(mediaRestartTimer);
-  const publisher = session.publisher;
-  mediaRestartTimer = setTimeout(() => {
-    mediaRestartTimer = null;
-    // Replaced meanwhile (the server restarted the media itself): nothing to ask for.
-    if (!session.hasPeers || session.publisher !== publisher) return;
-    log({ mediaRestartRequest: true });
-    if (!send({ type: "media-restart-request" })) session.signaling.restart();
-  }, delay);
-}
-
-function showConnected() {
-  const others = session.participants.size;
-  const who = others === 0 ? "You are the only one here." : others === 1 ? "1 other person is here." : `${others} other people are here.`;
-  status.show(`Connected. ${who}`, "ok");
-}
-
-/** Fresh publish and subscribe connections; `failure` starts the words if they cannot start. */
-async function startPeers(failure) {
-  session.closePeers();
-  const servers = session.iceServers;
-  // "relay" (setting SFU_ICE_TRANSPORT_POLICY): TURN only, as the relay browser test forces it.
-  const iceTransportPolicy = config.iceTransportPolicy === "relay" ? "relay" : "all";
-  const publisher = new Publisher({
-    iceServers: servers,
-    iceTransportPolicy,
-    send,
-    onStateChange: (s) => onPeerState("publish", s),
-  });
-  session.publisher = publisher;
-  session.subscriber = new Subscriber({
-    iceServers: servers,
-    iceTransportPolicy,
-    send,
-    onStateChange: (s) => onPeerState("subscribe", s),
-    onTracks: (list) => {
-      const summary = list.map((t) => `${t.participant}:${t.kind}`).join(" ");
-      if (summary !== probe.lastTracks) log({ tracks: summary });
-      probe.lastTracks = summary;
-      grid.attach(list, session.participants);
-    },
-    onError: (err) => status.alert(`Could not receive the others' audio and video (${err.message || err}).`),
-  });
-  if (local.audio) local.audio.enabled = local.micOn;
-  try {
-    await publisher.start({ audio: local.audio, video: local.video });
-    if (local.screen) await publisher.replaceScreen(local.screen);
-  } catch (err) {
-    // Peers replaced or closed meanwhile (media-unavailable, a rejoin) are not worth a message.
-    if (session.publisher === publisher) status.alert(`${failure}: ${err.message || err}`);
-  }
-}
+const peers = peerControl({
+  session,
+  status,
+  send,
+  log,
+  config,
+  local,
+  onTracks: (list) => {
+    const summary = list.map((t) => `${t.participant}:${t.kind}`).join(" ");
+    if (summary !== probe.lastTracks) log({ tracks: summary });
+    probe.lastTracks = summary;
+    grid.attach(list, session.participants);
+    const audio = list.filter((t) => t.kind === "audio" && session.participants.has(t.participant));
+    for (const t of audio) levels.watch(t.participant, t.track);
+    levels.retain(new Set(["self", ...audio.map((t) => String(t.participant))]));
+  },
+});
+const { showConnected, startPeers } = peers;
 
 // ---------------------------------------------------------------- signaling
 
@@ -282,7 +276,8 @@ const handlers = {
     const p = session.participants.get(msg.participant);
     session.participants.delete(msg.participant);
     grid.remove(msg.participant);
-    roster.render(session.self, session.participants);
+    levels.unwatch(msg.participant);
+    refreshHands();
     if (p) status.show(msg.reason === "removed" ? `${p.name} was removed by the host.` : `${p.name} left.`);
     if (p && msg.reason === "removed" && config.isHost) hostPanel.wasRemoved(p.id, p.name);
   },
@@ -371,6 +366,7 @@ const handlers = {
 };
 
 Object.assign(handlers, moderationHandlers({ session, status, panel: hostPanel, muteMic, updateControls }));
+Object.assign(handlers, handHandlers({ session, status, reactions, refresh: refreshHands }));
 
 function onMessage(msg) {
   const handler = handlers[msg.type];
@@ -449,6 +445,34 @@ screenButton.addEventListener("click", toggleScreen);
 leaveButton.addEventListener("click", leave);
 lockButton.addEventListener("click", () => send({ type: "moderate", action: session.locked ? "unlock" : "lock" }));
 screenButton.hidden = !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
+
+handButton.addEventListener("click", () => {
+  send({ type: "hand", raised: !(session.self && session.self.hand_raised_at) });
+});
+function toggleLayout() {
+  grid.setMode(grid.mode === "speaker" ? "grid" : "speaker");
+  updateControls();
+}
+layoutButton.addEventListener("click", toggleLayout);
+for (const button of document.querySelectorAll("[data-copy-link], #copy-link")) {
+  button.addEventListener("click", () => copyInviteLink(config.inviteUrl, status));
+}
+installReactionPicker($("toggle-reactions"), $("reaction-picker"), (emoji) => send({ type: "reaction", emoji }));
+const panels = installPanels($("side"), [...document.querySelectorAll(".panel-toggle")]);
+installShortcuts({
+  dialog: $("shortcuts"),
+  list: $("shortcut-list"),
+  opener: $("show-shortcuts"),
+  active: () => session.inMeeting,
+  keys: [
+    { key: "m", label: "Mute or unmute your microphone", run: () => micButton.click() },
+    { key: "v", label: "Turn your camera off or on", run: () => camButton.click() },
+    { key: "h", label: "Raise or lower your hand", run: () => handButton.click() },
+    { key: "c", label: "Chat: go to the message field", run: () => panels.open("chat") },
+    { key: "t", label: "Captions on or off", run: () => $("toggle-captions").click() },
+    { key: "l", label: "Switch between grid and speaker layout", run: toggleLayout },
+  ],
+});
 
 chatForm.addEventListener("submit", (event) => {
   event.preventDefault();

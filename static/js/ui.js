@@ -95,6 +95,9 @@ export class Roster {
     if (!p.audio) words.push("microphone off");
     if (!p.video) words.push("camera off");
     if (p.screen) words.push("sharing screen");
+    if (p.hand_raised_at) words.push("hand raised");
+    if (p.speaking) words.push("speaking");
+    row.li.dataset.speaking = String(Boolean(p.speaking));
     setText(row.name, p.self ? `${p.name} (you)` : p.name);
     setText(row.status, words.join(", "));
     row.status.hidden = words.length === 0;
