@@ -6,6 +6,7 @@ import { LocalDevices } from "./devices.js";
 import { handHandlers, HandQueue, Reactions } from "./hands.js";
 import { HostPanel, hostMuted, moderationHandlers } from "./moderation.js";
 import { peerControl } from "./peers.js";
+import { DevicePickers } from "./pickers.js";
 import { MeetingSession } from "./session.js";
 import { askPageWhy, Signaling } from "./signaling.js";
 import { installShortcuts } from "./shortcuts.js";
@@ -33,7 +34,12 @@ const chatForm = $("chat-form");
 const chatInput = $("chat-input");
 
 const session = new MeetingSession({ iceServers: config.iceServers || [], resumeKey: `meet-resume:${config.wsPath}` });
-const local = new LocalDevices(() => session.publisher);
+const local = new LocalDevices(() => session.publisher, async (kind) => {
+  status.alert(await local.recover(kind)); // unplugged: the default device, with a message
+  showPreview();
+  devicesChanged();
+  pickers.refresh();
+});
 let mediaReady = null; // promise of the first local.prepare()
 // Measurements read by the browser tests and bench/ (through window.__meet).
 const probe = { firstFrameAt: {}, captionLog: [], joinClickedAt: null, lastTracks: "" };
@@ -75,6 +81,19 @@ const levels = new AudioLevels({
     grid.setActiveSpeaker(active === null ? null : Number(active));
   },
 });
+const pickers = new DevicePickers($("devices"), {
+  local,
+  level: () => levels.level("self"),
+  onSwitched: (kind, error) => {
+    if (error) status.alert(error);
+    showPreview();
+    if (session.inMeeting) devicesChanged();
+    else levels.watch("self", local.audio);
+    pickers.refresh();
+  },
+  onSpeaker: (sinkId) => grid.setSinkId(sinkId),
+});
+grid.setSinkId(local.choices.speaker || "");
 const phone = window.matchMedia("(max-width: 40rem)");
 grid.maxGrid = phone.matches ? 6 : 16;
 phone.addEventListener("change", () => {
@@ -104,6 +123,8 @@ async function prepareMedia() {
   status.show("Checking your camera and microphone…");
   const notes = await local.prepare();
   showPreview();
+  levels.watch("self", local.audio); // the level meter
+  await pickers.refresh();
   $("preview-note").textContent = notes.join(" ");
   if (session.state === "preview") {
     status.show(local.audio || local.video ? "Ready to join." : "Ready to join without camera or microphone.");
@@ -209,6 +230,15 @@ function stopLocalMedia() {
   grid.setSelfScreen(null);
 }
 
+/** The lobby or the meeting; the device pickers go along (the lobby, or the Devices dialog). */
+function showMeeting(inMeeting) {
+  lobby.hidden = inMeeting;
+  meetingEl.hidden = !inMeeting;
+  $("show-devices").hidden = !inMeeting;
+  if (!inMeeting && $("devices-dialog").open) $("devices-dialog").close();
+  pickers.moveTo(inMeeting ? $("devices-slot") : $("devices-anchor"));
+}
+
 // ---------------------------------------------------------------- peers
 
 /** Forget the meeting's remote side: peers, roster, tiles, captions. */
@@ -250,8 +280,7 @@ const handlers = {
     log({ joined: session.self.id });
     if (session.self.host_muted) local.mute(); // a host's mute holds across reconnects
     hostPanel.reset(msg.removed || []);
-    lobby.hidden = true;
-    meetingEl.hidden = false;
+    showMeeting(true);
     chat.clear();
     for (const m of msg.chat || []) chat.add(m);
     for (const p of session.participants.values()) grid.upsert(p);
@@ -386,8 +415,7 @@ function onClosed({ message }) {
   session.forgetResume();
   teardownPeers();
   session.self = null;
-  meetingEl.hidden = true;
-  lobby.hidden = false;
+  showMeeting(false);
   joinButton.disabled = false;
   status.show(message, "error");
   status.alert(message);
@@ -429,8 +457,7 @@ function leave() {
   session.self = null;
   session.leftOnce = true;
   $("after-leave").hidden = false;
-  meetingEl.hidden = true;
-  lobby.hidden = false;
+  showMeeting(false);
   joinButton.disabled = false;
   showPreview();
   status.show("You left the meeting. Select “Join” to join again.");
@@ -446,6 +473,10 @@ leaveButton.addEventListener("click", leave);
 lockButton.addEventListener("click", () => send({ type: "moderate", action: session.locked ? "unlock" : "lock" }));
 screenButton.hidden = !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
 
+$("show-devices").addEventListener("click", () => {
+  pickers.refresh();
+  $("devices-dialog").showModal();
+});
 handButton.addEventListener("click", () => {
   send({ type: "hand", raised: !(session.self && session.self.hand_raised_at) });
 });

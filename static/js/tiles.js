@@ -76,6 +76,12 @@ class Tile {
     this.pinLabel.textContent = ` ${this.nameEl.textContent}`; // "Pin Bob", "Pin Bob's screen"
   }
 
+  /** Play this tile's sound on the chosen speaker ("" for the default). */
+  setSinkId(sinkId) {
+    this.sinkId = sinkId;
+    if (this.audio && this.audio.setSinkId) this.audio.setSinkId(sinkId).catch(() => {});
+  }
+
   setPinned(pinned) {
     this.pin.setAttribute("aria-pressed", String(pinned));
     this.pin.firstChild.textContent = pinned ? "Unpin" : "Pin";
@@ -128,6 +134,7 @@ class Tile {
     if (!this.audio) return;
     const current = this.audio.srcObject && this.audio.srcObject.getAudioTracks()[0];
     if (current === track) return;
+    if (this.sinkId !== undefined && this.audio.setSinkId) this.audio.setSinkId(this.sinkId).catch(() => {});
     this.audio.srcObject = track ? new MediaStream([track]) : null;
     if (track) this.audio.play().catch(() => {});
   }
@@ -169,8 +176,15 @@ export class Grid {
     return this.tiles.get(this.key(id, kind));
   }
 
+  /** The speaker every tile plays on (a choice of the Devices pickers). */
+  setSinkId(sinkId) {
+    this.sinkId = sinkId;
+    for (const tile of this.tiles.values()) tile.setSinkId(sinkId);
+  }
+
   add(id, name, kind, self = false) {
     const tile = new Tile({ id, name, kind, self, onFirstFrame: self ? null : this.onFirstFrame, onPin: this.onPin });
+    if (this.sinkId) tile.setSinkId(this.sinkId);
     this.tiles.set(tile.key, tile);
     return tile;
   }
