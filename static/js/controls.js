@@ -68,3 +68,29 @@ export async function copyInviteLink(url, status) {
     status.alert(`Copy this invite link: ${url}`);
   }
 }
+
+// The screen stays awake during a meeting (Screen Wake Lock, where the browser has it). The
+// browser drops the lock when the tab is hidden: it is asked for again when the tab shows.
+let wakeLock = null;
+let wantAwake = false;
+
+export async function keepAwake(on) {
+  wantAwake = on;
+  if (!("wakeLock" in navigator)) return;
+  if (!on) {
+    if (wakeLock) wakeLock.release().catch(() => {});
+    wakeLock = null;
+    return;
+  }
+  if (wakeLock || document.visibilityState !== "visible") return;
+  try {
+    wakeLock = await navigator.wakeLock.request("screen");
+    wakeLock.addEventListener("release", () => (wakeLock = null));
+  } catch {
+    wakeLock = null; // refused (battery saver, a policy): the meeting works without it
+  }
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (wantAwake && document.visibilityState === "visible") keepAwake(true);
+});

@@ -1,19 +1,18 @@
 // Room page: preview, join, the meeting itself. The wiring between the page (ui.js, tiles.js), signaling
 // (signaling.js), media (media.js) and the meeting's state machine (session.js, where the states and
 // their transitions are written down).
-import { copyInviteLink, installPanels, installReactionPicker } from "./controls.js";
+import { keepAwake } from "./controls.js";
 import { LocalDevices } from "./devices.js";
-import { handHandlers, HandQueue, Reactions } from "./hands.js";
-import { HostPanel, hostMuted, moderationHandlers } from "./moderation.js";
+import { wireExtras } from "./extras.js";
+import { handHandlers } from "./hands.js";
+import { hostMuted, moderationHandlers } from "./moderation.js";
 import { peerControl } from "./peers.js";
 import { DevicePickers } from "./pickers.js";
 import { MeetingSession } from "./session.js";
 import { askPageWhy, Signaling } from "./signaling.js";
-import { installShortcuts } from "./shortcuts.js";
-import { AudioLevels } from "./speaking.js";
 import { exposeTestHooks } from "./testhooks.js";
-import { Grid } from "./tiles.js";
-import { Captions, Chat, Roster, Status } from "./ui.js";
+import { Status } from "./ui.js";
+import { createView } from "./view.js";
 
 const config = JSON.parse(document.getElementById("room-config").textContent);
 const $ = (id) => document.getElementById(id);
@@ -27,8 +26,6 @@ const micButton = $("toggle-mic");
 const camButton = $("toggle-camera");
 const screenButton = $("toggle-screen");
 const lockButton = $("toggle-lock");
-const handButton = $("toggle-hand");
-const layoutButton = $("toggle-layout");
 const leaveButton = $("leave");
 const chatForm = $("chat-form");
 const chatInput = $("chat-input");
@@ -44,43 +41,8 @@ let mediaReady = null; // promise of the first local.prepare()
 // Measurements read by the browser tests and bench/ (through window.__meet).
 const probe = { firstFrameAt: {}, captionLog: [], joinClickedAt: null, lastTracks: "" };
 
-const grid = new Grid($("grid"), {
-  onLayout: (choice) => {
-    $("meeting").dataset.layout = choice.main ? "stage" : "grid";
-  },
-  onNeedKeyframe: (id) => {
-    log({ keyframeRequest: id });
-    send({ type: "keyframe", participant: id });
-  },
-  onFirstFrame: (id, kind) => {
-    const key = `${id}:${kind}`;
-    if (!(key in probe.firstFrameAt)) probe.firstFrameAt[key] = performance.now();
-    log({ firstFrame: key });
-  },
-});
-const roster = new Roster($("participants"), $("participant-count"), {
-  isHost: Boolean(config.isHost),
-  onModerate: (action, participant) => send({ type: "moderate", action, participant }),
-});
-const hostPanel = new HostPanel($("host-panel"), {
-  onModerate: (action, participant) => send({ type: "moderate", action, participant }),
-});
-const chat = new Chat($("chat-log"));
-const hands = new HandQueue($("hands"), {
-  isHost: Boolean(config.isHost),
-  onLower: (participant) => send({ type: "hand", raised: false, participant }),
-});
-const reactions = new Reactions($("reactions"), (words) => status.show(words));
-// Who is speaking: a ring on their tile, "speaking" in the roster; the speaker layout follows.
-const levels = new AudioLevels({
-  onChange: (speaking, active) => {
-    for (const tile of grid.tiles.values()) if (tile.kind === "camera") tile.setSpeaking(speaking.has(String(tile.id)));
-    if (session.self) session.self.speaking = speaking.has("self");
-    for (const p of session.participants.values()) p.speaking = speaking.has(String(p.id));
-    if (session.self) roster.render(session.self, session.participants);
-    grid.setActiveSpeaker(active === null ? null : Number(active));
-  },
-});
+const view = createView({ $, config, session, status, send, log, probe, onHandsChanged: () => updateControls() });
+const { grid, roster, hostPanel, chat, reactions, levels, captions, refreshHands } = view;
 const pickers = new DevicePickers($("devices"), {
   local,
   level: () => levels.level("self"),
@@ -94,13 +56,6 @@ const pickers = new DevicePickers($("devices"), {
   onSpeaker: (sinkId) => grid.setSinkId(sinkId),
 });
 grid.setSinkId(local.choices.speaker || "");
-const phone = window.matchMedia("(max-width: 40rem)");
-grid.maxGrid = phone.matches ? 6 : 16;
-phone.addEventListener("change", () => {
-  grid.maxGrid = phone.matches ? 6 : 16;
-  grid.layout();
-});
-const captions = new Captions($("captions"), $("toggle-captions"), $("captions-log"));
 const captionsStatus = $("captions-status");
 let captionsStatusTimer = null;
 
@@ -141,20 +96,6 @@ function sendMediaState() {
   refreshHands();
 }
 
-/** After a hand went up or down: the queue, the roster, the tiles' badges and our hand button. */
-function refreshHands() {
-  if (!session.self) return;
-  roster.render(session.self, session.participants);
-  hands.render([{ ...session.self, self: true }, ...session.participants.values()]);
-  for (const p of session.participants.values()) {
-    const tile = grid.tile(p.id, "camera");
-    if (tile) tile.setHand(Boolean(p.hand_raised_at));
-  }
-  const selfTile = grid.tile("self", "camera");
-  if (selfTile) selfTile.setHand(Boolean(session.self.hand_raised_at));
-  updateControls();
-}
-
 function updateControls() {
   const mic = local.micEnabled;
   // The labels say what a press does; data-off only colours the button.
@@ -165,10 +106,7 @@ function updateControls() {
   screenButton.textContent = local.screen ? "Stop sharing" : "Share screen";
   screenButton.dataset.active = String(Boolean(local.screen));
   lockButton.hidden = !config.isHost;
-  const raised = Boolean(session.self && session.self.hand_raised_at);
-  handButton.textContent = raised ? "Lower hand" : "Raise hand";
-  handButton.dataset.active = String(raised);
-  layoutButton.setAttribute("aria-pressed", String(grid.mode === "speaker"));
+  view.updateControls();
   lockButton.textContent = session.locked ? "Unlock room" : "Lock room";
   $("locked-note").hidden = !session.locked;
 }
@@ -237,6 +175,7 @@ function showMeeting(inMeeting) {
   $("show-devices").hidden = !inMeeting;
   if (!inMeeting && $("devices-dialog").open) $("devices-dialog").close();
   pickers.moveTo(inMeeting ? $("devices-slot") : $("devices-anchor"));
+  keepAwake(inMeeting);
 }
 
 // ---------------------------------------------------------------- peers
@@ -473,38 +412,7 @@ leaveButton.addEventListener("click", leave);
 lockButton.addEventListener("click", () => send({ type: "moderate", action: session.locked ? "unlock" : "lock" }));
 screenButton.hidden = !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
 
-$("show-devices").addEventListener("click", () => {
-  pickers.refresh();
-  $("devices-dialog").showModal();
-});
-handButton.addEventListener("click", () => {
-  send({ type: "hand", raised: !(session.self && session.self.hand_raised_at) });
-});
-function toggleLayout() {
-  grid.setMode(grid.mode === "speaker" ? "grid" : "speaker");
-  updateControls();
-}
-layoutButton.addEventListener("click", toggleLayout);
-for (const button of document.querySelectorAll("[data-copy-link], #copy-link")) {
-  button.addEventListener("click", () => copyInviteLink(config.inviteUrl, status));
-}
-installReactionPicker($("toggle-reactions"), $("reaction-picker"), (emoji) => send({ type: "reaction", emoji }));
-const panels = installPanels($("side"), [...document.querySelectorAll(".panel-toggle")]);
-installShortcuts({
-  dialog: $("shortcuts"),
-  list: $("shortcut-list"),
-  opener: $("show-shortcuts"),
-  active: () => session.inMeeting,
-  keys: [
-    { key: "m", label: "Mute or unmute your microphone", run: () => micButton.click() },
-    { key: "v", label: "Turn your camera off or on", run: () => camButton.click() },
-    { key: "h", label: "Raise or lower your hand", run: () => handButton.click() },
-    { key: "c", label: "Chat: go to the message field", run: () => panels.open("chat") },
-    { key: "t", label: "Captions on or off", run: () => $("toggle-captions").click() },
-    { key: "l", label: "Switch between grid and speaker layout", run: toggleLayout },
-  ],
-});
-
+wireExtras({ $, config, session, grid, status, send, pickers, updateControls });
 chatForm.addEventListener("submit", (event) => {
   event.preventDefault();
   const text = chatInput.value.trim();
