@@ -42,7 +42,7 @@ let mediaReady = null; // promise of the first local.prepare()
 const probe = { firstFrameAt: {}, captionLog: [], joinClickedAt: null, lastTracks: "" };
 
 const view = createView({ $, config, session, status, send, log, probe, onHandsChanged: () => updateControls() });
-const { grid, roster, hostPanel, chat, reactions, levels, captions, refreshHands } = view;
+const { grid, roster, hostPanel, chat, reactions, levels, captions, quality, refreshHands } = view;
 const pickers = new DevicePickers($("devices"), {
   local,
   level: () => levels.level("self"),
@@ -170,6 +170,9 @@ function stopLocalMedia() {
 
 /** The lobby or the meeting; the device pickers go along (the lobby, or the Devices dialog). */
 function showMeeting(inMeeting) {
+  meetingEl.dataset.reconnecting = "false";
+  if (inMeeting) quality.start();
+  else quality.stop();
   lobby.hidden = inMeeting;
   meetingEl.hidden = !inMeeting;
   $("show-devices").hidden = !inMeeting;
@@ -344,7 +347,12 @@ function onMessage(msg) {
 function onReconnecting({ code, message, delay }) {
   log({ reconnecting: code, delay });
   if (!session.transition("reconnect")) return;
-  teardownPeers();
+  // The page stays as it was (tiles, names, chat) under a "Reconnecting" note; media stops. The
+  // next `joined` replaces the roster with the server's.
+  session.closePeers();
+  grid.clearRemoteMedia();
+  levels.retain(new Set(["self"]));
+  meetingEl.dataset.reconnecting = "true";
   const seconds = Math.max(1, Math.round(delay / 1000));
   status.show(`${message ? message + " " : "The connection was lost. "}Reconnecting in ${seconds} s…`, "warn");
 }
@@ -437,6 +445,6 @@ window.addEventListener("pagehide", () => {
 });
 
 // Only the browser tests (setting CLIENT_TEST_HOOKS) reach the live objects and inject messages.
-if (config.testHooks) exposeTestHooks({ config, session, local, probe, receive: onMessage });
+if (config.testHooks) exposeTestHooks({ config, session, local, probe, quality, receive: onMessage });
 
 mediaReady = prepareMedia();

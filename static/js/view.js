@@ -3,6 +3,7 @@
 // the roster and the tiles. room.js feeds them from signaling.
 import { HandQueue, Reactions } from "./hands.js";
 import { HostPanel } from "./moderation.js";
+import { ConnectionQuality } from "./quality.js";
 import { AudioLevels } from "./speaking.js";
 import { Grid } from "./tiles.js";
 import { Captions, Chat, Roster } from "./ui.js";
@@ -56,6 +57,15 @@ export function createView({ $, config, session, status, send, log, probe, onHan
     grid.layout();
   });
   const captions = new Captions($("captions"), $("toggle-captions"), $("captions-log"));
+  // Per tile from getStats; for ourselves, a line under the header while our sending suffers.
+  const quality = new ConnectionQuality({
+    session,
+    grid,
+    onSelf: (unstable, words) => {
+      $("self-quality").hidden = !unstable;
+      $("self-quality").textContent = unstable ? `Your connection is unstable (${words.replace("Poor connection: ", "")}).` : "";
+    },
+  });
 
   /** After a hand went up or down: the queue, the roster, the tiles' badges and our hand button. */
   function refreshHands() {
@@ -79,5 +89,5 @@ export function createView({ $, config, session, status, send, log, probe, onHan
     $("toggle-layout").setAttribute("aria-pressed", String(grid.mode === "speaker"));
   }
 
-  return { grid, roster, hostPanel, chat, hands, reactions, levels, captions, refreshHands, updateControls };
+  return { grid, roster, hostPanel, chat, hands, reactions, levels, captions, quality, refreshHands, updateControls };
 }
