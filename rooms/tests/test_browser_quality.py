@@ -22,20 +22,28 @@ class QualityTestCase(BrowserTestCase):
         self.enter(bob)
         self.wait_video_playing(alice, "Bob")
         bob_id = bob.page.evaluate("() => window.__meet.self.id")
-        # On loopback nothing is lost: measured, and good.
+        # Measured from getStats: Bob's frames and losses, our round-trip time. (Whether it is
+        # "good" depends on how loaded the machine is: the verdict and what shows must agree.)
         alice.page.wait_for_function(
             "(id) => { const q = window.__meet.quality.latest[id];"
-            " return q && q.quality === 'good' && q.fps > 0 && q.loss === 0; }",
+            " return q && q.fps > 0 && typeof q.loss === 'number' && q.rtt > 0; }",
             arg=bob_id,
             timeout=15_000,
         )
-        bob_tile = alice.page.locator('.tile[data-kind="camera"]', has=self.tile(alice, "Bob"))
-        self.assertEqual(bob_tile.get_attribute("data-quality"), "good")
-        self.assertFalse(bob_tile.get_by_text("Poor connection").is_visible())
-        alice.page.wait_for_function(
-            "() => window.__meet.quality.latest.self?.quality === 'good'", timeout=15_000
+        # One read of both (a sample every 2 s changes them together).
+        shown, on_tile, badge = alice.page.evaluate(
+            "(id) => { const t = document.querySelector('video[data-participant=\"Bob\"]').closest('.tile');"
+            " const b = t.querySelector('.badge-quality');"
+            " return [window.__meet.quality.latest[id].shown, t.dataset.quality, !b.hidden]; }",
+            bob_id,
         )
-        self.assertTrue(alice.page.locator("#self-quality").is_hidden())
+        self.assertEqual(on_tile, shown)
+        self.assertEqual(badge, shown == "poor")
+        alice.page.wait_for_function("() => window.__meet.quality.latest.self?.rtt > 0", timeout=15_000)
+        self_shown, note = alice.page.evaluate(
+            "() => [window.__meet.quality.latest.self.shown, !document.getElementById('self-quality').hidden]"
+        )
+        self.assertEqual(note, self_shown == "poor")
 
         poor = alice.page.evaluate(JS_CLASSIFY, {"loss": 0.12, "rtt": 0.05, "fps": 24, "videoOn": True})
         self.assertEqual(poor, {"quality": "poor", "words": "Poor connection: 12 % packets lost"})

@@ -5,6 +5,8 @@
 const POOR_LOSS = 0.05; // 5 % of packets lost in the last interval
 const POOR_RTT = 0.4; // seconds
 const POOR_FPS = 8; // a camera that is on, showing fewer frames per second than this
+const POOR_AFTER = 3; // samples in a row (6 s) before "poor" shows: one slow moment is no news
+const GOOD_AFTER = 2; // and in a row before it goes again
 
 /** "good" | "poor", and the words that say why (for the badge and the roster). */
 export function classify({ loss = 0, rtt = 0, fps = null, videoOn = false }) {
@@ -39,6 +41,24 @@ export class ConnectionQuality {
     this.selfUnstable = false;
     this.timer = null;
     this.latest = {}; // participant id -> {quality, words, loss, fps, rtt}: for tests and the roster
+    this.streaks = new Map(); // participant id or "self" -> {shown, poor, good}
+  }
+
+  /** The verdict to show for `key`, after the streak rule (POOR_AFTER / GOOD_AFTER). */
+  steady(key, verdict) {
+    const s = this.streaks.get(key) || { shown: "good", poor: 0, good: 0, words: "" };
+    if (verdict.quality === "poor") {
+      s.poor += 1;
+      s.good = 0;
+      s.words = verdict.words;
+      if (s.poor >= POOR_AFTER) s.shown = "poor";
+    } else {
+      s.good += 1;
+      s.poor = 0;
+      if (s.good >= GOOD_AFTER) s.shown = "good";
+    }
+    this.streaks.set(key, s);
+    return { quality: s.shown, words: s.shown === "poor" ? s.words : "" };
   }
 
   start() {
@@ -49,6 +69,7 @@ export class ConnectionQuality {
     clearInterval(this.timer);
     this.timer = null;
     this.last.clear();
+    this.streaks.clear();
     this.setSelf(false, "");
   }
 
@@ -79,9 +100,10 @@ export class ConnectionQuality {
       for (const [id, { loss, fps }] of per) {
         const p = participants.get(id);
         const verdict = classify({ loss, rtt, fps, videoOn: Boolean(p && p.video) });
-        this.latest[id] = { ...verdict, loss, fps, rtt };
+        const shown = this.steady(id, verdict);
+        this.latest[id] = { ...verdict, shown: shown.quality, loss, fps, rtt };
         const tile = this.grid.tile(id, "camera");
-        if (tile) tile.setQuality(verdict.quality, verdict.words);
+        if (tile) tile.setQuality(shown.quality, shown.words);
       }
     }
     if (publisher && publisher.pc.connectionState === "connected") {
@@ -94,8 +116,9 @@ export class ConnectionQuality {
         if (r.roundTripTime) rtt = Math.max(rtt, r.roundTripTime);
       });
       const verdict = classify({ loss, rtt });
-      this.latest.self = { ...verdict, loss, rtt };
-      this.setSelf(verdict.quality === "poor", verdict.words);
+      const shown = this.steady("self", verdict);
+      this.latest.self = { ...verdict, shown: shown.quality, loss, rtt };
+      this.setSelf(shown.quality === "poor", shown.words);
     }
   }
 

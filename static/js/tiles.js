@@ -101,7 +101,9 @@ class Tile {
   setQuality(quality, words = "") {
     this.root.dataset.quality = quality;
     this.quality.hidden = quality !== "poor";
-    this.quality.textContent = words || "Poor connection";
+    this.quality.textContent = "Poor connection"; // short on the tile; the reasons in its tooltip
+    if (words) this.quality.title = words;
+    else this.quality.removeAttribute("title");
   }
 
   setVideoTrack(track) {

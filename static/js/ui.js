@@ -156,9 +156,9 @@ export class Chat {
 /** Captions. The band under the videos shows interim lines of an utterance replacing each other,
  * then its final line, which fades out; it is not a live region (interim words change every second
  * or so and a screen reader would never stop talking). Final lines only are appended to a polite
- * live log (visually hidden), so each utterance is read once. */
+ * live log, the scrollable history in the side panel, so each utterance is read once. */
 export class Captions {
-  constructor(regionEl, toggleEl, logEl, { keepSeconds = 6, maxLines = 3, maxLogged = 50 } = {}) {
+  constructor(regionEl, toggleEl, logEl, { keepSeconds = 6, maxLines = 3, maxLogged = 500 } = {}) {
     this.regionEl = regionEl;
     this.toggleEl = toggleEl;
     this.logEl = logEl;
@@ -221,8 +221,11 @@ export class Captions {
 
   announce(speaker, text) {
     if (!this.on) return;
-    this.logEl.append(el("p", { class: "caption-logged", text: `${speaker}: ${text}` }));
-    while (this.logEl.childElementCount > this.maxLogged) this.logEl.firstElementChild.remove();
+    const log = this.logEl;
+    const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    log.append(el("p", { class: "caption-logged", text: `${speaker}: ${text}` }));
+    while (log.childElementCount > this.maxLogged) log.firstElementChild.remove();
+    if (nearBottom) log.scrollTop = log.scrollHeight; // unless the person scrolled back to read
   }
 
   drop(utterance) {
