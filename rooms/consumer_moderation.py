@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from conference import protocol
-from rooms import hands, moderation, selectors, services
+from rooms import hands, moderation, selectors, services, waiting
 from rooms.models import Participant, Room
 
 
@@ -53,6 +53,10 @@ class ModerationMixin:
             await database_sync_to_async(services.set_room_locked)(
                 room=self.room, locked=action == "lock", by=user
             )
+            return
+        if action in ("admit", "deny"):
+            decide = waiting.admit if action == "admit" else waiting.deny
+            await database_sync_to_async(decide)(host=p, admission_id=message["participant"])
             return
         if action == "readmit":
             await database_sync_to_async(moderation.readmit)(host=p, removed_id=message["participant"])

@@ -30,6 +30,7 @@ from conference.ratelimit import scope_client_ip
 from rooms import metrics, moderation, selectors, services
 from rooms.consumer_media import MediaMixin
 from rooms.consumer_moderation import ModerationMixin
+from rooms.consumer_waiting import WaitingMixin
 from rooms.models import Participant, Room
 from rooms.presence import PresenceBeat
 from rooms.validation import ProtocolError, TokenBucket, parse_client_message
@@ -50,7 +51,7 @@ def _address(scope: Mapping[str, Any]) -> str | None:
         return None
 
 
-class RoomConsumer(ModerationMixin, MediaMixin, AsyncWebsocketConsumer):
+class RoomConsumer(WaitingMixin, ModerationMixin, MediaMixin, AsyncWebsocketConsumer):
     room: Room
     participant: Participant | None = None
     sfu_worker: str = ""
@@ -103,6 +104,7 @@ class RoomConsumer(ModerationMixin, MediaMixin, AsyncWebsocketConsumer):
         return selectors.room_to_enter(slug, user, guest_name=self.guest_name)
 
     async def disconnect(self, code: int) -> None:
+        await self.leave_lobby()
         p = self.participant
         if code not in CLOSED_ON_PURPOSE and p is not None:
             # Dropped, not closed (a network change, a proxy or web process restarting): keep
@@ -233,6 +235,12 @@ class RoomConsumer(ModerationMixin, MediaMixin, AsyncWebsocketConsumer):
                 resume_token=resume,
                 client_address=_address(self.scope),
             )
+        except services.MustWait:
+            return await self.wait_in_lobby(resume=resume)
+        except services.Denied:
+            return await self.refuse(
+                "denied", protocol.CLOSE_REASONS[protocol.CLOSE_DENIED], protocol.CLOSE_DENIED
+            )
         except services.RoomLocked:
             return await self.refuse(
                 "locked", "This room is locked by its host. Ask the host to unlock it.", protocol.CLOSE_LOCKED
@@ -290,6 +298,7 @@ class RoomConsumer(ModerationMixin, MediaMixin, AsyncWebsocketConsumer):
             media_retry_after=None if placed else self.media_retry_after,
             resume=entry.resume_token,
             removed=snapshot.removed,
+            waiting=snapshot.waiting,
         )
         await self.send_json(joined)
 

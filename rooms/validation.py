@@ -33,8 +33,8 @@ SCHEMAS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "hand": {"raised": (_BOOL, True), "participant": ((int,), False)},
     "reaction": {"emoji": (_STR, True)},
 }
-MODERATE_ACTIONS = ("mute", "allow-unmute", "remove", "readmit", "lock", "unlock")
-TARGETED_ACTIONS = ("mute", "allow-unmute", "remove", "readmit")  # need a 'participant'
+MODERATE_ACTIONS = ("mute", "allow-unmute", "remove", "readmit", "lock", "unlock", "admit", "deny")
+TARGETED_ACTIONS = ("mute", "allow-unmute", "remove", "readmit", "admit", "deny")  # need a 'participant'
 MAX_RESUME_TOKEN = 64
 
 

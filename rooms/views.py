@@ -41,6 +41,7 @@ def create_room(request: HttpRequest) -> HttpResponse:
                 organization=form.cleaned_data["organization"],
                 name=form.cleaned_data["name"],
                 access=form.cleaned_data["access"],
+                waiting_room=form.cleaned_data["waiting_room"],
                 created_by=request.user,
             )
         except (PermissionDenied, ValidationError) as e:

@@ -40,7 +40,8 @@ __all__ = [
     "client_reaction",
 ]
 
-ModerateAction = Literal["mute", "allow-unmute", "remove", "readmit", "lock", "unlock"]
+# admit / deny: ``participant`` is the id of the waiting person's admission (waiting rooms).
+ModerateAction = Literal["mute", "allow-unmute", "remove", "readmit", "lock", "unlock", "admit", "deny"]
 
 
 class ClientJoin(TypedDict):

@@ -12,6 +12,7 @@ __all__ = [
     "ChatInfo",
     "TrackInfo",
     "RemovedInfo",
+    "WaitingInfo",
     "participant_info",
     "chat_info",
 ]
@@ -42,6 +43,13 @@ class RemovedInfo(TypedDict):
     """Someone a host removed from the meeting (for the hosts' "Let back in" list)."""
 
     id: int  # the participant id they had
+    name: str
+
+
+class WaitingInfo(TypedDict):
+    """Someone in the lobby of a waiting room (for the hosts' "Admit" / "Deny")."""
+
+    id: int  # the admission's id
     name: str
 
 

@@ -25,6 +25,10 @@ __all__ = [
     "RoomCaptionsStatus",
     "RoomHand",
     "RoomReaction",
+    "RoomAdmissionRequest",
+    "RoomAdmissionSettled",
+    "RoomAdmitted",
+    "RoomDenied",
     "RoomEvent",
     "room_participant_joined",
     "room_participant_left",
@@ -41,6 +45,10 @@ __all__ = [
     "room_captions_status",
     "room_hand",
     "room_reaction",
+    "room_admission_request",
+    "room_admission_settled",
+    "room_admitted",
+    "room_denied",
     "CAPTIONS_UNAVAILABLE",
     "CAPTIONS_BACK",
 ]
@@ -171,6 +179,38 @@ class RoomReaction(TypedDict):
     emoji: str
 
 
+class RoomAdmissionRequest(TypedDict):
+    """Someone waits in the lobby; only the consumers of ``hosts`` relay it."""
+
+    type: Literal["room.admission_request"]
+    admission: int
+    name: str
+    hosts: list[int]
+
+
+class RoomAdmissionSettled(TypedDict):
+    """A waiting person was admitted, denied, or left; for ``hosts``."""
+
+    type: Literal["room.admission_settled"]
+    admission: int
+    hosts: list[int]
+
+
+class RoomAdmitted(TypedDict):
+    """Sent to the waiting consumer's channel: a host admitted it; it joins now."""
+
+    type: Literal["room.admitted"]
+    admission: int
+
+
+class RoomDenied(TypedDict):
+    """Sent to the waiting consumer's channel: a host denied it; it closes (final)."""
+
+    type: Literal["room.denied"]
+    admission: int
+    by: str
+
+
 RoomEvent = (
     RoomParticipantJoined
     | RoomParticipantLeft
@@ -187,6 +227,10 @@ RoomEvent = (
     | RoomCaptionsStatus
     | RoomHand
     | RoomReaction
+    | RoomAdmissionRequest
+    | RoomAdmissionSettled
+    | RoomAdmitted
+    | RoomDenied
 )
 
 
@@ -269,3 +313,19 @@ def room_hand(*, participant: int, raised: bool, at: str | None, by: str = "") -
 
 def room_reaction(*, participant: int, name: str, emoji: str) -> RoomReaction:
     return {"type": "room.reaction", "participant": participant, "name": name, "emoji": emoji}
+
+
+def room_admission_request(*, admission: int, name: str, hosts: list[int]) -> RoomAdmissionRequest:
+    return {"type": "room.admission_request", "admission": admission, "name": name, "hosts": hosts}
+
+
+def room_admission_settled(*, admission: int, hosts: list[int]) -> RoomAdmissionSettled:
+    return {"type": "room.admission_settled", "admission": admission, "hosts": hosts}
+
+
+def room_admitted(*, admission: int) -> RoomAdmitted:
+    return {"type": "room.admitted", "admission": admission}
+
+
+def room_denied(*, admission: int, by: str) -> RoomDenied:
+    return {"type": "room.denied", "admission": admission, "by": by}

@@ -109,3 +109,32 @@ class LayoutTestCase(BrowserTestCase):
         self.wait_video_playing(alice, "Bob")  # his camera still plays, moved into the strip
         bob.page.get_by_role("button", name="Stop sharing").click()
         self.wait_layout(alice, "(b) => b.layout === 'grid' && b.main.length === 3", "the grid again")
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+class PhoneLayoutTestCase(BrowserTestCase):
+    start_sfu = False  # the page's layout, not the media
+
+    def test_on_a_phone_the_stage_comes_first_controls_at_the_bottom_and_panels_open(self) -> None:
+        bob = self.signed_in(self.bob, viewport=PHONE)
+        self.enter(bob)
+        box = lambda selector: bob.page.locator(selector).bounding_box()  # noqa: E731
+        stage, controls = box("section.stage"), box(".controls")
+        self.assertLess(stage["y"] + stage["height"], controls["y"] + 1)  # the stage first
+        self.assertGreater(controls["y"] + controls["height"], PHONE["height"] - 20)  # within a thumb's reach
+        self.assertGreater(stage["width"], PHONE["width"] * 0.9)
+        self.assertFalse(bob.page.get_by_label("Message").is_visible())  # chat is a panel here
+        chat = bob.page.get_by_role("button", name="Chat", exact=True)
+        chat.click()
+        self.assertEqual(chat.get_attribute("aria-expanded"), "true")
+        self.assertEqual(bob.page.evaluate("() => document.activeElement.id"), "chat-input")
+        bob.page.get_by_label("Message").fill("From my phone")
+        bob.page.get_by_role("button", name="Send").click()
+        bob.page.locator("#chat-log").get_by_text("From my phone").wait_for()
+        bob.page.keyboard.press("Escape")
+        bob.page.get_by_label("Message").wait_for(state="hidden")
+        self.assertEqual(bob.page.evaluate("() => document.activeElement.textContent"), "Chat")
+        bob.page.get_by_role("button", name="Participants").click()
+        bob.page.locator("#participants li", has_text="Bob").wait_for()

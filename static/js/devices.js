@@ -1,7 +1,9 @@
 // The person's own camera, microphone and screen: which tracks are live, and switching them;
 // the chosen devices and "join muted / camera off", remembered per browser (localStorage).
-// No DOM here: room.js shows the outcome (controls, preview, own tile) and tells the others.
+// No DOM here but the camera button's busy state: room.js shows the outcome (controls, preview,
+// own tile) and tells the others.
 import { getCamera, getLocalMedia, getMicrophone, getScreen } from "./media.js";
+import { hostMuted } from "./moderation.js";
 
 const STORE = "meet-devices";
 const DEFAULTS = { camera: "", microphone: "", speaker: "", joinMuted: false, joinCameraOff: false };
@@ -186,4 +188,58 @@ export class LocalDevices {
       this[key] = null;
     }
   }
+}
+
+/**
+ * The microphone, camera and screen buttons' actions (the page shows the outcome in `changed`).
+ * @param {{local: LocalDevices, session: object, status: object, send: function, grid: object,
+ *          config: object, camButton: HTMLElement, showPreview: function, changed: function}} page
+ */
+export function mediaToggles({ local, session, status, send, grid, config, camButton, showPreview, changed }) {
+  async function toggleMic() {
+    if (!local.micEnabled && hostMuted(session)) {
+      if (send({ type: "ask-unmute" })) status.show("You asked the host to let you unmute.");
+      return;
+    }
+    const error = await local.toggleMic();
+    if (error) status.alert(error);
+    else changed();
+  }
+
+  function muteMic() {
+    local.mute();
+    changed();
+  }
+
+  async function toggleCamera() {
+    camButton.disabled = true;
+    try {
+      const error = await local.toggleCamera();
+      if (error) {
+        status.alert(error);
+        return;
+      }
+      showPreview();
+      changed();
+    } finally {
+      camButton.disabled = false;
+    }
+  }
+
+  async function stopScreen() {
+    if (!(await local.stopScreen())) return;
+    grid.setSelfScreen(null);
+    changed();
+  }
+
+  async function toggleScreen() {
+    if (local.screen) return stopScreen();
+    const error = await local.startScreen(stopScreen);
+    if (error) status.alert(error);
+    if (!local.screen) return;
+    grid.setSelfScreen(local.screen, config.displayName);
+    changed();
+  }
+
+  return { toggleMic, muteMic, toggleCamera, toggleScreen };
 }

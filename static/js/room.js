@@ -2,7 +2,7 @@
 // (signaling.js), media (media.js) and the meeting's state machine (session.js, where the states and
 // their transitions are written down).
 import { keepAwake } from "./controls.js";
-import { LocalDevices } from "./devices.js";
+import { LocalDevices, mediaToggles } from "./devices.js";
 import { wireExtras } from "./extras.js";
 import { handHandlers } from "./hands.js";
 import { hostMuted, moderationHandlers } from "./moderation.js";
@@ -27,8 +27,6 @@ const camButton = $("toggle-camera");
 const screenButton = $("toggle-screen");
 const lockButton = $("toggle-lock");
 const leaveButton = $("leave");
-const chatForm = $("chat-form");
-const chatInput = $("chat-input");
 
 const session = new MeetingSession({ iceServers: config.iceServers || [], resumeKey: `meet-resume:${config.wsPath}` });
 const local = new LocalDevices(() => session.publisher, async (kind) => {
@@ -117,50 +115,17 @@ function devicesChanged() {
   sendMediaState();
 }
 
-async function toggleMic() {
-  if (!local.micEnabled && hostMuted(session)) {
-    if (send({ type: "ask-unmute" })) status.show("You asked the host to let you unmute.");
-    return;
-  }
-  const error = await local.toggleMic();
-  if (error) status.alert(error);
-  else devicesChanged();
-}
-
-function muteMic() {
-  local.mute();
-  devicesChanged();
-}
-
-async function toggleCamera() {
-  camButton.disabled = true;
-  try {
-    const error = await local.toggleCamera();
-    if (error) {
-      status.alert(error);
-      return;
-    }
-    showPreview();
-    devicesChanged();
-  } finally {
-    camButton.disabled = false;
-  }
-}
-
-async function stopScreen() {
-  if (!(await local.stopScreen())) return;
-  grid.setSelfScreen(null);
-  devicesChanged();
-}
-
-async function toggleScreen() {
-  if (local.screen) return stopScreen();
-  const error = await local.startScreen(stopScreen);
-  if (error) status.alert(error);
-  if (!local.screen) return;
-  grid.setSelfScreen(local.screen, config.displayName);
-  devicesChanged();
-}
+const { toggleMic, muteMic, toggleCamera, toggleScreen } = mediaToggles({
+  local,
+  session,
+  status,
+  send,
+  grid,
+  config,
+  camButton,
+  showPreview: () => showPreview(),
+  changed: () => devicesChanged(),
+});
 
 function stopLocalMedia() {
   levels.unwatch("self");
@@ -221,7 +186,7 @@ const handlers = {
     session.adopt(msg);
     log({ joined: session.self.id });
     if (session.self.host_muted) local.mute(); // a host's mute holds across reconnects
-    hostPanel.reset(msg.removed || []);
+    hostPanel.reset(msg.removed || [], msg.waiting || []);
     showMeeting(true);
     chat.clear();
     for (const m of msg.chat || []) chat.add(m);
@@ -421,20 +386,13 @@ lockButton.addEventListener("click", () => send({ type: "moderate", action: sess
 screenButton.hidden = !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
 
 wireExtras({ $, config, session, grid, status, send, pickers, updateControls });
-chatForm.addEventListener("submit", (event) => {
-  event.preventDefault();
-  const text = chatInput.value.trim();
-  if (!text) return;
-  const tooLarge = session.signaling && !session.signaling.fits({ type: "chat", text });
-  if (text.length > (config.chatMaxLength || 2000) || tooLarge) {
-    status.alert("That message is too long.");
-    return;
-  }
-  if (!send({ type: "chat", text })) {
-    status.alert("Not connected right now: your message was not sent.");
-    return;
-  }
-  chatInput.value = "";
+chat.bindForm($("chat-form"), $("chat-input"), {
+  status,
+  maxLength: config.chatMaxLength || 2000,
+  send: (text) => {
+    if (session.signaling && !session.signaling.fits({ type: "chat", text })) return "too-large";
+    return send({ type: "chat", text }) ? "sent" : "offline";
+  },
 });
 
 window.addEventListener("pagehide", () => {

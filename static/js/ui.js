@@ -147,6 +147,19 @@ export class Chat {
     if (nearBottom) this.logEl.scrollTop = this.logEl.scrollHeight;
   }
 
+  /** The message form: a message too long or not sent says so, and stays in the field. */
+  bindForm(form, input, { status, maxLength, send }) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = input.value.trim();
+      if (!text) return;
+      const outcome = text.length > maxLength ? "too-large" : send(text);
+      if (outcome === "too-large") status.alert("That message is too long.");
+      else if (outcome === "offline") status.alert("Not connected right now: your message was not sent.");
+      else input.value = "";
+    });
+  }
+
   note(text) {
     this.logEl.append(el("li", { class: "chat-note", text }));
     this.logEl.scrollTop = this.logEl.scrollHeight;
