@@ -1,7 +1,7 @@
 """Accessibility of the rooms pages in a real browser: axe-core (vendored, see
 conference/testing/vendor/README.md) finds no serious or critical violation on the home page
-(rooms, create a room), the guest's name page, the lobby and the meeting; every control of the
-meeting is reached with Tab and shows a focus ring."""
+(rooms, create a room), the guest's name page, the lobby, a waiting room's lobby, the meeting
+and its dialogs; every control of the meeting is reached with Tab and shows a focus ring."""
 
 from __future__ import annotations
 
@@ -71,12 +71,30 @@ class AccessibilityTestCase(BrowserTestCase):
         self.join(alice)
         alice.page.get_by_role("button", name="Leave").wait_for()
         self.axe(alice, "meeting")
+        alice.page.get_by_role("button", name="Keyboard shortcuts").click()
+        alice.page.get_by_role("dialog", name="Keyboard shortcuts").wait_for()
+        self.axe(alice, "keyboard shortcuts dialog")
+        alice.page.keyboard.press("Escape")
+        alice.page.get_by_role("button", name="Devices").click()
+        alice.page.get_by_role("dialog", name="Devices").wait_for()
+        self.axe(alice, "devices dialog")
+        alice.page.keyboard.press("Escape")
 
         Room.objects.filter(pk=self.room.pk).update(access=Room.Access.LINK)
         guest = self.person("Gus Guest")
         guest.page.goto(self.room_url())
         guest.page.get_by_label("Your name").wait_for()
         self.axe(guest, "guest's name page")
+        Room.objects.filter(pk=self.room.pk).update(waiting_room=True)
+        self.open_room(guest)  # types the name, waits until Join can be pressed
+        guest.page.get_by_role("button", name="Join", exact=True).click()
+        try:
+            guest.page.locator("#status", has_text="The host will let you in soon.").wait_for()
+        except Exception as e:
+            raise AssertionError(f"the guest does not wait: {e}\n{self.debug_dump()}") from None
+        self.axe(guest, "waiting room's lobby")
+        alice.page.get_by_role("button", name="Admit Gus Guest").wait_for()
+        self.axe(alice, "meeting with someone waiting")
 
     def test_every_meeting_control_is_reached_by_tab_with_a_focus_ring(self) -> None:
         alice = self.signed_in(self.alice)
