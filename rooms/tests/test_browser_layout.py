@@ -138,3 +138,27 @@ class PhoneLayoutTestCase(BrowserTestCase):
         self.assertEqual(bob.page.evaluate("() => document.activeElement.textContent"), "Chat")
         bob.page.get_by_role("button", name="Participants").click()
         bob.page.locator("#participants li", has_text="Bob").wait_for()
+
+    def test_past_the_most_tiles_the_others_go_to_the_strip(self) -> None:
+        bob = self.signed_in(self.bob)
+        self.open_room(bob)
+        # The page's own layout rules (static/js/layout.js), imported next to room.js.
+        choice = bob.page.evaluate(
+            """async () => {
+              const src = document.querySelector('script[type="module"]').src;
+              const { chooseLayout, bestGrid } = await import(new URL("layout.js", src));
+              const tiles = Array.from({ length: 20 }, (_, i) =>
+                ({ key: `${i ? i : "self"}:camera`, id: i ? i : "self", kind: "camera" }));
+              return { grid: chooseLayout({ tiles, mode: "grid", maxGrid: 16 }),
+                       phone: chooseLayout({ tiles, mode: "grid", maxGrid: 6 }),
+                       three: bestGrid(3, 912, 540), wide: bestGrid(3, 1800, 400) };
+            }"""
+        )
+        self.assertEqual(len(choice["grid"]["stage"]), 16)
+        self.assertEqual(choice["grid"]["stage"][0], "self:camera")  # yourself first
+        self.assertEqual(len(choice["grid"]["strip"]), 4)
+        self.assertEqual((len(choice["phone"]["stage"]), len(choice["phone"]["strip"])), (6, 14))
+        self.assertEqual((choice["three"]["cols"], choice["three"]["rows"]), (2, 2))
+        self.assertEqual(
+            (choice["wide"]["cols"], choice["wide"]["rows"]), (3, 1)
+        )  # a wide, low stage: one row

@@ -28,6 +28,13 @@ export class AudioLevels {
     this.speaking = new Set();
     this.active = null;
     this.timer = null;
+    // Browsers start an AudioContext made before any click suspended: the first click or key
+    // (the Join button, at the latest) lets it run.
+    const wake = () => {
+      if (this.ctx && this.ctx.state === "suspended") this.ctx.resume().catch(() => {});
+    };
+    document.addEventListener("pointerdown", wake, true);
+    document.addEventListener("keydown", wake, true);
   }
 
   context() {
