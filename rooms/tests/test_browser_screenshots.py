@@ -51,9 +51,13 @@ class ScreenshotsTestCase(BrowserTestCase):
         alice = self.signed_in(self.alice, viewport=SIZES["desktop"])
         bob = self.signed_in(self.bob)
         gus = self.new_person("Gus Guest")
-        carla = self.new_person("Carla Guest")
-        for person in (alice, bob, gus, carla):
+        carla = self.new_person("Carla Guest", viewport=SIZES["desktop"])
+        for person in (alice, bob, gus):
             self.enter(person)
+        self.open_room(carla)  # the lobby: preview, device pickers, level meter
+        carla.page.mouse.move(0, 0)
+        carla.page.screenshot(path=str(self.out / "lobby-1280x800.png"))
+        self.join(carla)
         for name in ("Bob", "Gus Guest", "Carla Guest"):
             self.wait_video_playing(alice, name)
         bob.page.get_by_label("Message").fill("Shall we start with the roadmap?")
