@@ -93,4 +93,35 @@ class DevicesInTheMeetingTestCase(BrowserTestCase):
         dialog.get_by_role("button", name="Close").click()
         dialog.wait_for(state="hidden")
 
+    def test_switching_the_camera_and_the_speaker(self) -> None:
+        alice = self.signed_in(self.alice)
+        # Two fake cameras (a later switch wins over the class's).
+        bob = self.new_person("Bob", browser_args=["--use-fake-device-for-media-stream=device-count=2"])
+        self.sign_in(bob, self.bob)
+        self.enter(alice)
+        self.enter(bob)
+        self.wait_video_playing(alice, "Bob")
+        bob.page.get_by_role("button", name="Devices").click()
+        cameras = bob.page.evaluate(JS_OPTIONS, "camera-select")
+        self.assertEqual(len(cameras), 2, cameras)
+        other = next(c for c in cameras if c != bob.page.evaluate(JS_TRACK_LABEL, "video"))
+        bob.page.get_by_label("Camera", exact=True).select_option(label=other)
+        bob.page.wait_for_function(
+            "(label) => window.__meet.publishPc.getSenders().some((s) => s.track && s.track.label === label)",
+            arg=other,
+            timeout=10_000,
+        )
+        self.assertEqual(bob.page.evaluate(JS_PUBLISH_OFFERS), 1)  # replaceTrack: no renegotiation
+        self.wait_video_playing(alice, "Bob")
+        # The speaker: every tile's sound goes to the chosen output.
+        speaker = bob.page.get_by_label("Speaker", exact=True)
+        chosen = speaker.evaluate("(s) => { s.selectedIndex = s.options.length - 1; return s.value; }")
+        speaker.dispatch_event("change")
+        bob.page.wait_for_function(
+            "(id) => [...document.querySelectorAll('.tile audio')].every((a) => a.sinkId === id)"
+            " && document.querySelectorAll('.tile audio').length > 0",
+            arg=chosen,
+            timeout=10_000,
+        )
+
     choose_microphone = DevicePickersTestCase.choose_microphone
