@@ -1,12 +1,21 @@
 from django.contrib import admin
 
-from rooms.models import ChatMessage, Meeting, Participant, Room
+from rooms.models import Admission, ChatMessage, Meeting, Participant, Room
 
 
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "organization", "access", "locked", "created_by", "created_at")
-    list_filter = ("access", "locked", "organization")
+    list_display = (
+        "name",
+        "slug",
+        "organization",
+        "access",
+        "waiting_room",
+        "locked",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("access", "waiting_room", "locked", "organization")
     search_fields = ("name", "slug", "organization__name")
 
 
@@ -49,3 +58,10 @@ class ChatMessageAdmin(admin.ModelAdmin):
     list_display = ("author_name", "text", "meeting", "created_at")
     list_filter = ("meeting__room__organization",)
     search_fields = ("author_name", "text", "meeting__room__name")
+
+
+@admin.register(Admission)
+class AdmissionAdmin(admin.ModelAdmin):
+    list_display = ("display_name", "room", "state", "decided_by", "meeting", "created_at")
+    list_filter = ("state", "room__organization")
+    search_fields = ("display_name", "room__name")

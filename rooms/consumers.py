@@ -32,6 +32,7 @@ from conference.ratelimit import scope_client_ip
 from rooms import metrics, moderation, selectors, services
 from rooms.consumer_media import MediaMixin
 from rooms.consumer_moderation import ModerationMixin
+from rooms.consumer_waiting import WaitingMixin
 from rooms.models import Participant, Room
 from rooms.presence import PresenceBeat
 from rooms.validation import ProtocolError, TokenBucket, parse_client_message
@@ -52,7 +53,7 @@ def _address(scope: Mapping[str, Any]) -> str | None:
         return None
 
 
-class RoomConsumer(ModerationMixin, MediaMixin, AsyncWebsocketConsumer):
+class RoomConsumer(WaitingMixin, ModerationMixin, MediaMixin, AsyncWebsocketConsumer):
     room: Room
     participant: Participant | None = None
     sfu_worker: str = ""
@@ -110,6 +111,7 @@ class RoomConsumer(ModerationMixin, MediaMixin, AsyncWebsocketConsumer):
         raise StopConsumer()
 
     async def disconnect(self, code: int) -> None:
+        await self.leave_lobby()
         p = self.participant
         if code not in CLOSED_ON_PURPOSE and p is not None:
             # Dropped, not closed (a network change, a proxy or web process restarting): keep
@@ -208,6 +210,8 @@ class RoomConsumer(ModerationMixin, MediaMixin, AsyncWebsocketConsumer):
             await database_sync_to_async(moderation.ask_to_unmute)(participant=p)
         elif kind == "moderate":
             await self.on_moderate(message)
+        elif kind in ("hand", "reaction"):
+            await self.on_gesture(message)
         elif kind == "keyframe":
             await self.to_sfu(
                 protocol.sfu_keyframe(participant=message["participant"], from_participant=p.id),
@@ -240,6 +244,12 @@ class RoomConsumer(ModerationMixin, MediaMixin, AsyncWebsocketConsumer):
                 channel_name=self.channel_name,
                 resume_token=resume,
                 client_address=_address(self.scope),
+            )
+        except services.MustWait:
+            return await self.wait_in_lobby(resume=resume)
+        except services.Denied:
+            return await self.refuse(
+                "denied", protocol.CLOSE_REASONS[protocol.CLOSE_DENIED], protocol.CLOSE_DENIED
             )
         except services.RoomLocked:
             return await self.refuse(
@@ -298,6 +308,7 @@ class RoomConsumer(ModerationMixin, MediaMixin, AsyncWebsocketConsumer):
             media_retry_after=None if placed else self.media_retry_after,
             resume=entry.resume_token,
             removed=snapshot.removed,
+            waiting=snapshot.waiting,
         )
         await self.send_json(joined)
 

@@ -11,6 +11,11 @@ class RoomForm(forms.Form):
         label="Organization", queryset=Organization.objects.none(), empty_label=None
     )
     access = forms.ChoiceField(label="Who can join", choices=Room.Access.choices, initial=Room.Access.MEMBERS)
+    waiting_room = forms.BooleanField(
+        label="Waiting room",
+        required=False,
+        help_text="People outside the organization wait until a host lets them in.",
+    )
 
     def __init__(self, *args, user, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)

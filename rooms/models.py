@@ -35,6 +35,8 @@ class Room(models.Model):
     slug = models.SlugField(max_length=ROOM_SLUG_MAX_LENGTH, unique=True)  # see room_slug()
     access = models.CharField(max_length=10, choices=Access.choices, default=Access.MEMBERS)
     locked = models.BooleanField(default=False)
+    # People outside the organization (guests, other accounts) wait in a lobby until a host admits them.
+    waiting_room = models.BooleanField(default=False)
     # At most this many people at once; None: settings.ROOM_MAX_PARTICIPANTS.
     max_participants = models.PositiveIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -97,6 +99,7 @@ class Participant(models.Model):
     resume_token_hash = models.CharField(max_length=64, blank=True, db_index=True)  # sha256 hex
     client_address = models.GenericIPAddressField(null=True, blank=True)  # for the per-address cap
     host_muted = models.BooleanField(default=False)  # muted by a host until a host allows unmuting
+    hand_raised_at = models.DateTimeField(null=True, blank=True)  # hand up since (the queue's order)
     joined_at = models.DateTimeField(auto_now_add=True)
     left_at = models.DateTimeField(null=True, blank=True)
     left_reason = models.CharField(max_length=20, blank=True)
@@ -128,3 +131,30 @@ class ChatMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author_name}: {self.text[:40]}"
+
+
+class Admission(models.Model):
+    """Someone in a waiting room's lobby asking to join, and the host's answer. A denial is final
+    for that meeting; an admission lets the person (account, or guest session) in for it."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        ADMITTED = "admitted", "Admitted"
+        DENIED = "denied", "Denied"
+        GONE = "gone", "Left the lobby"
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="admissions")
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True)
+    guest_key = models.CharField(max_length=64, blank=True)
+    display_name = models.CharField(max_length=100)
+    channel_name = models.CharField(max_length=200, blank=True)  # the waiting connection
+    state = models.CharField(max_length=10, choices=State.choices, default=State.WAITING)
+    decided_by = models.CharField(max_length=100, blank=True)  # the host's name
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.state})"

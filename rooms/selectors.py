@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from accounts.models import Membership, User
 from conference import protocol
 from rooms.errors import MeetingHidden
-from rooms.models import ChatMessage, Meeting, Participant, Room
+from rooms.models import Admission, ChatMessage, Meeting, Participant, Room
 
 MANAGER_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
 
@@ -30,6 +30,7 @@ def participant_info(p: Participant) -> protocol.ParticipantInfo:
         video=p.video,
         screen=p.screen,
         host_muted=p.host_muted,
+        hand_raised_at=p.hand_raised_at.isoformat() if p.hand_raised_at else None,
     )
 
 
@@ -131,6 +132,7 @@ class JoinSnapshot(NamedTuple):
     chat: list[protocol.ChatInfo]
     locked: bool
     removed: list[protocol.RemovedInfo]
+    waiting: list[protocol.WaitingInfo]
 
 
 def join_snapshot(participant: Participant, *, chat_limit: int) -> JoinSnapshot:
@@ -142,7 +144,34 @@ def join_snapshot(participant: Participant, *, chat_limit: int) -> JoinSnapshot:
         chat=[chat_info(m) for m in chat_history(meeting, chat_limit)],
         locked=Room.objects.values_list("locked", flat=True).get(pk=meeting.room_id),
         removed=removed_people(meeting) if participant.is_host else [],
+        waiting=waiting_people(meeting.room_id) if participant.is_host else [],
     )
+
+
+def waiting_people(room_id: int) -> list[protocol.WaitingInfo]:
+    """Who waits in the room's lobby, in the order they came."""
+    rows = Admission.objects.filter(room_id=room_id, state=Admission.State.WAITING)
+    return [{"id": a.id, "name": a.display_name} for a in rows]
+
+
+def must_wait(room: Room, user: User | None, *, is_host: bool) -> bool:
+    """A waiting room holds back whoever is not in its organization (hosts never wait)."""
+    return room.waiting_room and not is_host and membership(user, room.organization_id) is None
+
+
+def admission_decision(room: Room, meeting: Meeting | None, *, user: User | None, guest_key: str) -> str:
+    """The hosts' last answer to this person for this meeting: admitted, denied, or "" (none yet)."""
+    if meeting is None:
+        return ""
+    person = Q(user=user) if user is not None else Q(user__isnull=True, guest_key=guest_key)
+    decided = (
+        Admission.objects.filter(room=room, meeting=meeting)
+        .filter(person)
+        .filter(state__in=[Admission.State.ADMITTED, Admission.State.DENIED])
+        .order_by("-id")
+        .first()
+    )
+    return decided.state if decided else ""
 
 
 def removed_people(meeting: Meeting) -> list[protocol.RemovedInfo]:

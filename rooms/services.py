@@ -33,6 +33,14 @@ class Removed(NotAllowed):
     """A host removed this person (user, or guest session) from the live meeting."""
 
 
+class MustWait(Exception):
+    """A waiting room: this person waits in its lobby until a host admits them."""
+
+
+class Denied(Exception):
+    """A host turned this person away from the waiting room, for the rest of this meeting."""
+
+
 class RoomFull(Exception):
     """The room's meeting already has its maximum number of people."""
 
@@ -68,7 +76,12 @@ def broadcast(room_id: int, event: protocol.RoomEvent) -> None:
 
 @transaction.atomic
 def create_room(
-    *, organization: Organization, name: str, created_by: User, access: str = Room.Access.MEMBERS
+    *,
+    organization: Organization,
+    name: str,
+    created_by: User,
+    access: str = Room.Access.MEMBERS,
+    waiting_room: bool = False,
 ) -> Room:
     if selectors.membership(created_by, organization.id) is None:
         raise PermissionDenied("Only members of the organization can create its rooms.")
@@ -85,6 +98,7 @@ def create_room(
         name=name[:100],
         slug=slug,
         access=access,
+        waiting_room=waiting_room,
         created_by=created_by,
     )
 
@@ -182,6 +196,12 @@ def enter_meeting(
         raise RoomLocked
     if meeting is not None and selectors.was_removed(meeting, user=user, guest_key=guest_key):
         raise Removed
+    if selectors.must_wait(room, user, is_host=is_host):
+        decision = selectors.admission_decision(room, meeting, user=user, guest_key=guest_key)
+        if decision == "denied":
+            raise Denied
+        if decision != "admitted":
+            raise MustWait
     if meeting is None:
         meeting = Meeting.objects.create(room=room)
     _check_caps(room, meeting, user=user, client_address=client_address)

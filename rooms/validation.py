@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from conference.protocol.client import REACTIONS
+
 
 class ProtocolError(Exception):
     def __init__(self, code: str, message: str) -> None:
@@ -29,9 +31,11 @@ SCHEMAS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "visible": {"participants": ((list,), True)},
     "leave": {},
     "media-restart-request": {},
+    "hand": {"raised": (_BOOL, True), "participant": ((int,), False)},
+    "reaction": {"emoji": (_STR, True)},
 }
-MODERATE_ACTIONS = ("mute", "allow-unmute", "remove", "readmit", "lock", "unlock")
-TARGETED_ACTIONS = ("mute", "allow-unmute", "remove", "readmit")  # need a 'participant'
+MODERATE_ACTIONS = ("mute", "allow-unmute", "remove", "readmit", "lock", "unlock", "admit", "deny")
+TARGETED_ACTIONS = ("mute", "allow-unmute", "remove", "readmit", "admit", "deny")  # need a 'participant'
 MAX_RESUME_TOKEN = 64
 MAX_VISIBLE = 100  # ids in one "visible" (more than any meeting's participants)
 
@@ -94,6 +98,8 @@ def parse_client_message(text: str) -> dict[str, Any]:
             raise ProtocolError("invalid", f"'moderate.action' must be one of {', '.join(MODERATE_ACTIONS)}.")
         if data["action"] in TARGETED_ACTIONS and "participant" not in data:
             raise ProtocolError("invalid", f"'{data['action']}' needs the field 'participant'.")
+    if kind == "reaction" and data["emoji"] not in REACTIONS:
+        raise ProtocolError("invalid", f"'reaction.emoji' must be one of {' '.join(REACTIONS)}.")
     return data
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -40,11 +41,15 @@ def create_room(request: HttpRequest) -> HttpResponse:
                 organization=form.cleaned_data["organization"],
                 name=form.cleaned_data["name"],
                 access=form.cleaned_data["access"],
+                waiting_room=form.cleaned_data["waiting_room"],
                 created_by=request.user,
             )
         except (PermissionDenied, ValidationError) as e:
             form.add_error(None, error_text(e))
         else:
+            # The host sees the room's link at once, ready to share.
+            link = request.build_absolute_uri(room.get_absolute_url())
+            messages.success(request, f"Room created. Invite people with this link: {link}")
             return redirect(room.get_absolute_url())
     return render(request, "rooms/home.html", {"form": form, "rooms": selectors.rooms_for_user(request.user)})
 
@@ -92,12 +97,16 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
         "transcriptsUrl": reverse("meetings"),
         "protocol": protocol.client_config(),
         "testHooks": settings.CLIENT_TEST_HOOKS,
+        "inviteUrl": request.build_absolute_uri(room.get_absolute_url()),
     }
-    return render(
-        request,
-        "rooms/room.html",
-        {"room": room, "is_host": is_host, "display_name": display_name, "config": config},
-    )
+    context = {
+        "room": room,
+        "is_host": is_host,
+        "display_name": display_name,
+        "config": config,
+        "reactions": list(protocol.REACTIONS.items()),
+    }
+    return render(request, "rooms/room.html", context)
 
 
 @login_required

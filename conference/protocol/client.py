@@ -23,6 +23,9 @@ __all__ = [
     "ClientKeyframe",
     "ClientVisible",
     "ClientMediaRestartRequest",
+    "ClientHand",
+    "ClientReaction",
+    "REACTIONS",
     "client_join",
     "client_ask_unmute",
     "client_publish_offer",
@@ -35,9 +38,12 @@ __all__ = [
     "client_keyframe",
     "client_visible",
     "client_media_restart_request",
+    "client_hand",
+    "client_reaction",
 ]
 
-ModerateAction = Literal["mute", "allow-unmute", "remove", "readmit", "lock", "unlock"]
+# admit / deny: ``participant`` is the id of the waiting person's admission (waiting rooms).
+ModerateAction = Literal["mute", "allow-unmute", "remove", "readmit", "lock", "unlock", "admit", "deny"]
 
 
 class ClientJoin(TypedDict):
@@ -122,6 +128,32 @@ class ClientMediaRestartRequest(TypedDict):
     type: Literal["media-restart-request"]
 
 
+class ClientHand(TypedDict):
+    """Raise or lower one's own hand; a host lowers someone else's with ``participant``."""
+
+    type: Literal["hand"]
+    raised: bool
+    participant: NotRequired[int]
+
+
+# The reactions a page may send (emoji -> the words its button says): nothing else is relayed.
+REACTIONS: dict[str, str] = {
+    "👍": "Thumbs up",
+    "👏": "Applause",
+    "😂": "Laughter",
+    "❤️": "Love",
+    "🎉": "Celebration",
+    "😮": "Surprise",
+}
+
+
+class ClientReaction(TypedDict):
+    """An emoji that floats briefly on everyone's stage (one of REACTIONS)."""
+
+    type: Literal["reaction"]
+    emoji: str
+
+
 def client_join(*, resume: str = "") -> ClientJoin:
     message: ClientJoin = {"type": "join"}
     if resume:
@@ -174,3 +206,14 @@ def client_visible(*, participants: list[int]) -> ClientVisible:
 
 def client_media_restart_request() -> ClientMediaRestartRequest:
     return {"type": "media-restart-request"}
+
+
+def client_hand(*, raised: bool, participant: int | None = None) -> ClientHand:
+    message: ClientHand = {"type": "hand", "raised": raised}
+    if participant is not None:
+        message["participant"] = participant
+    return message
+
+
+def client_reaction(*, emoji: str) -> ClientReaction:
+    return {"type": "reaction", "emoji": emoji}

@@ -12,6 +12,7 @@ __all__ = [
     "ChatInfo",
     "TrackInfo",
     "RemovedInfo",
+    "WaitingInfo",
     "participant_info",
     "chat_info",
 ]
@@ -35,12 +36,20 @@ class ParticipantInfo(TypedDict):
     video: bool
     screen: bool
     host_muted: bool  # a host muted them; only a host can allow them to unmute
+    hand_raised_at: str | None  # ISO 8601 while their hand is up: the queue is in this order
 
 
 class RemovedInfo(TypedDict):
     """Someone a host removed from the meeting (for the hosts' "Let back in" list)."""
 
     id: int  # the participant id they had
+    name: str
+
+
+class WaitingInfo(TypedDict):
+    """Someone in the lobby of a waiting room (for the hosts' "Admit" / "Deny")."""
+
+    id: int  # the admission's id
     name: str
 
 
@@ -68,6 +77,7 @@ def participant_info(
     video: bool,
     screen: bool,
     host_muted: bool = False,
+    hand_raised_at: str | None = None,
 ) -> ParticipantInfo:
     return {
         "id": id,
@@ -78,6 +88,7 @@ def participant_info(
         "video": video,
         "screen": screen,
         "host_muted": host_muted,
+        "hand_raised_at": hand_raised_at,
     }
 
 

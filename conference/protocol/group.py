@@ -23,6 +23,12 @@ __all__ = [
     "RoomReadmitted",
     "CaptionEvent",
     "RoomCaptionsStatus",
+    "RoomHand",
+    "RoomReaction",
+    "RoomAdmissionRequest",
+    "RoomAdmissionSettled",
+    "RoomAdmitted",
+    "RoomDenied",
     "RoomEvent",
     "room_participant_joined",
     "room_participant_left",
@@ -37,6 +43,12 @@ __all__ = [
     "room_readmitted",
     "room_caption",
     "room_captions_status",
+    "room_hand",
+    "room_reaction",
+    "room_admission_request",
+    "room_admission_settled",
+    "room_admitted",
+    "room_denied",
     "CAPTIONS_UNAVAILABLE",
     "CAPTIONS_BACK",
 ]
@@ -147,6 +159,58 @@ class CaptionEvent(TypedDict):
     end: float
 
 
+class RoomHand(TypedDict):
+    """A hand went up (``at``: when, the queue's order) or down (``by``: the host who lowered it,
+    "" when its owner did)."""
+
+    type: Literal["room.hand"]
+    participant: int
+    raised: bool
+    at: str | None
+    by: str
+
+
+class RoomReaction(TypedDict):
+    """A participant's reaction (one of protocol.REACTIONS); nothing is stored."""
+
+    type: Literal["room.reaction"]
+    participant: int
+    name: str
+    emoji: str
+
+
+class RoomAdmissionRequest(TypedDict):
+    """Someone waits in the lobby; only the consumers of ``hosts`` relay it."""
+
+    type: Literal["room.admission_request"]
+    admission: int
+    name: str
+    hosts: list[int]
+
+
+class RoomAdmissionSettled(TypedDict):
+    """A waiting person was admitted, denied, or left; for ``hosts``."""
+
+    type: Literal["room.admission_settled"]
+    admission: int
+    hosts: list[int]
+
+
+class RoomAdmitted(TypedDict):
+    """Sent to the waiting consumer's channel: a host admitted it; it joins now."""
+
+    type: Literal["room.admitted"]
+    admission: int
+
+
+class RoomDenied(TypedDict):
+    """Sent to the waiting consumer's channel: a host denied it; it closes (final)."""
+
+    type: Literal["room.denied"]
+    admission: int
+    by: str
+
+
 RoomEvent = (
     RoomParticipantJoined
     | RoomParticipantLeft
@@ -161,6 +225,12 @@ RoomEvent = (
     | RoomReadmitted
     | CaptionEvent
     | RoomCaptionsStatus
+    | RoomHand
+    | RoomReaction
+    | RoomAdmissionRequest
+    | RoomAdmissionSettled
+    | RoomAdmitted
+    | RoomDenied
 )
 
 
@@ -235,3 +305,27 @@ def room_captions_status(*, available: bool) -> RoomCaptionsStatus:
         "available": available,
         "message": CAPTIONS_BACK if available else CAPTIONS_UNAVAILABLE,
     }
+
+
+def room_hand(*, participant: int, raised: bool, at: str | None, by: str = "") -> RoomHand:
+    return {"type": "room.hand", "participant": participant, "raised": raised, "at": at, "by": by}
+
+
+def room_reaction(*, participant: int, name: str, emoji: str) -> RoomReaction:
+    return {"type": "room.reaction", "participant": participant, "name": name, "emoji": emoji}
+
+
+def room_admission_request(*, admission: int, name: str, hosts: list[int]) -> RoomAdmissionRequest:
+    return {"type": "room.admission_request", "admission": admission, "name": name, "hosts": hosts}
+
+
+def room_admission_settled(*, admission: int, hosts: list[int]) -> RoomAdmissionSettled:
+    return {"type": "room.admission_settled", "admission": admission, "hosts": hosts}
+
+
+def room_admitted(*, admission: int) -> RoomAdmitted:
+    return {"type": "room.admitted", "admission": admission}
+
+
+def room_denied(*, admission: int, by: str) -> RoomDenied:
+    return {"type": "room.denied", "admission": admission, "by": by}

@@ -14,12 +14,16 @@ from typing import Any
 from conference.protocol import server as s
 from conference.protocol.group import (
     CaptionEvent,
+    RoomAdmissionRequest,
+    RoomAdmissionSettled,
     RoomCaptionsStatus,
     RoomChat,
+    RoomHand,
     RoomMediaState,
     RoomMute,
     RoomParticipantJoined,
     RoomParticipantLeft,
+    RoomReaction,
     RoomReadmitted,
     RoomState,
     RoomUnmuteAllowed,
@@ -90,6 +94,22 @@ def _readmitted(e: RoomReadmitted, me: Me) -> s.ServerReadmitted | None:
     return s.server_readmitted(participant=e["participant"]) if me in e["hosts"] else None
 
 
+def _hand(e: RoomHand, me: Me) -> s.ServerHand:
+    return s.server_hand(participant=e["participant"], raised=e["raised"], at=e["at"], by=e["by"])
+
+
+def _reaction(e: RoomReaction, me: Me) -> s.ServerReaction:
+    return s.server_reaction(participant=e["participant"], name=e["name"], emoji=e["emoji"])
+
+
+def _admission_request(e: RoomAdmissionRequest, me: Me) -> s.ServerAdmissionRequest | None:
+    return s.server_admission_request(admission=e["admission"], name=e["name"]) if me in e["hosts"] else None
+
+
+def _admission_settled(e: RoomAdmissionSettled, me: Me) -> s.ServerAdmissionSettled | None:
+    return s.server_admission_settled(admission=e["admission"]) if me in e["hosts"] else None
+
+
 def _publish_answer(e: SfuPublishAnswerReply, me: Me) -> s.ServerPublishAnswer:
     return s.server_publish_answer(sdp=e["sdp"])
 
@@ -116,11 +136,17 @@ RELAY: dict[str, Callable[[Any, Me], s.ServerMessage | None]] = {
     "room.unmute_request": _unmute_request,
     "room.unmute_allowed": _unmute_allowed,
     "room.readmitted": _readmitted,
+    "room.hand": _hand,
+    "room.reaction": _reaction,
+    "room.admission_request": _admission_request,
+    "room.admission_settled": _admission_settled,
     "sfu.publish_answer": _publish_answer,
     "sfu.subscribe_offer": _subscribe_offer,
     "sfu.error": _sfu_error,
 }
 
-# Handled by RoomConsumer methods (room_remove, room_takeover, sfu_closed, sfu_worker_lost): they
-# close or move the connection.
-CONSUMER_ACTIONS = frozenset({"room.remove", "room.takeover", "sfu.closed", "sfu.worker_lost"})
+# Handled by RoomConsumer methods (room_remove, room_takeover, room_admitted, room_denied,
+# sfu_closed, sfu_worker_lost): they close, join or move the connection.
+CONSUMER_ACTIONS = frozenset(
+    {"room.remove", "room.takeover", "room.admitted", "room.denied", "sfu.closed", "sfu.worker_lost"}
+)

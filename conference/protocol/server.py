@@ -13,6 +13,7 @@ from conference.protocol.common import (
     PcName,
     RemovedInfo,
     TrackInfo,
+    WaitingInfo,
 )
 
 __all__ = [
@@ -35,6 +36,11 @@ __all__ = [
     "ServerSfuUnavailable",
     "ServerMediaRestart",
     "ServerCaptionsStatus",
+    "ServerHand",
+    "ServerReaction",
+    "ServerWaiting",
+    "ServerAdmissionRequest",
+    "ServerAdmissionSettled",
     "ServerMessage",
     "server_joined",
     "server_participant_joined",
@@ -54,6 +60,13 @@ __all__ = [
     "server_media_unavailable",
     "server_media_restart",
     "server_captions_status",
+    "server_hand",
+    "server_reaction",
+    "server_waiting",
+    "server_admission_request",
+    "server_admission_settled",
+    "CLOSE_DENIED",
+    "WAITING_MESSAGE",
     "CLOSE_NOT_ALLOWED",
     "CLOSE_NOT_FOUND",
     "CLOSE_LOCKED",
@@ -92,6 +105,7 @@ class ServerJoined(TypedDict):
     media_retry_after: NotRequired[float]
     resume: str  # send it in the next `join` after a dropped socket: the same participant again
     removed: list[RemovedInfo]  # for hosts: people removed, whom they may let back in ([] for others)
+    waiting: list[WaitingInfo]  # for hosts: people in the lobby of a waiting room ([] for others)
 
 
 class ServerParticipantJoined(TypedDict):
@@ -217,6 +231,46 @@ class ServerMediaRestart(TypedDict):
     ice_servers: list[dict[str, Any]]  # fresh (TURN credentials expire); [] keeps the last ones
 
 
+class ServerHand(TypedDict):
+    """Someone's hand went up (``at``) or down (``by``: the host who lowered it, or "")."""
+
+    type: Literal["hand"]
+    participant: int
+    raised: bool
+    at: str | None
+    by: str
+
+
+class ServerWaiting(TypedDict):
+    """To someone who asked to join a waiting room: wait (``joined`` follows when a host admits
+    them; a denial closes with CLOSE_DENIED)."""
+
+    type: Literal["waiting"]
+    message: str
+
+
+class ServerAdmissionRequest(TypedDict):
+    """To hosts: someone waits in the lobby (``admission``: the id to admit or deny)."""
+
+    type: Literal["admission-request"]
+    admission: int
+    name: str
+
+
+class ServerAdmissionSettled(TypedDict):
+    """To hosts: that person was admitted or denied, or left the lobby."""
+
+    type: Literal["admission-settled"]
+    admission: int
+
+
+class ServerReaction(TypedDict):
+    type: Literal["reaction"]
+    participant: int
+    name: str
+    emoji: str
+
+
 ServerMessage = (
     ServerJoined
     | ServerParticipantJoined
@@ -236,6 +290,11 @@ ServerMessage = (
     | ServerSfuUnavailable
     | ServerMediaRestart
     | ServerCaptionsStatus
+    | ServerHand
+    | ServerReaction
+    | ServerWaiting
+    | ServerAdmissionRequest
+    | ServerAdmissionSettled
 )
 
 
@@ -250,6 +309,7 @@ def server_joined(
     resume: str = "",
     removed: list[RemovedInfo] | None = None,
     media_retry_after: float | None = None,
+    waiting: list[WaitingInfo] | None = None,
 ) -> ServerJoined:
     """``media_message``: why there is no media ("" when the meeting has a media server)."""
     joined: ServerJoined = {
@@ -263,6 +323,7 @@ def server_joined(
         "media_message": media_message,
         "resume": resume,
         "removed": removed or [],
+        "waiting": waiting or [],
     }
     if media_retry_after is not None:
         joined["media_retry_after"] = round(media_retry_after, 1)
@@ -353,6 +414,29 @@ def server_captions_status(*, available: bool, message: str) -> ServerCaptionsSt
     return {"type": "captions-status", "available": available, "message": message}
 
 
+def server_hand(*, participant: int, raised: bool, at: str | None, by: str) -> ServerHand:
+    return {"type": "hand", "participant": participant, "raised": raised, "at": at, "by": by}
+
+
+def server_reaction(*, participant: int, name: str, emoji: str) -> ServerReaction:
+    return {"type": "reaction", "participant": participant, "name": name, "emoji": emoji}
+
+
+WAITING_MESSAGE = "The host will let you in soon."
+
+
+def server_waiting(*, message: str = WAITING_MESSAGE) -> ServerWaiting:
+    return {"type": "waiting", "message": message}
+
+
+def server_admission_request(*, admission: int, name: str) -> ServerAdmissionRequest:
+    return {"type": "admission-request", "admission": admission, "name": name}
+
+
+def server_admission_settled(*, admission: int) -> ServerAdmissionSettled:
+    return {"type": "admission-settled", "admission": admission}
+
+
 def server_media_restart(
     *, message: str, ice_servers: list[dict[str, Any]] | None = None
 ) -> ServerMediaRestart:
@@ -370,6 +454,7 @@ CLOSE_MEDIA_LOST = 4011  # the SFU saw the browser's media connection fail (ICE 
 CLOSE_TAKEN_OVER = 4012  # the same person's newer connection (another tab or device) took the place
 CLOSE_ROOM_FULL = 4013
 CLOSE_SERVER_ERROR = 4014  # an unexpected error on the server: reconnecting resumes the place
+CLOSE_DENIED = 4015  # a host did not let this person in from the waiting room (final for the meeting)
 
 # What the page tells a person when the socket closes with a code.
 CLOSE_REASONS: dict[int, str] = {
@@ -383,6 +468,7 @@ CLOSE_REASONS: dict[int, str] = {
     CLOSE_TAKEN_OVER: "You joined this meeting from another tab or device, so you left it here.",
     CLOSE_ROOM_FULL: "The room is full. Try again when someone leaves.",
     CLOSE_SERVER_ERROR: "Something went wrong on the server.",
+    CLOSE_DENIED: "The host did not let you in to this meeting.",
 }
 
 # Codes after which the page reconnecting on its own would be wrong or pointless.
@@ -394,6 +480,7 @@ FINAL_CLOSE_CODES: tuple[int, ...] = (
     CLOSE_FLOOD,
     CLOSE_TAKEN_OVER,
     CLOSE_ROOM_FULL,
+    CLOSE_DENIED,
 )
 
 

@@ -226,19 +226,27 @@ class BrowserTestCase(NamedUsersMixin, ChannelsLiveServerTestCase):
     # --- people ------------------------------------------------------------------------------
 
     def new_person(
-        self, name: str, *, camera: bool = True, viewport: dict | None = None, own_browser: bool = False
+        self,
+        name: str,
+        *,
+        camera: bool = True,
+        viewport: dict | None = None,
+        own_browser: bool = False,
+        browser_args: list[str] | None = None,
     ) -> Person:
         """A browser context. ``camera=False``: camera permission refused (microphone allowed).
 
         ``own_browser``: a Chromium process of its own. Contexts of one browser share its fake
         capture device, and a newcomer's encoder start pauses that device for everyone (~1.5 s
         without frames), which a real participant on their own machine never sees.
+        ``browser_args``: more Chromium switches for that own browser (a later switch wins, e.g.
+        another ``--use-file-for-fake-audio-capture`` than the class's).
         """
-        if own_browser:
+        if own_browser or browser_args:
             browser = self.playwright.chromium.launch(
                 executable_path=CHROMIUM,
                 headless=True,
-                args=CHROMIUM_ARGS + self.extra_chromium_args,
+                args=CHROMIUM_ARGS + self.extra_chromium_args + (browser_args or []),
                 timeout=30_000,
             )
             self.addCleanup(browser.close)

@@ -255,6 +255,7 @@ class ClientConfigTests(SimpleTestCase):
                 protocol.CLOSE_FLOOD,
                 protocol.CLOSE_TAKEN_OVER,
                 protocol.CLOSE_ROOM_FULL,
+                protocol.CLOSE_DENIED,
             ],
         )
         # After these, reconnecting resumes the same participant.

@@ -34,7 +34,7 @@ class RoomPageConfigTestCase(BaseTestCase):
         self.assertEqual(config["closeReasons"][str(protocol.CLOSE_LOCKED)], protocol.CLOSE_REASONS[4005])
         self.assertIn("unlock", config["closeReasons"]["4005"])
         self.assertEqual(
-            sorted(config["finalCloseCodes"]), [4003, 4004, 4005, 4006, 4008, 4012, 4013]
+            sorted(config["finalCloseCodes"]), [4003, 4004, 4005, 4006, 4008, 4012, 4013, 4015]
         )  # 4010 (server restarting), 4014 (server error): the page reconnects and resumes
         self.assertNotIn(protocol.CLOSE_SERVER_SHUTDOWN, config["finalCloseCodes"])
 

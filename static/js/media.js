@@ -21,18 +21,45 @@ function describeError(err, what) {
   }
 }
 
+/** Constraints for a chosen device (`exact`: Chromium may ignore an `ideal` one). */
+function withDevice(base, deviceId) {
+  return deviceId ? { ...(base === true ? {} : base), deviceId: { exact: deviceId } } : base;
+}
+
+function withoutDevice(constraints) {
+  if (!constraints || constraints === true || !constraints.deviceId) return constraints;
+  const { deviceId: _gone, ...rest } = constraints;
+  return Object.keys(rest).length ? rest : true;
+}
+
+/** getUserMedia; a chosen device that is gone (unplugged since) falls back to the default one. */
+async function askFor(constraints) {
+  try {
+    return await navigator.mediaDevices.getUserMedia(constraints);
+  } catch (err) {
+    if (!(err && (err.name === "OverconstrainedError" || err.name === "NotFoundError"))) throw err;
+    const audio = withoutDevice(constraints.audio);
+    const video = withoutDevice(constraints.video);
+    if (audio === constraints.audio && video === constraints.video) throw err;
+    return navigator.mediaDevices.getUserMedia({ audio, video });
+  }
+}
+
 /**
- * Ask for camera and microphone; fall back to what is allowed.
+ * Ask for camera and microphone (the chosen ones, where given); fall back to what is allowed.
  * @returns {Promise<{audio: MediaStreamTrack|null, video: MediaStreamTrack|null, notes: string[]}>}
  */
-export async function getLocalMedia() {
+export async function getLocalMedia({ audioId = "", videoId = "", audio: wantAudio = true, video: wantVideo = true } = {}) {
+  const audioC = wantAudio ? withDevice(true, audioId) : false;
+  const videoC = wantVideo ? withDevice(CAMERA, videoId) : false;
   const notes = [];
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     notes.push("This browser cannot use a camera or microphone here (a secure https address is needed).");
     return { audio: null, video: null, notes };
   }
   try {
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: CAMERA });
+    if (!audioC && !videoC) return { audio: null, video: null, notes };
+    const stream = await askFor({ audio: audioC, video: videoC });
     return { audio: stream.getAudioTracks()[0] || null, video: stream.getVideoTracks()[0] || null, notes };
   } catch (err) {
     // Ask separately: one refused or missing device must not cost the other.
@@ -40,22 +67,35 @@ export async function getLocalMedia() {
   }
   let audio = null;
   let video = null;
-  try {
-    audio = (await navigator.mediaDevices.getUserMedia({ audio: true })).getAudioTracks()[0] || null;
-  } catch (err) {
-    notes.push(describeError(err, "microphone"));
+  if (audioC) {
+    try {
+      audio = (await askFor({ audio: audioC })).getAudioTracks()[0] || null;
+    } catch (err) {
+      notes.push(describeError(err, "microphone"));
+    }
   }
-  try {
-    video = (await navigator.mediaDevices.getUserMedia({ video: CAMERA })).getVideoTracks()[0] || null;
-  } catch (err) {
-    notes.push(describeError(err, "camera") + " You will join with audio only.");
+  if (videoC) {
+    try {
+      video = (await askFor({ video: videoC })).getVideoTracks()[0] || null;
+    } catch (err) {
+      notes.push(describeError(err, "camera") + " You will join with audio only.");
+    }
   }
   return { audio, video, notes };
 }
 
-export async function getCamera() {
+export async function getMicrophone(deviceId = "") {
   try {
-    const stream = await navigator.mediaDevices.getUserMedia({ video: CAMERA });
+    const stream = await askFor({ audio: withDevice(true, deviceId) });
+    return { track: stream.getAudioTracks()[0], error: "" };
+  } catch (err) {
+    return { track: null, error: describeError(err, "microphone") };
+  }
+}
+
+export async function getCamera(deviceId = "") {
+  try {
+    const stream = await askFor({ video: withDevice(CAMERA, deviceId) });
     return { track: stream.getVideoTracks()[0], error: "" };
   } catch (err) {
     return { track: null, error: describeError(err, "camera") };

@@ -12,14 +12,27 @@ export class HostPanel {
     this.panelEl = panelEl;
     this.requestsEl = panelEl.querySelector("[data-list=requests]");
     this.removedEl = panelEl.querySelector("[data-list=removed]");
+    this.waitingEl = panelEl.querySelector("[data-list=waiting]");
+    this.waiting = new Map(); // admission id -> name (a waiting room's lobby)
     this.onModerate = onModerate;
     this.requests = new Map(); // participant id -> name
     this.removed = new Map(); // participant id they had -> name
   }
 
-  reset(removed = []) {
+  reset(removed = [], waiting = []) {
     this.requests.clear();
     this.removed = new Map(removed.map((p) => [p.id, p.name]));
+    this.waiting = new Map(waiting.map((p) => [p.id, p.name]));
+    this.render();
+  }
+
+  isWaiting(id, name) {
+    this.waiting.set(id, name);
+    this.render();
+  }
+
+  stoppedWaiting(id) {
+    this.waiting.delete(id);
     this.render();
   }
 
@@ -43,9 +56,24 @@ export class HostPanel {
   render() {
     this.fill(this.requestsEl, this.requests, "allow-unmute", (name) => `Allow ${name} to unmute`);
     this.fill(this.removedEl, this.removed, "readmit", (name) => `Let ${name} back in`);
-    this.panelEl.hidden = this.requests.size === 0 && this.removed.size === 0;
+    this.fillWaiting();
+    this.panelEl.hidden = this.requests.size === 0 && this.removed.size === 0 && this.waiting.size === 0;
+    this.waitingEl.parentElement.hidden = this.waiting.size === 0;
     this.requestsEl.parentElement.hidden = this.requests.size === 0;
     this.removedEl.parentElement.hidden = this.removed.size === 0;
+  }
+
+  /** "Admit <name>" and "Deny <name>" for each person in the lobby. */
+  fillWaiting() {
+    this.waitingEl.replaceChildren(
+      ...[...this.waiting].map(([id, name]) => {
+        const admit = el("button", { type: "button", class: "button button-small button-primary" }, `Admit ${name}`);
+        const deny = el("button", { type: "button", class: "button button-small button-danger" }, `Deny ${name}`);
+        admit.addEventListener("click", () => this.onModerate("admit", id));
+        deny.addEventListener("click", () => this.onModerate("deny", id));
+        return el("li", {}, el("span", { class: "roster-name" }, name), el("span", { class: "roster-actions" }, admit, deny));
+      }),
+    );
   }
 
   fill(listEl, people, action, label) {
@@ -84,6 +112,18 @@ export function moderationHandlers({ session, status, panel, muteMic, updateCont
     },
     readmitted(msg) {
       panel.settled(msg.participant);
+    },
+    "admission-request"(msg) {
+      panel.isWaiting(msg.admission, msg.name);
+      status.show(`${msg.name} is waiting to join.`, "warn");
+    },
+    "admission-settled"(msg) {
+      panel.stoppedWaiting(msg.admission);
+    },
+    waiting(msg) {
+      // We are in a waiting room's lobby: `joined` comes when a host admits us.
+      session.log({ waiting: true });
+      status.show(msg.message, "warn");
     },
   };
 }

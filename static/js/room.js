@@ -1,14 +1,18 @@
 // Room page: preview, join, the meeting itself. The wiring between the page (ui.js, tiles.js), signaling
 // (signaling.js), media (media.js) and the meeting's state machine (session.js, where the states and
 // their transitions are written down).
-import { LocalDevices } from "./devices.js";
-import { Publisher, Subscriber } from "./media.js";
-import { HostPanel, hostMuted, moderationHandlers } from "./moderation.js";
+import { keepAwake } from "./controls.js";
+import { LocalDevices, mediaToggles } from "./devices.js";
+import { wireExtras } from "./extras.js";
+import { handHandlers } from "./hands.js";
+import { hostMuted, moderationHandlers } from "./moderation.js";
+import { peerControl } from "./peers.js";
+import { DevicePickers } from "./pickers.js";
 import { MeetingSession } from "./session.js";
 import { askPageWhy, Signaling } from "./signaling.js";
 import { exposeTestHooks } from "./testhooks.js";
-import { Grid } from "./tiles.js";
-import { Captions, Chat, Roster, Status } from "./ui.js";
+import { Status } from "./ui.js";
+import { createView } from "./view.js";
 
 const config = JSON.parse(document.getElementById("room-config").textContent);
 const $ = (id) => document.getElementById(id);
@@ -23,35 +27,33 @@ const camButton = $("toggle-camera");
 const screenButton = $("toggle-screen");
 const lockButton = $("toggle-lock");
 const leaveButton = $("leave");
-const chatForm = $("chat-form");
-const chatInput = $("chat-input");
 
 const session = new MeetingSession({ iceServers: config.iceServers || [], resumeKey: `meet-resume:${config.wsPath}` });
-const local = new LocalDevices(() => session.publisher);
+const local = new LocalDevices(() => session.publisher, async (kind) => {
+  status.alert(await local.recover(kind)); // unplugged: the default device, with a message
+  showPreview();
+  devicesChanged();
+  pickers.refresh();
+});
 let mediaReady = null; // promise of the first local.prepare()
 // Measurements read by the browser tests and bench/ (through window.__meet).
 const probe = { firstFrameAt: {}, captionLog: [], joinClickedAt: null, lastTracks: "" };
 
-const grid = new Grid($("grid"), {
-  onNeedKeyframe: (id) => {
-    log({ keyframeRequest: id });
-    send({ type: "keyframe", participant: id });
+const view = createView({ $, config, session, status, send, log, probe, onHandsChanged: () => updateControls() });
+const { grid, roster, hostPanel, chat, reactions, levels, captions, quality, refreshHands } = view;
+const pickers = new DevicePickers($("devices"), {
+  local,
+  level: () => levels.level("self"),
+  onSwitched: (kind, error) => {
+    if (error) status.alert(error);
+    showPreview();
+    if (session.inMeeting) devicesChanged();
+    else levels.watch("self", local.audio);
+    pickers.refresh();
   },
-  onFirstFrame: (id, kind) => {
-    const key = `${id}:${kind}`;
-    if (!(key in probe.firstFrameAt)) probe.firstFrameAt[key] = performance.now();
-    log({ firstFrame: key });
-  },
+  onSpeaker: (sinkId) => grid.setSinkId(sinkId),
 });
-const roster = new Roster($("participants"), $("participant-count"), {
-  isHost: Boolean(config.isHost),
-  onModerate: (action, participant) => send({ type: "moderate", action, participant }),
-});
-const hostPanel = new HostPanel($("host-panel"), {
-  onModerate: (action, participant) => send({ type: "moderate", action, participant }),
-});
-const chat = new Chat($("chat-log"));
-const captions = new Captions($("captions"), $("toggle-captions"), $("captions-log"));
+grid.setSinkId(local.choices.speaker || "");
 const captionsStatus = $("captions-status");
 let captionsStatusTimer = null;
 
@@ -74,6 +76,8 @@ async function prepareMedia() {
   status.show("Checking your camera and microphone…");
   const notes = await local.prepare();
   showPreview();
+  levels.watch("self", local.audio); // the level meter
+  await pickers.refresh();
   $("preview-note").textContent = notes.join(" ");
   if (session.state === "preview") {
     status.show(local.audio || local.video ? "Ready to join." : "Ready to join without camera or microphone.");
@@ -86,7 +90,8 @@ function sendMediaState() {
   if (session.self) Object.assign(session.self, state);
   send({ type: "media-state", ...state });
   grid.setSelf({ name: config.displayName, track: local.video, state });
-  if (session.self) roster.render(session.self, session.participants);
+  levels.watch("self", local.audio);
+  refreshHands();
 }
 
 function updateControls() {
@@ -99,6 +104,7 @@ function updateControls() {
   screenButton.textContent = local.screen ? "Stop sharing" : "Share screen";
   screenButton.dataset.active = String(Boolean(local.screen));
   lockButton.hidden = !config.isHost;
+  view.updateControls();
   lockButton.textContent = session.locked ? "Unlock room" : "Lock room";
   $("locked-note").hidden = !session.locked;
 }
@@ -109,54 +115,35 @@ function devicesChanged() {
   sendMediaState();
 }
 
-async function toggleMic() {
-  if (!local.micEnabled && hostMuted(session)) {
-    if (send({ type: "ask-unmute" })) status.show("You asked the host to let you unmute.");
-    return;
-  }
-  const error = await local.toggleMic();
-  if (error) status.alert(error);
-  else devicesChanged();
-}
-
-function muteMic() {
-  local.mute();
-  devicesChanged();
-}
-
-async function toggleCamera() {
-  camButton.disabled = true;
-  try {
-    const error = await local.toggleCamera();
-    if (error) {
-      status.alert(error);
-      return;
-    }
-    showPreview();
-    devicesChanged();
-  } finally {
-    camButton.disabled = false;
-  }
-}
-
-async function stopScreen() {
-  if (!(await local.stopScreen())) return;
-  grid.setSelfScreen(null);
-  devicesChanged();
-}
-
-async function toggleScreen() {
-  if (local.screen) return stopScreen();
-  const error = await local.startScreen(stopScreen);
-  if (error) status.alert(error);
-  if (!local.screen) return;
-  grid.setSelfScreen(local.screen, config.displayName);
-  devicesChanged();
-}
+const { toggleMic, muteMic, toggleCamera, toggleScreen } = mediaToggles({
+  local,
+  session,
+  status,
+  send,
+  grid,
+  config,
+  camButton,
+  showPreview: () => showPreview(),
+  changed: () => devicesChanged(),
+});
 
 function stopLocalMedia() {
+  levels.unwatch("self");
   local.stopAll();
   grid.setSelfScreen(null);
+}
+
+/** The lobby or the meeting; the device pickers go along (the lobby, or the Devices dialog). */
+function showMeeting(inMeeting) {
+  meetingEl.dataset.reconnecting = "false";
+  if (inMeeting) quality.start();
+  else quality.stop();
+  lobby.hidden = inMeeting;
+  meetingEl.hidden = !inMeeting;
+  $("show-devices").hidden = !inMeeting;
+  if (!inMeeting && $("devices-dialog").open) $("devices-dialog").close();
+  pickers.moveTo(inMeeting ? $("devices-slot") : $("devices-anchor"));
+  keepAwake(inMeeting);
 }
 
 // ---------------------------------------------------------------- peers
@@ -165,84 +152,28 @@ function stopLocalMedia() {
 function teardownPeers() {
   session.forgetMeeting();
   grid.clearRemote();
+  levels.retain(new Set(["self"]));
   captions.clear();
 }
 
-function onPeerState(name, state) {
-  log({ pc: name, state });
-  if (state === "connected" && session.hasPeers) {
-    if (name === "publish") session.mediaRetries = 0;
-    if (session.state === "media-restarting") session.transition("media-connected");
-    clearTimeout(mediaRestartTimer);
-    mediaRestartTimer = null;
-    showConnected();
-  } else if (state === "disconnected") {
-    status.show("The media connection is unstable. Trying to recover…", "warn");
-    requestMediaRestart(5000); // ICE often recovers by itself within a few seconds
-  } else if (state === "failed" && session.hasPeers) {
-    status.show("The media connection failed. Reconnecting…", "warn");
-    requestMediaRestart(0);
-  }
-}
-
-let mediaRestartTimer = null; // a pending media-restart-request after a peer connection failed
-
-/** Ask for fresh peer connections on the same socket (same meeting, same participant); the
- * server answers `media-restart`. Only when the socket itself is gone is it reconnected. */
-function requestMediaRestart(delay) {
-  if (mediaRestartTimer !== null && delay > 0) return;
-  clearTimeout(mediaRestartTimer);
-  const publisher = session.publisher;
-  mediaRestartTimer = setTimeout(() => {
-    mediaRestartTimer = null;
-    // Replaced meanwhile (the server restarted the media itself): nothing to ask for.
-    if (!session.hasPeers || session.publisher !== publisher) return;
-    log({ mediaRestartRequest: true });
-    if (!send({ type: "media-restart-request" })) session.signaling.restart();
-  }, delay);
-}
-
-function showConnected() {
-  const others = session.participants.size;
-  const who = others === 0 ? "You are the only one here." : others === 1 ? "1 other person is here." : `${others} other people are here.`;
-  status.show(`Connected. ${who}`, "ok");
-}
-
-/** Fresh publish and subscribe connections; `failure` starts the words if they cannot start. */
-async function startPeers(failure) {
-  session.closePeers();
-  const servers = session.iceServers;
-  // "relay" (setting SFU_ICE_TRANSPORT_POLICY): TURN only, as the relay browser test forces it.
-  const iceTransportPolicy = config.iceTransportPolicy === "relay" ? "relay" : "all";
-  const publisher = new Publisher({
-    iceServers: servers,
-    iceTransportPolicy,
-    send,
-    onStateChange: (s) => onPeerState("publish", s),
-  });
-  session.publisher = publisher;
-  session.subscriber = new Subscriber({
-    iceServers: servers,
-    iceTransportPolicy,
-    send,
-    onStateChange: (s) => onPeerState("subscribe", s),
-    onTracks: (list) => {
-      const summary = list.map((t) => `${t.participant}:${t.kind}`).join(" ");
-      if (summary !== probe.lastTracks) log({ tracks: summary });
-      probe.lastTracks = summary;
-      grid.attach(list, session.participants);
-    },
-    onError: (err) => status.alert(`Could not receive the others' audio and video (${err.message || err}).`),
-  });
-  if (local.audio) local.audio.enabled = local.micOn;
-  try {
-    await publisher.start({ audio: local.audio, video: local.video });
-    if (local.screen) await publisher.replaceScreen(local.screen);
-  } catch (err) {
-    // Peers replaced or closed meanwhile (media-unavailable, a rejoin) are not worth a message.
-    if (session.publisher === publisher) status.alert(`${failure}: ${err.message || err}`);
-  }
-}
+const peers = peerControl({
+  session,
+  status,
+  send,
+  log,
+  config,
+  local,
+  onTracks: (list) => {
+    const summary = list.map((t) => `${t.participant}:${t.kind}`).join(" ");
+    if (summary !== probe.lastTracks) log({ tracks: summary });
+    probe.lastTracks = summary;
+    grid.attach(list, session.participants);
+    const audio = list.filter((t) => t.kind === "audio" && session.participants.has(t.participant));
+    for (const t of audio) levels.watch(t.participant, t.track);
+    levels.retain(new Set(["self", ...audio.map((t) => String(t.participant))]));
+  },
+});
+const { showConnected, startPeers } = peers;
 
 // ---------------------------------------------------------------- signaling
 
@@ -255,9 +186,8 @@ const handlers = {
     session.adopt(msg);
     log({ joined: session.self.id });
     if (session.self.host_muted) local.mute(); // a host's mute holds across reconnects
-    hostPanel.reset(msg.removed || []);
-    lobby.hidden = true;
-    meetingEl.hidden = false;
+    hostPanel.reset(msg.removed || [], msg.waiting || []);
+    showMeeting(true);
     chat.clear();
     for (const m of msg.chat || []) chat.add(m);
     for (const p of session.participants.values()) grid.upsert(p);
@@ -282,7 +212,8 @@ const handlers = {
     const p = session.participants.get(msg.participant);
     session.participants.delete(msg.participant);
     grid.remove(msg.participant);
-    roster.render(session.self, session.participants);
+    levels.unwatch(msg.participant);
+    refreshHands();
     if (p) status.show(msg.reason === "removed" ? `${p.name} was removed by the host.` : `${p.name} left.`);
     if (p && msg.reason === "removed" && config.isHost) hostPanel.wasRemoved(p.id, p.name);
   },
@@ -371,6 +302,7 @@ const handlers = {
 };
 
 Object.assign(handlers, moderationHandlers({ session, status, panel: hostPanel, muteMic, updateControls }));
+Object.assign(handlers, handHandlers({ session, status, reactions, refresh: refreshHands }));
 
 function onMessage(msg) {
   const handler = handlers[msg.type];
@@ -380,7 +312,12 @@ function onMessage(msg) {
 function onReconnecting({ code, message, delay }) {
   log({ reconnecting: code, delay });
   if (!session.transition("reconnect")) return;
-  teardownPeers();
+  // The page stays as it was (tiles, names, chat) under a "Reconnecting" note; media stops. The
+  // next `joined` replaces the roster with the server's.
+  session.closePeers();
+  grid.clearRemoteMedia();
+  levels.retain(new Set(["self"]));
+  meetingEl.dataset.reconnecting = "true";
   const seconds = Math.max(1, Math.round(delay / 1000));
   status.show(`${message ? message + " " : "The connection was lost. "}Reconnecting in ${seconds} s…`, "warn");
 }
@@ -390,8 +327,7 @@ function onClosed({ message }) {
   session.forgetResume();
   teardownPeers();
   session.self = null;
-  meetingEl.hidden = true;
-  lobby.hidden = false;
+  showMeeting(false);
   joinButton.disabled = false;
   status.show(message, "error");
   status.alert(message);
@@ -433,8 +369,7 @@ function leave() {
   session.self = null;
   session.leftOnce = true;
   $("after-leave").hidden = false;
-  meetingEl.hidden = true;
-  lobby.hidden = false;
+  showMeeting(false);
   joinButton.disabled = false;
   showPreview();
   status.show("You left the meeting. Select “Join” to join again.");
@@ -450,20 +385,14 @@ leaveButton.addEventListener("click", leave);
 lockButton.addEventListener("click", () => send({ type: "moderate", action: session.locked ? "unlock" : "lock" }));
 screenButton.hidden = !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
 
-chatForm.addEventListener("submit", (event) => {
-  event.preventDefault();
-  const text = chatInput.value.trim();
-  if (!text) return;
-  const tooLarge = session.signaling && !session.signaling.fits({ type: "chat", text });
-  if (text.length > (config.chatMaxLength || 2000) || tooLarge) {
-    status.alert("That message is too long.");
-    return;
-  }
-  if (!send({ type: "chat", text })) {
-    status.alert("Not connected right now: your message was not sent.");
-    return;
-  }
-  chatInput.value = "";
+wireExtras({ $, config, session, grid, status, send, pickers, updateControls });
+chat.bindForm($("chat-form"), $("chat-input"), {
+  status,
+  maxLength: config.chatMaxLength || 2000,
+  send: (text) => {
+    if (session.signaling && !session.signaling.fits({ type: "chat", text })) return "too-large";
+    return send({ type: "chat", text }) ? "sent" : "offline";
+  },
 });
 
 window.addEventListener("pagehide", () => {
@@ -474,6 +403,6 @@ window.addEventListener("pagehide", () => {
 });
 
 // Only the browser tests (setting CLIENT_TEST_HOOKS) reach the live objects and inject messages.
-if (config.testHooks) exposeTestHooks({ config, session, local, probe, receive: onMessage });
+if (config.testHooks) exposeTestHooks({ config, session, local, probe, quality, receive: onMessage });
 
 mediaReady = prepareMedia();

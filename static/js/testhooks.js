@@ -2,11 +2,12 @@
 // replay a server message. Set only when the page config says `testHooks` (setting
 // CLIENT_TEST_HOOKS), so a production page neither exposes peer connections nor takes injected messages.
 
-export function exposeTestHooks({ config, session, local, probe, receive }) {
+export function exposeTestHooks({ config, session, local, probe, quality, receive }) {
   window.__meet = {
     config,
     local,
     session,
+    quality, // .latest: participant id (or "self") -> the last verdict from getStats
     receive, // replay a server message, as if the socket had delivered it
     get events() {
       return session.events;

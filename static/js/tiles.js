@@ -1,4 +1,6 @@
 // The video grid of the room: one camera tile per participant (yourself first), plus screen tiles.
+// Where they go (grid, speaker, a screen on the stage, pinned) is layout.js's decision.
+import { chooseLayout, StageLayout } from "./layout.js";
 import { el } from "./ui.js";
 
 function initials(name) {
@@ -8,8 +10,9 @@ function initials(name) {
 
 /** A tile: a participant's camera (or their name when there is no picture), or a shared screen. */
 class Tile {
-  constructor({ id, name, kind, self = false, onFirstFrame = null }) {
+  constructor({ id, name, kind, self = false, onFirstFrame = null, onPin = null }) {
     this.id = id;
+    this.key = `${id}:${kind}`;
     this.onFirstFrame = onFirstFrame;
     this.kind = kind; // "camera" | "screen"
     this.videoOn = kind === "screen";
@@ -26,6 +29,11 @@ class Tile {
     this.audio = kind === "camera" && !self ? el("audio", { autoplay: true, "data-participant-id": id }) : null;
     this.nameEl = el("span", { class: "tile-name-text" });
     this.micOff = el("span", { class: "badge badge-muted", hidden: true, text: "Microphone off" });
+    this.hand = el("span", { class: "badge badge-hand", hidden: true, text: "✋ Hand raised" });
+    this.quality = el("span", { class: "badge badge-quality", hidden: true });
+    this.pinLabel = el("span", { class: "visually-hidden" });
+    this.pin = el("button", { type: "button", class: "tile-pin", "aria-pressed": "false" }, "Pin", this.pinLabel);
+    if (onPin) this.pin.addEventListener("click", () => onPin(this.key));
     this.placeholderName = el("span", { class: "tile-placeholder-name" });
     this.avatar = el("span", { class: "avatar", "aria-hidden": "true" });
     this.root = el(
@@ -33,7 +41,8 @@ class Tile {
       { class: `tile tile-${kind}${self ? " tile-self" : ""}`, "data-participant-id": id, "data-kind": kind },
       this.video,
       el("div", { class: "tile-placeholder" }, this.avatar, this.placeholderName),
-      el("figcaption", { class: "tile-name" }, this.nameEl, this.micOff),
+      el("figcaption", { class: "tile-name" }, this.nameEl, this.micOff, this.hand, this.quality),
+      this.pin,
       this.audio,
     );
     this.firstReported = false;
@@ -64,6 +73,37 @@ class Tile {
     }
     this.avatar.textContent = initials(name);
     this.video.setAttribute("aria-label", this.nameEl.textContent);
+    this.pinLabel.textContent = ` ${this.nameEl.textContent}`; // "Pin Bob", "Pin Bob's screen"
+  }
+
+  /** Play this tile's sound on the chosen speaker ("" for the default). */
+  setSinkId(sinkId) {
+    this.sinkId = sinkId;
+    if (this.audio && this.audio.setSinkId) this.audio.setSinkId(sinkId).catch(() => {});
+  }
+
+  setPinned(pinned) {
+    this.pin.setAttribute("aria-pressed", String(pinned));
+    this.pin.firstChild.textContent = pinned ? "Unpin" : "Pin";
+  }
+
+  /** Speaking right now (from audio levels): a ring on the tile. */
+  setSpeaking(speaking) {
+    this.root.classList.toggle("speaking", speaking);
+    this.root.dataset.speaking = String(speaking);
+  }
+
+  setHand(raised) {
+    this.hand.hidden = !raised;
+  }
+
+  /** "good" | "poor" | "" (unknown); a poor connection says so on the tile. */
+  setQuality(quality, words = "") {
+    this.root.dataset.quality = quality;
+    this.quality.hidden = quality !== "poor";
+    this.quality.textContent = "Poor connection"; // short on the tile; the reasons in its tooltip
+    if (words) this.quality.title = words;
+    else this.quality.removeAttribute("title");
   }
 
   setVideoTrack(track) {
@@ -96,6 +136,7 @@ class Tile {
     if (!this.audio) return;
     const current = this.audio.srcObject && this.audio.srcObject.getAudioTracks()[0];
     if (current === track) return;
+    if (this.sinkId !== undefined && this.audio.setSinkId) this.audio.setSinkId(this.sinkId).catch(() => {});
     this.audio.srcObject = track ? new MediaStream([track]) : null;
     if (track) this.audio.play().catch(() => {});
   }
@@ -114,11 +155,19 @@ class Tile {
 
 /** The video grid: one camera tile per participant (yourself first), plus screen tiles. */
 export class Grid {
-  constructor(gridEl, { onNeedKeyframe, onFirstFrame }) {
+  constructor(gridEl, { onNeedKeyframe, onFirstFrame, onLayout = () => {} }) {
     this.gridEl = gridEl;
+    gridEl.replaceChildren(el("div", { class: "tiles-main" }), el("div", { class: "tiles-strip", hidden: true }));
+    this.stage = new StageLayout(gridEl);
     this.tiles = new Map(); // "id:kind" -> Tile
     this.onNeedKeyframe = onNeedKeyframe;
     this.onFirstFrame = onFirstFrame;
+    this.onLayout = onLayout; // (choice) after every layout: the page's controls follow it
+    this.mode = "grid"; // "grid" | "speaker"
+    this.pinned = null; // a tile key
+    this.activeSpeaker = null; // a participant id (or "self")
+    this.maxGrid = 16;
+    this.onPin = (key) => this.setPinned(this.pinned === key ? null : key);
   }
 
   key(id, kind) {
@@ -129,13 +178,38 @@ export class Grid {
     return this.tiles.get(this.key(id, kind));
   }
 
+  /** The speaker every tile plays on (a choice of the Devices pickers). */
+  setSinkId(sinkId) {
+    this.sinkId = sinkId;
+    for (const tile of this.tiles.values()) tile.setSinkId(sinkId);
+  }
+
+  add(id, name, kind, self = false) {
+    const tile = new Tile({ id, name, kind, self, onFirstFrame: self ? null : this.onFirstFrame, onPin: this.onPin });
+    if (this.sinkId) tile.setSinkId(this.sinkId);
+    this.tiles.set(tile.key, tile);
+    return tile;
+  }
+
+  setMode(mode) {
+    this.mode = mode;
+    this.layout();
+  }
+
+  setPinned(key) {
+    this.pinned = key && this.tiles.has(key) ? key : null;
+    this.layout();
+  }
+
+  setActiveSpeaker(id) {
+    if (this.activeSpeaker === id) return;
+    this.activeSpeaker = id;
+    if (this.mode === "speaker") this.layout();
+  }
+
   setSelf({ id, name, track, state }) {
     let tile = this.tile("self", "camera");
-    if (!tile) {
-      tile = new Tile({ id: "self", name, kind: "camera", self: true });
-      this.tiles.set(this.key("self", "camera"), tile);
-      this.gridEl.prepend(tile.root);
-    }
+    if (!tile) tile = this.add("self", name, "camera", true);
     if (id !== undefined) tile.root.dataset.selfId = id;
     tile.setName(name, true);
     tile.setVideoTrack(track);
@@ -149,24 +223,17 @@ export class Grid {
       if (tile) this.remove("self", "screen");
       return;
     }
-    if (!tile) {
-      tile = new Tile({ id: "self", name, kind: "screen", self: true });
-      this.tiles.set(this.key("self", "screen"), tile);
-      this.gridEl.append(tile.root);
-    }
+    if (!tile) tile = this.add("self", name, "screen", true);
     tile.setVideoTrack(track);
     this.layout();
   }
 
   upsert(p) {
     let tile = this.tile(p.id, "camera");
-    if (!tile) {
-      tile = new Tile({ id: p.id, name: p.name, kind: "camera", onFirstFrame: this.onFirstFrame });
-      this.tiles.set(this.key(p.id, "camera"), tile);
-      this.gridEl.append(tile.root);
-    }
+    if (!tile) tile = this.add(p.id, p.name, "camera");
     tile.setName(p.name);
     tile.setState(p);
+    tile.setHand(Boolean(p.hand_raised_at));
     if (!p.screen) this.remove(p.id, "screen");
     this.layout();
   }
@@ -180,6 +247,7 @@ export class Grid {
       tile.setAudioTrack(null);
       tile.root.remove();
       this.tiles.delete(this.key(id, k));
+      if (this.pinned === tile.key) this.pinned = null;
     }
     this.layout();
   }
@@ -215,12 +283,7 @@ export class Grid {
         if (this.tile(p.id, "camera").setVideoTrack(track)) this.watchFirstFrame(p.id, "camera");
         seen.add(this.key(p.id, "camera"));
       } else if (kind === "screen" && p.screen) {
-        let tile = this.tile(p.id, "screen");
-        if (!tile) {
-          tile = new Tile({ id: p.id, name: p.name, kind: "screen", onFirstFrame: this.onFirstFrame });
-          this.tiles.set(this.key(p.id, "screen"), tile);
-          this.tile(p.id, "camera").root.after(tile.root);
-        }
+        const tile = this.tile(p.id, "screen") || this.add(p.id, p.name, "screen");
         if (tile.setVideoTrack(track)) this.watchFirstFrame(p.id, "screen");
         seen.add(this.key(p.id, "screen"));
       }
@@ -248,7 +311,31 @@ export class Grid {
     }
   }
 
+  /** Display order: yourself first, then the others as they came, each screen after its camera. */
+  ordered() {
+    const cameras = [...this.tiles.values()].filter((t) => t.kind === "camera");
+    cameras.sort((a, b) => (b.id === "self") - (a.id === "self"));
+    const out = [];
+    for (const camera of cameras) {
+      out.push(camera);
+      const screen = this.tile(camera.id, "screen");
+      if (screen) out.push(screen);
+    }
+    for (const t of this.tiles.values()) if (!out.includes(t)) out.push(t); // a screen without a camera
+    return out;
+  }
+
   layout() {
-    this.gridEl.dataset.count = String(this.tiles.size);
+    const tiles = this.ordered();
+    const choice = chooseLayout({
+      tiles,
+      mode: this.mode,
+      pinned: this.pinned,
+      activeSpeaker: this.activeSpeaker,
+      maxGrid: this.maxGrid,
+    });
+    for (const t of tiles) t.setPinned(t.key === this.pinned);
+    this.stage.place(new Map(tiles.map((t) => [t.key, t.root])), choice);
+    this.onLayout(choice);
   }
 }

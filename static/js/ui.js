@@ -95,6 +95,9 @@ export class Roster {
     if (!p.audio) words.push("microphone off");
     if (!p.video) words.push("camera off");
     if (p.screen) words.push("sharing screen");
+    if (p.hand_raised_at) words.push("hand raised");
+    if (p.speaking) words.push("speaking");
+    row.li.dataset.speaking = String(Boolean(p.speaking));
     setText(row.name, p.self ? `${p.name} (you)` : p.name);
     setText(row.status, words.join(", "));
     row.status.hidden = words.length === 0;
@@ -144,6 +147,19 @@ export class Chat {
     if (nearBottom) this.logEl.scrollTop = this.logEl.scrollHeight;
   }
 
+  /** The message form: a message too long or not sent says so, and stays in the field. */
+  bindForm(form, input, { status, maxLength, send }) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = input.value.trim();
+      if (!text) return;
+      const outcome = text.length > maxLength ? "too-large" : send(text);
+      if (outcome === "too-large") status.alert("That message is too long.");
+      else if (outcome === "offline") status.alert("Not connected right now: your message was not sent.");
+      else input.value = "";
+    });
+  }
+
   note(text) {
     this.logEl.append(el("li", { class: "chat-note", text }));
     this.logEl.scrollTop = this.logEl.scrollHeight;
@@ -153,9 +169,9 @@ export class Chat {
 /** Captions. The band under the videos shows interim lines of an utterance replacing each other,
  * then its final line, which fades out; it is not a live region (interim words change every second
  * or so and a screen reader would never stop talking). Final lines only are appended to a polite
- * live log (visually hidden), so each utterance is read once. */
+ * live log, the scrollable history in the side panel, so each utterance is read once. */
 export class Captions {
-  constructor(regionEl, toggleEl, logEl, { keepSeconds = 6, maxLines = 3, maxLogged = 50 } = {}) {
+  constructor(regionEl, toggleEl, logEl, { keepSeconds = 6, maxLines = 3, maxLogged = 500 } = {}) {
     this.regionEl = regionEl;
     this.toggleEl = toggleEl;
     this.logEl = logEl;
@@ -218,8 +234,11 @@ export class Captions {
 
   announce(speaker, text) {
     if (!this.on) return;
-    this.logEl.append(el("p", { class: "caption-logged", text: `${speaker}: ${text}` }));
-    while (this.logEl.childElementCount > this.maxLogged) this.logEl.firstElementChild.remove();
+    const log = this.logEl;
+    const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    log.append(el("p", { class: "caption-logged", text: `${speaker}: ${text}` }));
+    while (log.childElementCount > this.maxLogged) log.firstElementChild.remove();
+    if (nearBottom) log.scrollTop = log.scrollHeight; // unless the person scrolled back to read
   }
 
   drop(utterance) {
