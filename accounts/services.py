@@ -12,6 +12,7 @@ from django.utils.text import slugify
 from accounts import verification
 from accounts.models import Invitation, Membership, Organization, User
 from accounts.slugs import unique_slug
+from audit import services as audit
 
 
 @transaction.atomic
@@ -105,6 +106,13 @@ def invite_member(*, organization: Organization, email: str, role: str, invited_
     invitation = Invitation.objects.create(
         organization=organization, email=email, role=role, invited_by=invited_by
     )
+    audit.record(
+        organization_id=organization.id,
+        action=audit.Action.INVITATION_SEND,
+        actor=invited_by,
+        target=email,
+        detail={"role": role},
+    )
     link = f"{settings.SITE_ROOT}/invitations/{invitation.token}/"
     transaction.on_commit(
         lambda: send_mail(
@@ -164,6 +172,13 @@ def revoke_invitation(*, invitation: Invitation, by: User) -> Invitation:
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
+        audit.record(
+            organization_id=invitation.organization_id,
+            action=audit.Action.INVITATION_REVOKE,
+            actor=by,
+            target=invitation.email,
+            detail={"role": invitation.role},
+        )
     return invitation
 
 
@@ -197,6 +212,14 @@ def set_member_role(*, membership: Membership, role: str, by: User) -> Membershi
         raise PermissionDenied("Only owners can change owners.")
     if role != Membership.Role.OWNER:
         _keep_one_owner(target, owners)
+    if target.role != role:
+        audit.record(
+            organization_id=target.organization_id,
+            action=audit.Action.MEMBER_ROLE,
+            actor=by,
+            target=target.user.username,
+            detail={"from": target.role, "to": role},
+        )
     target.role = role
     target.save(update_fields=["role"])
     membership.role = role
@@ -213,12 +236,28 @@ def remove_member(*, membership: Membership, by: User) -> None:
         if target.role == Membership.Role.OWNER and manager.role != Membership.Role.OWNER:
             raise PermissionDenied("Only owners can remove owners.")
     _keep_one_owner(target, owners)
+    leaving = target.user_id == by.id
+    audit.record(
+        organization_id=target.organization_id,
+        action=audit.Action.MEMBER_LEAVE if leaving else audit.Action.MEMBER_REMOVE,
+        actor=by,
+        target=target.user.username,
+        detail={"role": target.role},
+    )
     target.delete()
 
 
 @transaction.atomic
 def set_organization_settings(*, organization: Organization, by: User, email_summaries: bool) -> Organization:
     _require_manager(organization, by)
+    if organization.email_summaries != email_summaries:
+        audit.record(
+            organization_id=organization.id,
+            action=audit.Action.SETTINGS,
+            actor=by,
+            target=organization.name,
+            detail={"email_summaries": email_summaries},
+        )
     organization.email_summaries = email_summaries
     organization.save(update_fields=["email_summaries"])
     return organization

@@ -92,6 +92,8 @@ INSTALLED_APPS = [
     "sfu",
     "transcripts",
     "summaries",
+    "audit",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -105,6 +107,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "audit.context.AuditAddressMiddleware",  # the client address for the audit log
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "social_django.middleware.SocialAuthExceptionMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",  # a blocked request gets RATELIMIT_VIEW (429)

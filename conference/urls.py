@@ -18,4 +18,6 @@ urlpatterns = [
     path("", include("rooms.urls")),
     path("", include("transcripts.urls")),  # transcript pages and downloads
     path("", include("summaries.urls")),  # Summarize/Regenerate, Markdown download
+    path("", include("dashboard.urls")),
+    path("", include("audit.urls")),  # the organization dashboard, rooms, audit log
 ]

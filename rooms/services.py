@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organization, User
+from audit import services as audit
 from conference import protocol
 from rooms import presence, selectors, signals
 from rooms.models import ChatMessage, Meeting, Participant, Room, room_slug
@@ -95,6 +96,13 @@ def set_room_locked(*, room: Room, locked: bool, by: User | None) -> Room:
         raise PermissionDenied("Only hosts can lock the room.")
     Room.objects.filter(pk=room.pk).update(locked=locked)
     room.locked = locked
+    audit.record(
+        organization_id=room.organization_id,
+        action=audit.Action.MEETING_LOCK,
+        actor=by,
+        target=room.name,
+        detail={"locked": locked},
+    )
     transaction.on_commit(lambda: broadcast(room.id, protocol.room_state(locked=locked)))
     return room
 
