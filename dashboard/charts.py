@@ -1,13 +1,17 @@
-"""Bar charts drawn on the server: the geometry of an SVG that the template writes out.
+"""Bar charts drawn on the server: an SVG and the table of its numbers, beside it.
 
-No chart library and no script: the page works without JavaScript and under the CSP, and each
-chart has its numbers in a table beside it (dashboard/_chart.html).
+No chart library and no script: the page works without JavaScript and under the CSP. The markup
+is made here with format_html (escaped) rather than in a template loop: seven charts of 90 bars
+and their tables are ~1,300 elements, which Django's template engine takes ~100 ms to render.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 WIDTH, HEIGHT = 600, 180  # the viewBox; the SVG scales to its box
 LEFT, BOTTOM, TOP = 40, 20, 10  # room for the axis labels
@@ -76,4 +80,46 @@ def bar_chart(key: str, title: str, series: list[tuple[date, int]], *, grouping:
         maximum=maximum,
         first_label=series[0][0].isoformat() if series else "",
         last_label=series[-1][0].isoformat() if series else "",
+    )
+
+
+def svg(chart: Chart, *, caption: str) -> SafeString:
+    """The chart as an image whose text alternative points at the table (``caption``)."""
+    bars = format_html_join(
+        "",
+        '<rect class="chart-bar" x="{}" y="{}" width="{}" height="{}" data-value="{}"><title>{}: {}</title></rect>',
+        ((b.x, b.y, b.width, b.height, b.value, b.label, b.value) for b in chart.bars),
+    )
+    return format_html(
+        '<svg class="chart-svg" viewBox="0 0 {w} {h}" role="img" aria-labelledby="chart-{key}-t" '
+        'data-metric="{key}" data-bars="{n}"><title id="chart-{key}-t">{caption}</title>'
+        '<line class="chart-axis" x1="{left}" y1="{base}" x2="{w}" y2="{base}"/>'
+        '<line class="chart-axis" x1="{left}" y1="{top}" x2="{left}" y2="{base}"/>'
+        '<text class="chart-label" x="{lx}" y="{ty}" text-anchor="end">{max}</text>'
+        '<text class="chart-label" x="{lx}" y="{base}" text-anchor="end">0</text>{bars}'
+        '<text class="chart-label" x="{left}" y="{by}">{first}</text>'
+        '<text class="chart-label" x="{w}" y="{by}" text-anchor="end">{last}</text></svg>',
+        w=chart.width,
+        h=chart.height,
+        key=chart.key,
+        n=len(chart.bars),
+        caption=caption,
+        left=chart.left,
+        base=chart.baseline,
+        top=chart.top,
+        lx=chart.left - 4,
+        ty=chart.top + 4,
+        max=chart.maximum,
+        bars=bars,
+        by=chart.height - 4,
+        first=chart.first_label,
+        last=chart.last_label,
+    )
+
+
+def table_rows(chart: Chart) -> SafeString:
+    return format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td></tr>",
+        ((b.label.removeprefix("week of "), b.value) for b in chart.bars),
     )
