@@ -1,11 +1,18 @@
 from django.urls import path
 
-from dashboard import views
+from dashboard import room_views, views
 
 urlpatterns = [
     path("organizations/<slug:slug>/dashboard/", views.dashboard, name="dashboard"),
     path("organizations/<slug:slug>/dashboard/usage.csv", views.usage_csv, name="dashboard_usage_csv"),
     path(
         "organizations/<slug:slug>/dashboard/meetings.csv", views.meetings_csv, name="dashboard_meetings_csv"
+    ),
+    path("organizations/<slug:slug>/rooms/", room_views.rooms, name="dashboard_rooms"),
+    path("organizations/<slug:slug>/rooms/<int:room_id>/", room_views.room_settings, name="dashboard_room"),
+    path(
+        "organizations/<slug:slug>/rooms/<int:room_id>/delete/",
+        room_views.room_delete,
+        name="dashboard_room_delete",
     ),
 ]

@@ -81,13 +81,21 @@ def create_room(
     slug = room_slug(name)
     while Room.objects.filter(slug=slug).exists():  # 70 bits: practically never
         slug = room_slug(name)
-    return Room.objects.create(
+    room = Room.objects.create(
         organization=organization,
         name=name[:100],
         slug=slug,
         access=access,
         created_by=created_by,
     )
+    audit.record(
+        organization_id=organization.id,
+        action=audit.Action.ROOM_CREATE,
+        actor=created_by,
+        target=room.name,
+        detail={"access": access},
+    )
+    return room
 
 
 @transaction.atomic

@@ -31,6 +31,8 @@ class AuditTestCase(BaseTestCase):
         )
         self.bob_m = Membership.objects.get(organization=self.org, user=self.bob)
         self.url = f"/organizations/{self.org.slug}/audit/"
+        self.setup_entries = list(AuditEntry.objects.values_list("actor_name", "action", "target"))
+        AuditEntry.objects.all().delete()  # each test starts from an empty log
 
     def entries(self) -> list[tuple[str, str, str]]:
         return list(
@@ -65,6 +67,9 @@ class WhatIsRecordedTests(AuditTestCase):
         self.assertEqual(role.actor, self.alice)
         self.assertEqual(set(AuditEntry.objects.values_list("address", flat=True)), {"127.0.0.1"})
         self.assertLess(timezone.now() - role.created_at, timedelta(minutes=1))
+
+    def test_creating_a_room_is_recorded(self) -> None:
+        self.assertEqual(self.setup_entries, [("alice", A.ROOM_CREATE, "Standup")])
 
     def test_leaving_is_recorded_as_leaving(self) -> None:
         account_services.remove_member(membership=self.bob_m, by=self.bob)
