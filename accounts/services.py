@@ -9,10 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts import verification
+from accounts import audit, verification
 from accounts.models import Invitation, Membership, Organization, User
 from accounts.slugs import unique_slug
-from audit import services as audit
 
 
 @transaction.atomic

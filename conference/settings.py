@@ -92,7 +92,6 @@ INSTALLED_APPS = [
     "sfu",
     "transcripts",
     "summaries",
-    "audit",
     "dashboard",
 ]
 
@@ -107,7 +106,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "audit.context.AuditAddressMiddleware",  # the client address for the audit log
+    "accounts.audit.AuditAddressMiddleware",  # the client address for the audit log
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "social_django.middleware.SocialAuthExceptionMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",  # a blocked request gets RATELIMIT_VIEW (429)

@@ -18,6 +18,5 @@ urlpatterns = [
     path("", include("rooms.urls")),
     path("", include("transcripts.urls")),  # transcript pages and downloads
     path("", include("summaries.urls")),  # Summarize/Regenerate, Markdown download
-    path("", include("dashboard.urls")),
-    path("", include("audit.urls")),  # the organization dashboard, rooms, audit log
+    path("", include("dashboard.urls")),  # the organization dashboard, its rooms, the audit log
 ]

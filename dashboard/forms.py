@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from rooms.administration import participant_limit_bounds
+from dashboard.services import participant_limit_bounds
 from rooms.models import Room
 
 

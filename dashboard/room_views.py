@@ -14,9 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts.models import Membership, Organization
 from conference.errors import error_text
-from dashboard import selectors
+from dashboard import selectors, services
 from dashboard.forms import DeleteRoomForm, RoomSettingsForm
-from rooms import administration
 from rooms.models import Room
 
 ROOMS_PER_PAGE = 25
@@ -66,13 +65,13 @@ def room_settings(request: HttpRequest, slug: str, room_id: int) -> HttpResponse
         action = request.POST.get("action", "save")
         try:
             if action in ("archive", "unarchive"):
-                administration.set_archived(room=room, by=request.user, archived=action == "archive")
+                services.set_archived(room=room, by=request.user, archived=action == "archive")
                 messages.success(
                     request, f"{room.name} is {'archived' if action == 'archive' else 'back in use'}."
                 )
                 return redirect("dashboard_room", slug=org.slug, room_id=room.id)
             if form.is_valid():
-                room = administration.update_room(room=room, by=request.user, **form.cleaned_data)
+                room = services.update_room(room=room, by=request.user, **form.cleaned_data)
                 messages.success(request, f"{room.name} saved.")
                 return redirect("dashboard_room", slug=org.slug, room_id=room.id)
         except (PermissionDenied, ValidationError) as e:
@@ -87,15 +86,13 @@ def room_delete(request: HttpRequest, slug: str, room_id: int) -> HttpResponse:
     form = DeleteRoomForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            administration.delete_room(
-                room=room, by=request.user, confirm_name=form.cleaned_data["confirm_name"]
-            )
+            services.delete_room(room=room, by=request.user, confirm_name=form.cleaned_data["confirm_name"])
         except (PermissionDenied, ValidationError) as e:
             form.add_error("confirm_name", error_text(e))
         else:
             messages.success(request, f"{room.name} and its records were deleted.")
             return redirect("dashboard_rooms", slug=org.slug)
-    cost = administration.deletion_cost(room)
+    cost = selectors.deletion_cost(room)
     return render(
         request,
         "dashboard/room_delete.html",

@@ -30,9 +30,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Now, Trunc
 from django.utils import timezone
 
-from rooms.models import Meeting, Participant, Room
+from rooms.models import ChatMessage, Meeting, Participant, Room
 from summaries.models import Summary
-from transcripts.models import Segment
+from transcripts.models import Segment, Transcript
 
 RANGES = (7, 30, 90)  # days a dashboard can show
 GROUPINGS = ("day", "week")
@@ -334,4 +334,28 @@ def room_list(
             live=Exists(Meeting.objects.filter(room=OuterRef("pk"), ended_at__isnull=True)),
         )
         .order_by(F("last_used").desc(nulls_last=True), "name", "id")
+    )
+
+
+@dataclass(frozen=True)
+class DeletionCost:
+    """What deleting a room deletes with it, said before confirming."""
+
+    meetings: int
+    participants: int
+    chat_messages: int
+    transcripts: int
+    summaries: int
+    live: bool
+
+
+def deletion_cost(room: Room) -> DeletionCost:
+    meetings = Meeting.objects.filter(room=room)
+    return DeletionCost(
+        meetings=meetings.count(),
+        participants=Participant.objects.filter(meeting__room=room).count(),
+        chat_messages=ChatMessage.objects.filter(meeting__room=room).count(),
+        transcripts=Transcript.objects.filter(meeting__room=room).count(),
+        summaries=Summary.objects.filter(meeting__room=room).count(),
+        live=meetings.filter(ended_at__isnull=True).exists(),
     )

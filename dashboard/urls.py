@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import room_views, views
+from dashboard import audit_views, room_views, views
 
 urlpatterns = [
     path("organizations/<slug:slug>/dashboard/", views.dashboard, name="dashboard"),
@@ -15,4 +15,6 @@ urlpatterns = [
         room_views.room_delete,
         name="dashboard_room_delete",
     ),
+    path("organizations/<slug:slug>/audit/", audit_views.audit_log, name="audit_log"),
+    path("organizations/<slug:slug>/audit.csv", audit_views.audit_csv, name="audit_csv"),
 ]

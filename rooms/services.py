@@ -14,8 +14,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import audit
 from accounts.models import Organization, User
-from audit import services as audit
 from conference import protocol
 from rooms import presence, selectors, signals
 from rooms.models import ChatMessage, Meeting, Participant, Room, room_slug

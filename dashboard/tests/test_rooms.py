@@ -6,8 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts import services as account_services
-from accounts.models import Membership
-from audit.models import AuditEntry
+from accounts.models import AuditEntry, Membership
 from conference.testing import BaseTestCase
 from dashboard.generate import generate
 from rooms import selectors as room_selectors

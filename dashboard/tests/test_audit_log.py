@@ -11,10 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts import audit
 from accounts import services as account_services
-from accounts.models import Invitation, Membership
-from audit import services as audit
-from audit.models import AuditEntry
+from accounts.models import AuditEntry, Invitation, Membership
 from conference.testing import BaseTestCase
 from rooms import moderation
 from rooms import services as room_services

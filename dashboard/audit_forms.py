@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
-from audit.models import AuditEntry
-from audit.selectors import AuditFilter
+from accounts.models import AuditEntry
+from accounts.selectors import AuditFilter
 
 
 class AuditFilterForm(forms.Form):

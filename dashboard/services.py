@@ -1,20 +1,19 @@
-"""Writes of a room's administration from the organization's rooms page: rename, who can join,
+"""Writes of the dashboard: a room's administration from the organization's rooms page: rename, who can join,
 the participant limit, archive, delete. Hosts of the room (its creator, the organization's owners
 and admins: selectors.is_room_host) may; every change is written to the audit log."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import audit
 from accounts.models import User
-from audit import services as audit
+from dashboard.selectors import DeletionCost, deletion_cost
 from rooms import selectors
-from rooms.models import ChatMessage, Meeting, Participant, Room
+from rooms.models import Room
 
 
 def _require_host(room: Room, by: User) -> None:
@@ -79,33 +78,6 @@ def set_archived(*, room: Room, by: User, archived: bool) -> Room:
             detail={"archived": archived},
         )
     return room
-
-
-@dataclass(frozen=True)
-class DeletionCost:
-    """What deleting a room deletes with it, said before confirming."""
-
-    meetings: int
-    participants: int
-    chat_messages: int
-    transcripts: int
-    summaries: int
-    live: bool
-
-
-def deletion_cost(room: Room) -> DeletionCost:
-    from summaries.models import Summary
-    from transcripts.models import Transcript
-
-    meetings = Meeting.objects.filter(room=room)
-    return DeletionCost(
-        meetings=meetings.count(),
-        participants=Participant.objects.filter(meeting__room=room).count(),
-        chat_messages=ChatMessage.objects.filter(meeting__room=room).count(),
-        transcripts=Transcript.objects.filter(meeting__room=room).count(),
-        summaries=Summary.objects.filter(meeting__room=room).count(),
-        live=meetings.filter(ended_at__isnull=True).exists(),
-    )
 
 
 @transaction.atomic

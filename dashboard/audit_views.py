@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from audit import selectors
-from audit.forms import AuditFilterForm
+from accounts import selectors
+from dashboard.audit_forms import AuditFilterForm
 from dashboard.views import csv_response, manager_of
 
 ENTRIES_PER_PAGE = 50
@@ -30,11 +30,13 @@ def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
     form, f = _filter(request)
     page = None
     if f is not None:
-        page = Paginator(selectors.entries(org.id, f), ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+        page = Paginator(selectors.audit_entries(org.id, f), ENTRIES_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
     query = urlencode({k: v for k, v in request.GET.items() if k != "page" and v})
     return render(
         request,
-        "audit/audit_log.html",
+        "dashboard/audit_log.html",
         {"org": org, "me": me, "form": form, "page": page, "query": query},
         status=200 if f is not None else 400,
     )
@@ -48,4 +50,4 @@ def audit_csv(request: HttpRequest, slug: str) -> HttpResponse:
         errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
     stamp = timezone.localdate().isoformat()
-    return csv_response(selectors.csv_rows(org.id, f), f"{org.slug}-audit-{stamp}.csv")
+    return csv_response(selectors.audit_csv_rows(org.id, f), f"{org.slug}-audit-{stamp}.csv")
