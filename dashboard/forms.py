@@ -30,3 +30,14 @@ class RoomSettingsForm(forms.Form):
 
 class DeleteRoomForm(forms.Form):
     confirm_name = forms.CharField(label="Type the room's name to confirm", max_length=100)
+
+
+class RetentionForm(forms.Form):
+    """Days to keep each kind of record; empty: forever."""
+
+    transcript_days = forms.IntegerField(label="Delete transcripts after (days)", required=False, min_value=1)
+    chat_days = forms.IntegerField(label="Delete chat after (days)", required=False, min_value=1)
+    summary_days = forms.IntegerField(label="Delete summaries after (days)", required=False, min_value=1)
+    audit_days = forms.IntegerField(
+        label="Delete audit log entries after (days)", required=False, min_value=30
+    )

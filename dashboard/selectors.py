@@ -359,3 +359,12 @@ def deletion_cost(room: Room) -> DeletionCost:
         summaries=Summary.objects.filter(meeting__room=room).count(),
         live=meetings.filter(ended_at__isnull=True).exists(),
     )
+
+
+def record_counts(meeting: Meeting) -> dict[str, int]:
+    """What deleting a meeting's records deletes (dashboard.retention.delete_meeting_records)."""
+    return {
+        "segments": Segment.objects.filter(transcript__meeting=meeting).count(),
+        "chat_messages": ChatMessage.objects.filter(meeting=meeting).count(),
+        "summaries": Summary.objects.filter(meeting=meeting).count(),
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import audit_views, room_views, views
+from dashboard import audit_views, records_views, room_views, views
 
 urlpatterns = [
     path("organizations/<slug:slug>/dashboard/", views.dashboard, name="dashboard"),
@@ -17,4 +17,11 @@ urlpatterns = [
     ),
     path("organizations/<slug:slug>/audit/", audit_views.audit_log, name="audit_log"),
     path("organizations/<slug:slug>/audit.csv", audit_views.audit_csv, name="audit_csv"),
+    path("organizations/<slug:slug>/retention/", records_views.retention_policy, name="dashboard_retention"),
+    path(
+        "meetings/<int:meeting_id>/records/delete/",
+        records_views.delete_records,
+        name="meeting_records_delete",
+    ),
+    path("meetings/<int:meeting_id>/archive.zip", records_views.meeting_archive, name="meeting_archive"),
 ]
