@@ -27,6 +27,8 @@ class Organization(models.Model):
     members = models.ManyToManyField(User, through="Membership", related_name="organizations")
     # E-mail the summary to participants after each meeting.
     email_summaries = models.BooleanField(default=False)
+    # Members log in with single sign-on only: the password log-in refuses them (accounts.forms.LoginForm).
+    require_sso = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.name

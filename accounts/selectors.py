@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import AuditEntry, Invitation, Membership, Organization
@@ -25,6 +25,30 @@ class PendingInvitation:
     expires_at: datetime
     expired: bool
     link: str | None
+
+
+def members(organization: Organization, *, search: str = "") -> QuerySet[Membership]:
+    """The organization's memberships with each person's last meeting in it (one query a page)."""
+    rows = organization.memberships.select_related("user")
+    if search:
+        rows = rows.filter(
+            Q(user__username__icontains=search)
+            | Q(user__display_name__icontains=search)
+            | Q(user__email__icontains=search)
+        )
+    in_org = Q(user__participations__meeting__room__organization=organization)
+    return rows.annotate(last_meeting=Max("user__participations__joined_at", filter=in_org)).order_by(
+        "user__username", "pk"
+    )
+
+
+def requires_sso(user: object) -> list[str]:
+    """The names of the user's organizations that require single sign-on (empty: none does)."""
+    return list(
+        Organization.objects.filter(memberships__user=user, require_sso=True)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
 
 
 def may_manage_invitation(manager: Membership, invitation: Invitation) -> bool:
