@@ -137,13 +137,14 @@ def _peak_by_bucket(organization_id: int, p: Period) -> dict[date, int]:
     )
     tzname = timezone.get_current_timezone_name()
     trunc, trunc_params = connection.ops.datetime_trunc_sql(p.grouping, "t", (), tzname)
+    # The participants are read once (pp), then each gives a +1 and a -1 event.
     sql = (
-        f"WITH ev AS (SELECT p.joined_at AS t, 1 AS d {scope} "
-        f"UNION ALL SELECT COALESCE(p.left_at, %s) AS t, -1 AS d {scope}), "
+        f"WITH pp AS (SELECT p.joined_at AS j, COALESCE(p.left_at, %s) AS l {scope}), "
+        "ev AS (SELECT j AS t, 1 AS d FROM pp UNION ALL SELECT l AS t, -1 AS d FROM pp), "
         "running AS (SELECT t, SUM(d) OVER (ORDER BY t, d ROWS UNBOUNDED PRECEDING) AS c FROM ev) "
         f"SELECT {trunc} AS b, MAX(c) FROM running GROUP BY 1"
     )
-    params = [organization_id, since, now, organization_id, since, *trunc_params]
+    params = [now, organization_id, since, *trunc_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {_day(b): int(c or 0) for b, c in cursor.fetchall()}  # type: ignore[misc]
