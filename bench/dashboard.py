@@ -81,9 +81,12 @@ def bench(meetings: int, trials: int) -> bool:
                 print(f"  {float(x['time']) * 1000:6.0f} ms  {x['sql'][:150]}")
         median = statistics.median(times)
         ok = ok and median < TARGET_MS
+        load = os.getloadavg()[0]
         print(
-            f"dashboard, {label}: median {median:.0f} ms, worst {max(times):.0f} ms, {queries} queries (target < {TARGET_MS:.0f} ms)"
+            f"dashboard, {label}: median {median:.0f} ms, best {min(times):.0f} ms, worst {max(times):.0f} ms, "
+            f"{queries} queries (target < {TARGET_MS:.0f} ms; load average {load:.1f} on {os.cpu_count()} cores)"
         )
+
     for name in ("usage.csv", "meetings.csv"):
         with CaptureQueriesContext(connection) as q:
             t0 = time.perf_counter()
