@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts.views import safe_next
@@ -15,7 +15,7 @@ from dashboard.forms import RetentionForm
 from dashboard.models import RetentionPolicy
 from dashboard.views import manager_of
 from rooms import selectors as room_selectors
-from rooms.errors import MeetingHidden
+from rooms.meeting_views import meeting_for_viewer, records_view
 from rooms.models import Meeting
 
 
@@ -69,15 +69,10 @@ def delete_records(request: HttpRequest, meeting_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@records_view
 def meeting_archive(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    """Everything of the meeting as one zip, for whoever may read its records."""
-    try:
-        meeting = room_selectors.viewable_meeting(request.user, meeting_id)  # type: ignore[arg-type]
-    except MeetingHidden:
-        raise Http404("No such meeting, or not one whose records you may read.") from None
-    if meeting is None:
-        raise Http404("No such meeting, or not one whose records you may read.")
+    """Everything of the meeting as one zip, for whoever may read its records (guests included)."""
+    meeting = meeting_for_viewer(request, meeting_id, "records")
     response = HttpResponse(archive.meeting_archive(meeting), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="meeting-{meeting.pk}.zip"'
     return response

@@ -198,4 +198,17 @@ class MeetingRecordsTests(RetentionTestCase):
         self.assertIn("Alice: hello", z.read("chat.txt").decode())
         self.assertIn("We agreed.", z.read("summary.md").decode())
         self.client.force_login(self.charlie)
-        self.assertEqual(self.client.get(f"/meetings/{m.id}/archive.zip").status_code, 404)
+        self.assertEqual(self.client.get(f"/meetings/{m.id}/archive.zip").status_code, 403)
+        self.client.logout()
+        self.assertEqual(self.client.get(f"/meetings/{m.id}/archive.zip").status_code, 302)  # log in first
+
+    def test_the_meeting_page_links_them(self) -> None:
+        m = meeting_with_records(self.room, ended_days_ago=1, user=self.bob)
+        self.client.force_login(self.alice)
+        r = self.client.get(f"/meetings/{m.id}/")
+        self.assertContains(r, f"/meetings/{m.id}/archive.zip")
+        self.assertContains(r, f"/meetings/{m.id}/records/delete/")
+        self.client.force_login(self.bob)  # attended, is no host: the archive only
+        r = self.client.get(f"/meetings/{m.id}/")
+        self.assertContains(r, f"/meetings/{m.id}/archive.zip")
+        self.assertNotContains(r, f"/meetings/{m.id}/records/delete/")
