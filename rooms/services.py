@@ -99,7 +99,8 @@ def create_room(
 
 
 @transaction.atomic
-def set_room_locked(*, room: Room, locked: bool, by: User | None) -> Room:
+def set_room_locked(*, room: Room, locked: bool, by: User | None, address: str | None = None) -> Room:
+    """``address``: the host's connection's, for the audit log (a page request's otherwise)."""
     if not selectors.is_room_host(by, room):
         raise PermissionDenied("Only hosts can lock the room.")
     Room.objects.filter(pk=room.pk).update(locked=locked)
@@ -110,6 +111,7 @@ def set_room_locked(*, room: Room, locked: bool, by: User | None) -> Room:
         actor=by,
         target=room.name,
         detail={"locked": locked},
+        address=address,
     )
     transaction.on_commit(lambda: broadcast(room.id, protocol.room_state(locked=locked)))
     return room

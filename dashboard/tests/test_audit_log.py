@@ -92,7 +92,7 @@ class WhatIsRecordedTests(AuditTestCase):
             room=self.room, user=self.alice, client_address="192.0.2.7"
         ).participant
         guest = room_services.join_meeting(room=self.room, user=self.bob)
-        room_services.set_room_locked(room=self.room, locked=True, by=self.alice)
+        room_services.set_room_locked(room=self.room, locked=True, by=self.alice, address=host.client_address)
         moderation.mute_participant(host=host, target=guest)
         moderation.allow_unmute(host=host, target=guest)
         moderation.remove_participant(host=host, target=guest)
@@ -107,6 +107,7 @@ class WhatIsRecordedTests(AuditTestCase):
                 ("alice", A.MEETING_READMIT, "Bob"),
             ],
         )
+        self.assertEqual(AuditEntry.objects.get(action=A.MEETING_LOCK).address, "192.0.2.7")
         mute = AuditEntry.objects.get(action=A.MEETING_MUTE)
         self.assertEqual(mute.address, "192.0.2.7")
         self.assertEqual(mute.detail, {"room": "Standup", "meeting": host.meeting_id})
