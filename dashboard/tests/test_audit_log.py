@@ -15,6 +15,7 @@ from accounts import audit
 from accounts import services as account_services
 from accounts.models import AuditEntry, Invitation, Membership
 from conference.testing import BaseTestCase
+from dashboard.generate import generate
 from rooms import moderation
 from rooms import services as room_services
 
@@ -183,6 +184,7 @@ class PageTests(AuditTestCase):
         with CaptureQueriesContext(connection) as few:
             self.client.get(self.url)
         self._fill(250)
+        generate(organization=self.org, users=[self.alice, self.bob], rooms=[self.room], meetings=220)
         with CaptureQueriesContext(connection) as many:
             r = self.client.get(self.url, {"page": 3})
         self.assertEqual(len(r.context["page"].object_list), 50)
