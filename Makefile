@@ -49,3 +49,4 @@ bench: $(STAMP)
 	$(LOCAL_KEY) $(PY) bench/summary.py ../shared/eval-dev
 	$(LOCAL_KEY) DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} $(PY) bench/late_join.py
 	$(LOCAL_KEY) $(PY) bench/signaling.py
+	$(LOCAL_KEY) DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} TEST_DATABASE_NAME=test_bench_dashboard $(PY) bench/dashboard.py

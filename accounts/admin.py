@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import Invitation, Membership, Organization, User
+from accounts.models import AuditEntry, Invitation, Membership, Organization, User
 
 
 @admin.register(User)
@@ -56,3 +56,17 @@ class InvitationAdmin(admin.ModelAdmin):
     list_filter = ("role", "accepted_at", "revoked_at", "organization")
     search_fields = ("email", "organization__name")
     exclude = ("token",)  # a token is a key to the organization: it only travels in the invitee's e-mail
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "organization", "actor_name", "action", "target", "address")
+    list_filter = ("action",)
+    search_fields = ("actor_name", "target")
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False  # written by the services only
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

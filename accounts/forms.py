@@ -1,7 +1,22 @@
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
+from accounts import selectors
 from accounts.models import Membership, User
+
+
+class LoginForm(AuthenticationForm):
+    """The password log-in, refused to members of an organization that requires single sign-on."""
+
+    def confirm_login_allowed(self, user: User) -> None:
+        super().confirm_login_allowed(user)
+        names = selectors.requires_sso(user)
+        if names:
+            raise forms.ValidationError(
+                f"{', '.join(names)} requires single sign-on: log in with the single sign-on button "
+                "below, not with a password.",
+                code="sso_required",
+            )
 
 
 class SignupForm(UserCreationForm):

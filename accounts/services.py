@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts import verification
-from accounts.models import Invitation, Membership, Organization, User
+from accounts import audit, verification
+from accounts.models import Invitation, Membership, Organization, User, new_token
 from accounts.slugs import unique_slug
 
 
@@ -105,17 +105,53 @@ def invite_member(*, organization: Organization, email: str, role: str, invited_
     invitation = Invitation.objects.create(
         organization=organization, email=email, role=role, invited_by=invited_by
     )
+    audit.record(
+        organization_id=organization.id,
+        action=audit.Action.INVITATION_SEND,
+        actor=invited_by,
+        target=email,
+        detail={"role": role},
+    )
+    _mail_invitation(invitation, invited_by)
+    return invitation
+
+
+@transaction.atomic
+def resend_invitation(*, invitation: Invitation, by: User) -> Invitation:
+    """Send a pending (or expired) invitation again with a new link and a new expiry; the old
+    link stops working."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    manager = _require_manager(invitation.organization, by)
+    if invitation.role == Membership.Role.OWNER and manager.role != Membership.Role.OWNER:
+        raise PermissionDenied("Only owners can resend owner invitations.")
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise ValidationError("This invitation was already used or revoked: send a new one.")
+    invitation.token = new_token()
+    invitation.created_at = timezone.now()
+    invitation.save(update_fields=["token", "created_at"])
+    audit.record(
+        organization_id=invitation.organization_id,
+        action=audit.Action.INVITATION_RESEND,
+        actor=by,
+        target=invitation.email,
+        detail={"role": invitation.role},
+    )
+    _mail_invitation(invitation, by)
+    return invitation
+
+
+def _mail_invitation(invitation: Invitation, by: User) -> None:
+    organization, email = invitation.organization, invitation.email
     link = f"{settings.SITE_ROOT}/invitations/{invitation.token}/"
     transaction.on_commit(
         lambda: send_mail(
             f"You are invited to {organization.name}",
-            f"{invited_by.name} invited you to join {organization.name} on {settings.SITE_NAME}.\n\n{link}\n",
+            f"{by.name} invited you to join {organization.name} on {settings.SITE_NAME}.\n\n{link}\n",
             None,
             [email],
             fail_silently=True,
         )
     )
-    return invitation
 
 
 def invitation_problem(invitation: Invitation, user: User) -> str:
@@ -164,6 +200,13 @@ def revoke_invitation(*, invitation: Invitation, by: User) -> Invitation:
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
+        audit.record(
+            organization_id=invitation.organization_id,
+            action=audit.Action.INVITATION_REVOKE,
+            actor=by,
+            target=invitation.email,
+            detail={"role": invitation.role},
+        )
     return invitation
 
 
@@ -197,6 +240,14 @@ def set_member_role(*, membership: Membership, role: str, by: User) -> Membershi
         raise PermissionDenied("Only owners can change owners.")
     if role != Membership.Role.OWNER:
         _keep_one_owner(target, owners)
+    if target.role != role:
+        audit.record(
+            organization_id=target.organization_id,
+            action=audit.Action.MEMBER_ROLE,
+            actor=by,
+            target=target.user.username,
+            detail={"from": target.role, "to": role},
+        )
     target.role = role
     target.save(update_fields=["role"])
     membership.role = role
@@ -213,12 +264,49 @@ def remove_member(*, membership: Membership, by: User) -> None:
         if target.role == Membership.Role.OWNER and manager.role != Membership.Role.OWNER:
             raise PermissionDenied("Only owners can remove owners.")
     _keep_one_owner(target, owners)
+    leaving = target.user_id == by.id
+    audit.record(
+        organization_id=target.organization_id,
+        action=audit.Action.MEMBER_LEAVE if leaving else audit.Action.MEMBER_REMOVE,
+        actor=by,
+        target=target.user.username,
+        detail={"role": target.role},
+    )
     target.delete()
 
 
 @transaction.atomic
-def set_organization_settings(*, organization: Organization, by: User, email_summaries: bool) -> Organization:
+def set_organization_settings(
+    *, organization: Organization, by: User, email_summaries: bool, require_sso: bool | None = None
+) -> Organization:
+    """``require_sso`` None: unchanged. Turning it on needs a provider on this server and an SSO
+    log-in linked to the account turning it on (or nobody could log in, them included)."""
     _require_manager(organization, by)
-    organization.email_summaries = email_summaries
-    organization.save(update_fields=["email_summaries"])
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    if require_sso is None:
+        require_sso = organization.require_sso
+    if require_sso and not organization.require_sso:
+        if not settings.SOCIAL_AUTH_PROVIDERS:
+            raise ValidationError(
+                "No single sign-on provider is set up on this server (see the SOCIAL_AUTH_* settings): "
+                "members could not log in at all."
+            )
+        if not by.social_auth.exists():
+            raise ValidationError(
+                "Log in once with single sign-on first, so that your own account can still log in."
+            )
+    changes = {}
+    for field, value in (("email_summaries", email_summaries), ("require_sso", require_sso)):
+        if getattr(organization, field) != value:
+            changes[field] = value
+            setattr(organization, field, value)
+    if changes:
+        organization.save(update_fields=list(changes))
+        audit.record(
+            organization_id=organization.id,
+            action=audit.Action.SETTINGS,
+            actor=by,
+            target=organization.name,
+            detail=changes,
+        )
     return organization

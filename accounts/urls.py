@@ -19,5 +19,10 @@ urlpatterns = [
         views.revoke_invitation,
         name="revoke_invitation",
     ),
+    path(
+        "organizations/<slug:slug>/invitations/<int:invitation_id>/resend/",
+        views.resend_invitation,
+        name="resend_invitation",
+    ),
     path("invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
 ]

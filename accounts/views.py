@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -8,6 +9,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
@@ -18,10 +20,12 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts import selectors as account_selectors
 from accounts import services, verification
-from accounts.forms import InviteForm, OrganizationForm, ProfileForm, SignupForm
+from accounts.forms import InviteForm, LoginForm, OrganizationForm, ProfileForm, SignupForm
 from accounts.models import Invitation, Membership, Organization, User
 from conference.errors import error_text
 from conference.ratelimit import ip_key, limit_logins, setting_rate, user_or_ip_key
+
+MEMBERS_PER_PAGE = 50
 
 
 def ratelimited(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -96,6 +100,7 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
 @method_decorator(limit_logins, name="post")
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -167,6 +172,10 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 messages.success(request, f"Invitation sent to {inv.email}.")
                 return redirect("organization", slug=org.slug)
+    search = request.GET.get("q", "").strip()[:100]
+    members_page = Paginator(account_selectors.members(org, search=search), MEMBERS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "accounts/organization.html",
@@ -174,9 +183,11 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
             "org": org,
             "me": me,
             "form": form,
-            "memberships": org.memberships.select_related("user").order_by("user__username"),
+            "page": members_page,
+            "search": search,
+            "query": urlencode({"q": search}) if search else "",
             "invitations": account_selectors.pending_invitations(org, me),
-            "rooms": org.rooms.order_by("name"),
+            "rooms": org.rooms.filter(archived_at__isnull=True).order_by("name")[:100],
             "roles": Membership.Role.choices,
         },
     )
@@ -208,10 +219,17 @@ def organization_settings(request: HttpRequest, slug: str) -> HttpResponse:
     org = get_object_or_404(Organization, slug=slug)
     if not _membership_or_403(request, org).is_manager:
         raise PermissionDenied
-    services.set_organization_settings(
-        organization=org, by=request.user, email_summaries=request.POST.get("email_summaries") == "on"
-    )
-    messages.success(request, "Settings saved.")
+    try:
+        services.set_organization_settings(
+            organization=org,
+            by=request.user,
+            email_summaries=request.POST.get("email_summaries") == "on",
+            require_sso=request.POST.get("require_sso") == "on",
+        )
+    except ValidationError as e:
+        messages.error(request, f"Settings not saved: {error_text(e)}")
+    else:
+        messages.success(request, "Settings saved.")
     return redirect("organization", slug=org.slug)
 
 
@@ -227,6 +245,21 @@ def revoke_invitation(request: HttpRequest, slug: str, invitation_id: int) -> Ht
         messages.error(request, error_text(e))
     else:
         messages.success(request, f"The invitation to {invitation.email} was revoked.")
+    return redirect("organization", slug=org.slug)
+
+
+@login_required
+@require_POST
+def resend_invitation(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
+    org = get_object_or_404(Organization, slug=slug)
+    _membership_or_403(request, org)
+    invitation = get_object_or_404(Invitation, pk=invitation_id, organization=org)
+    try:
+        services.resend_invitation(invitation=invitation, by=request.user)
+    except (PermissionDenied, ValidationError) as e:
+        messages.error(request, error_text(e))
+    else:
+        messages.success(request, f"The invitation to {invitation.email} was sent again, with a new link.")
     return redirect("organization", slug=org.slug)
 
 

@@ -44,6 +44,11 @@ def housekeeping(sender: Celery, **kwargs: object) -> None:
         sender.signature("summaries.tasks.redo_deferred_summaries"),
         name="redo summaries made while the model was out",
     )
+    sender.add_periodic_task(
+        settings.RETENTION_SECONDS,
+        sender.signature("dashboard.tasks.apply_retention"),
+        name="delete records older than each organization's retention policy",
+    )
 
 
 @signals.setup_logging.connect

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "sfu",
     "transcripts",
     "summaries",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -105,6 +106,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.audit.AuditAddressMiddleware",  # the client address for the audit log
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "social_django.middleware.SocialAuthExceptionMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",  # a blocked request gets RATELIMIT_VIEW (429)
@@ -460,6 +462,12 @@ BREAKER_CAPTIONS_RESET_SECONDS = envfloat("BREAKER_CAPTIONS_RESET_SECONDS", "10"
 BREAKER_LLM_FAILURES = envint("BREAKER_LLM_FAILURES", "2")  # the summary model, per Celery process
 BREAKER_LLM_RESET_SECONDS = envfloat("BREAKER_LLM_RESET_SECONDS", "300")
 SUMMARY_RETRY_SECONDS = envfloat("SUMMARY_RETRY_SECONDS", "60")  # beat: redo summaries made without it
+
+# --- the organization dashboard ---
+# Beat: delete records older than each organization's retention policy, this often, this many
+# rows a transaction (dashboard.retention).
+RETENTION_SECONDS = envfloat("RETENTION_SECONDS", "3600")
+RETENTION_BATCH_SIZE = envint("RETENTION_BATCH_SIZE", "500")
 # Transcribers announce themselves like SFU workers; none alive opens the captions breaker.
 TRANSCRIBER_HEARTBEAT_SECONDS = envfloat("TRANSCRIBER_HEARTBEAT_SECONDS", "1")
 TRANSCRIBER_TTL_SECONDS = envfloat("TRANSCRIBER_TTL_SECONDS", "5")

@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("rooms.urls")),
     path("", include("transcripts.urls")),  # transcript pages and downloads
     path("", include("summaries.urls")),  # Summarize/Regenerate, Markdown download
+    path("", include("dashboard.urls")),  # the organization dashboard, its rooms, the audit log
 ]

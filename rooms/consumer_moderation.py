@@ -51,7 +51,7 @@ class ModerationMixin:
         if action in ("lock", "unlock"):
             user = self.scope.get("user")
             await database_sync_to_async(services.set_room_locked)(
-                room=self.room, locked=action == "lock", by=user
+                room=self.room, locked=action == "lock", by=user, address=p.client_address
             )
             return
         if action in ("admit", "deny"):

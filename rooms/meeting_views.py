@@ -55,5 +55,9 @@ def meeting_for_viewer(request: HttpRequest, meeting_id: int, what: str) -> Meet
 @records_view
 def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     meeting = meeting_for_viewer(request, meeting_id, "summary")
-    context = {"meeting": meeting, "participants": selectors.participant_names(meeting)}
+    context = {
+        "meeting": meeting,
+        "participants": selectors.participant_names(meeting),
+        "is_host": selectors.is_room_host(request.user, meeting.room),  # type: ignore[arg-type]
+    }
     return render(request, "rooms/meeting.html", context)

@@ -43,6 +43,8 @@ class Room(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="created_rooms"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Archived: nobody enters it any more (rooms.selectors.can_enter_room); its records stay.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name

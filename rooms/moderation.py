@@ -6,10 +6,26 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from accounts import audit
 from conference import protocol
 from rooms import selectors
-from rooms.models import Participant
+from rooms.models import Participant, Room
 from rooms.services import broadcast, leave_meeting
+
+
+def _audit(host: Participant, action: str, target_name: str) -> None:
+    """A host's action in the audit log, from the address of the host's own connection."""
+    org_id, room_name = (
+        Room.objects.filter(meetings=host.meeting_id).values_list("organization_id", "name").get()
+    )
+    audit.record(
+        organization_id=org_id,
+        action=action,
+        actor=host.user,
+        target=target_name,
+        detail={"room": room_name, "meeting": host.meeting_id},
+        address=host.client_address,
+    )
 
 
 def _require_host_in_meeting(host: Participant, target: Participant) -> None:
@@ -33,6 +49,7 @@ def mute_participant(*, host: Participant, target: Participant) -> None:
     the SFU forwarding their audio, and set_media_state refuses to unmute meanwhile."""
     _require_host_in_meeting(host, target)
     Participant.objects.filter(pk=target.pk).update(audio=False, host_muted=True)
+    _audit(host, audit.Action.MEETING_MUTE, target.display_name)
     room_id = host.meeting.room_id
     mute = protocol.room_mute(target=target.id, by=host.display_name)
     state = protocol.room_media_state(
@@ -60,6 +77,7 @@ def allow_unmute(*, host: Participant, target: Participant) -> None:
     """End a host's mute: the participant may unmute (they do it themselves, never the host)."""
     _require_host_in_meeting(host, target)
     Participant.objects.filter(pk=target.pk).update(host_muted=False)
+    _audit(host, audit.Action.MEETING_ALLOW_UNMUTE, target.display_name)
     event = protocol.room_unmute_allowed(target=target.id, by=host.display_name)
     room_id = host.meeting.room_id
     transaction.on_commit(lambda: broadcast(room_id, event))
@@ -73,6 +91,7 @@ def remove_participant(*, host: Participant, target: Participant) -> None:
     room_id = host.meeting.room_id
     event = protocol.room_remove(target=target.id, by=host.display_name)
     leave_meeting(participant=target, reason="removed")
+    _audit(host, audit.Action.MEETING_REMOVE, target.display_name)
     transaction.on_commit(lambda: broadcast(room_id, event))
 
 
@@ -93,6 +112,7 @@ def readmit(*, host: Participant, removed_id: int) -> None:
         else rows.filter(user__isnull=True, guest_key=target.guest_key)
     )
     rows.update(left_reason=selectors.READMITTED)
+    _audit(host, audit.Action.MEETING_READMIT, target.display_name)
     event = protocol.room_readmitted(participant=target.id, hosts=_present_hosts(host.meeting_id))
     room_id = host.meeting.room_id
     transaction.on_commit(lambda: broadcast(room_id, event))

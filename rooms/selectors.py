@@ -68,6 +68,8 @@ def can_enter_room(
 ) -> bool:
     """Access rule only (a lock is checked separately, at join). ``is_member``: whether the user
     belongs to the room's organization, when the caller read it with the room."""
+    if room.archived_at is not None:
+        return False
     if is_member is None:
         is_member = membership(user, room.organization_id) is not None
     if is_member:
@@ -94,9 +96,9 @@ def room_to_enter(slug: str, user: User | None, *, guest_name: str = "") -> Room
 
 
 def rooms_for_user(user: User) -> QuerySet[Room]:
-    """Rooms of the user's organizations, newest first."""
+    """Rooms of the user's organizations (not archived), newest first."""
     return (
-        Room.objects.filter(organization__memberships__user=user)
+        Room.objects.filter(organization__memberships__user=user, archived_at__isnull=True)
         .select_related("organization")
         .order_by("-created_at")
     )

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import audit
 from accounts.models import Organization, User
 from conference import protocol
 from rooms import presence, selectors, signals
@@ -93,7 +94,7 @@ def create_room(
     slug = room_slug(name)
     while Room.objects.filter(slug=slug).exists():  # 70 bits: practically never
         slug = room_slug(name)
-    return Room.objects.create(
+    room = Room.objects.create(
         organization=organization,
         name=name[:100],
         slug=slug,
@@ -101,14 +102,31 @@ def create_room(
         waiting_room=waiting_room,
         created_by=created_by,
     )
+    audit.record(
+        organization_id=organization.id,
+        action=audit.Action.ROOM_CREATE,
+        actor=created_by,
+        target=room.name,
+        detail={"access": access},
+    )
+    return room
 
 
 @transaction.atomic
-def set_room_locked(*, room: Room, locked: bool, by: User | None) -> Room:
+def set_room_locked(*, room: Room, locked: bool, by: User | None, address: str | None = None) -> Room:
+    """``address``: the host's connection's, for the audit log (a page request's otherwise)."""
     if not selectors.is_room_host(by, room):
         raise PermissionDenied("Only hosts can lock the room.")
     Room.objects.filter(pk=room.pk).update(locked=locked)
     room.locked = locked
+    audit.record(
+        organization_id=room.organization_id,
+        action=audit.Action.MEETING_LOCK,
+        actor=by,
+        target=room.name,
+        detail={"locked": locked},
+        address=address,
+    )
     transaction.on_commit(lambda: broadcast(room.id, protocol.room_state(locked=locked)))
     return room
 
