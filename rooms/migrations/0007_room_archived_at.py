@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rooms', '0004_presence_caps_moderation'),
+        ('rooms', '0006_waiting_room'),
     ]
 
     operations = [
