@@ -154,6 +154,12 @@ class VisibilityTestCase(BrowserTestCase):
         alice.page.evaluate(JS_HIDE_TAB)
         self.wait_visible_sent(alice, [])
         self.assert_video_paused_audio_flowing(alice, "Bob", shown=[])
+        # No frames from a paused video is no sign of a poor connection (quality.js).
+        alice.page.wait_for_function(
+            "(id) => window.__meet.quality.latest[id]?.fps === 0", arg=bob_id, timeout=10_000
+        )
+        verdict = alice.page.evaluate("(id) => window.__meet.quality.latest[id]", bob_id)
+        self.assertNotIn("frames per second", verdict["words"], verdict)
 
         took = self.time_to_video(alice, "Bob", "show")
         self.wait_visible_sent(alice, [bob_id])

@@ -66,6 +66,7 @@ export function createView({ $, config, session, status, send, log, probe, onHan
   const quality = new ConnectionQuality({
     session,
     grid,
+    forwarded: (id) => visibility.forwarded(id),
     onSelf: (unstable, words) => {
       $("self-quality").hidden = !unstable;
       $("self-quality").textContent = unstable ? `Your connection is unstable (${words.replace("Poor connection: ", "")}).` : "";

@@ -19,6 +19,7 @@ export class VisibilityReporter {
     this.delay = delay;
     this.onScreen = new Map(); // video element -> {id, shown}
     this.sentKey = null; // the last list sent, as "1,4,7"
+    this.sentIds = new Set(); // ... its ids
     this.sentTo = null; // ... to this subscriber
     this.ready = null; // the subscriber the SFU has made an offer on (it knows us there)
     this.timer = null;
@@ -84,8 +85,14 @@ export class VisibilityReporter {
     if (key === this.sentKey && subscriber === this.sentTo) return;
     if (!this.send({ type: "visible", participants })) return; // socket down: sent after the rejoin
     this.sentKey = key;
+    this.sentIds = new Set(participants);
     this.sentTo = subscriber;
     this.log({ visible: key });
+  }
+
+  /** Whether the SFU forwards `id`'s video to us (a new connection gets all until told). */
+  forwarded(id) {
+    return this.sentTo !== this.session.subscriber || this.sentIds.has(id);
   }
 
   /** The SFU made an offer on the current subscribe connection: it knows us, so tell it now. */
