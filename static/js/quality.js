@@ -29,11 +29,14 @@ function selectedRtt(stats) {
 
 export class ConnectionQuality {
   /**
-   * @param {{session: object, grid: object, onSelf: function(boolean, string), interval?: number}} options
+   * @param {{session: object, grid: object, onSelf: function(boolean, string), interval?: number,
+   *          forwarded?: function(number): boolean}} options
    *   onSelf(unstable, words): our own sending is (or is no longer) in trouble
+   *   forwarded(id): the SFU sends us id's video (a tile out of view gets none: no frames is no news)
    */
-  constructor({ session, grid, onSelf, interval = 2000 }) {
+  constructor({ session, grid, onSelf, interval = 2000, forwarded = () => true }) {
     this.session = session;
+    this.forwarded = forwarded;
     this.grid = grid;
     this.onSelf = onSelf;
     this.interval = interval;
@@ -99,7 +102,7 @@ export class ConnectionQuality {
       });
       for (const [id, { loss, fps }] of per) {
         const p = participants.get(id);
-        const verdict = classify({ loss, rtt, fps, videoOn: Boolean(p && p.video) });
+        const verdict = classify({ loss, rtt, fps, videoOn: Boolean(p && p.video) && this.forwarded(id) });
         const shown = this.steady(id, verdict);
         this.latest[id] = { ...verdict, shown: shown.quality, loss, fps, rtt };
         const tile = this.grid.tile(id, "camera");

@@ -233,6 +233,7 @@ const handlers = {
   "subscribe-offer"(msg) {
     log({ offer: Object.keys(msg.tracks || {}).length });
     if (session.subscriber) session.subscriber.offer(msg.sdp, msg.tracks);
+    view.visibility.subscribed(); // a new subscribe connection (join, rejoin, media restart) gets `visible`
   },
   ice(msg) {
     const target = msg.pc === "publish" ? session.publisher : session.subscriber;

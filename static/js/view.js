@@ -7,15 +7,20 @@ import { ConnectionQuality } from "./quality.js";
 import { AudioLevels } from "./speaking.js";
 import { Grid } from "./tiles.js";
 import { Captions, Chat, Roster } from "./ui.js";
+import { VisibilityReporter } from "./visibility.js";
 
 /**
  * @param {{$: function, config: object, session: object, status: object, send: function,
  *          log: function, probe: object, onHandsChanged: function}} page
  */
 export function createView({ $, config, session, status, send, log, probe, onHandsChanged }) {
+  // The SFU forwards only the videos whose tiles are on screen (after every layout, and as they
+  // scroll in and out of view).
+  const visibility = new VisibilityReporter({ session, send, log });
   const grid = new Grid($("grid"), {
     onLayout: (choice) => {
       $("meeting").dataset.layout = choice.main ? "stage" : "grid";
+      visibility.track(grid.tiles.values());
     },
     onNeedKeyframe: (id) => {
       log({ keyframeRequest: id });
@@ -61,6 +66,7 @@ export function createView({ $, config, session, status, send, log, probe, onHan
   const quality = new ConnectionQuality({
     session,
     grid,
+    forwarded: (id) => visibility.forwarded(id),
     onSelf: (unstable, words) => {
       $("self-quality").hidden = !unstable;
       $("self-quality").textContent = unstable ? `Your connection is unstable (${words.replace("Poor connection: ", "")}).` : "";
@@ -89,5 +95,5 @@ export function createView({ $, config, session, status, send, log, probe, onHan
     $("toggle-layout").setAttribute("aria-pressed", String(grid.mode === "speaker"));
   }
 
-  return { grid, roster, hostPanel, chat, hands, reactions, levels, captions, quality, refreshHands, updateControls };
+  return { grid, visibility, roster, hostPanel, chat, hands, reactions, levels, captions, quality, refreshHands, updateControls };
 }
