@@ -64,13 +64,19 @@ class Participant:
     pending: bool = False  # more changes since that offer
     tap: AudioTap | None = None
     visible: frozenset[int] | None = None  # publishers whose video the page shows; None: all
+    decided: frozenset[int] = frozenset()  # publishers the page knew of when it said so
 
     def shows(self, publisher: int, kind: str) -> bool:
-        return kind == "audio" or self.visible is None or publisher in self.visible
+        # A publisher newer than the page's last list is forwarded until the next list (which
+        # follows its tile's appearance): its first frame must not wait for a round trip.
+        if kind == "audio" or self.visible is None:
+            return True
+        return publisher in self.visible or publisher not in self.decided
 
-    async def set_visible(self, visible: frozenset[int] | None) -> None:
+    async def set_visible(self, visible: frozenset[int]) -> None:
         """Forward video (camera, screen) only of the publishers the page shows; audio always."""
         self.visible = visible
+        self.decided = visible | {s.publisher for s in self.slots if s.publisher is not None}
         for slot in self.slots:
             if slot.publisher is None or slot.kind == "audio":
                 continue

@@ -83,17 +83,23 @@ class VisibilityTests(SimpleTestCase):
         finally:
             await h.close()
 
-    async def test_a_publisher_who_arrives_unseen_sends_the_viewer_audio_only(self) -> None:
+    async def test_a_newcomer_is_forwarded_until_the_next_list_decides(self) -> None:
         h = SfuHarness()
         try:
             viewer = await self.meeting(h)
-            await self.show(h, SHOWN, HIDDEN)
+            await self.show(h, SHOWN)
             late = 4
-            await h.join(late)
-            await wait_for(lambda: viewer.frames[(late, "audio")] >= 25, 20, "the newcomer's audio")
-            self.assertEqual(viewer.frames[(late, "video")], 0)
-            await self.show(h, SHOWN, HIDDEN, late)
-            await wait_for(lambda: viewer.frames[(late, "video")] >= 3, 5, "the newcomer's video once shown")
+            await h.join(late)  # after the viewer's list: its page has not seen this tile yet
+            await wait_for(lambda: viewer.frames[(late, "video")] >= 3, 10, "the newcomer's first frames")
+            await self.show(h, SHOWN)  # the page's next list leaves it out
+            self.assertTrue(self.paused(h)[(late, "video")])
+            self.assertTrue(self.paused(h)[(HIDDEN, "video")])
+            await asyncio.sleep(0.3)
+            frames, audio = viewer.frames[(late, "video")], viewer.frames[(late, "audio")]
+            await wait_for(lambda: viewer.frames[(late, "audio")] >= audio + 25, 10, "the newcomer's audio")
+            self.assertLessEqual(viewer.frames[(late, "video")] - frames, 1)
+            await self.show(h, SHOWN, late)
+            await wait_for(lambda: viewer.frames[(late, "video")] >= frames + 3, 5, "its video once shown")
         finally:
             await h.close()
 
