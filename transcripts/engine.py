@@ -173,7 +173,7 @@ class Engine:
         """The decoder's context: the previous-text slot (names, recent words), then the task."""
         if not prompt.strip():
             return self._prompt
-        words = self._tokenizer.encode(" " + prompt.strip())[-MAX_PROMPT_TOKENS:]
+        words = self._tokenizer.encode(" " + prompt.strip())[:MAX_PROMPT_TOKENS]  # names come first
         return [self._tokenizer.sot_prev, *words, *self._prompt]
 
     def _generate(self, speech: np.ndarray, *, beam_size: int, prompt: str = "") -> tuple[str, float, float]:

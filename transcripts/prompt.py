@@ -13,7 +13,8 @@ import unicodedata
 from collections import OrderedDict, deque
 
 MAX_NAMES = 30  # a bigger meeting: the first 30 (the speaker first)
-RECENT_WORDS = 40  # of the meeting's last finals
+RECENT_WORDS = 40  # of the meeting's last finals ...
+PROMPT_WORDS = 60  # ... fewer when names fill the prompt (Whisper reads about 100 tokens of it)
 MEETINGS_REMEMBERED = 200
 
 
@@ -35,10 +36,11 @@ def decoder_prompt(names: list[str], room_name: str = "", recent: str = "") -> s
         parts.append(", ".join(names) + ".")
     if room_name.strip():
         parts.append(room_name.strip().rstrip(".") + ".")
-    recent_words = recent.split()[-RECENT_WORDS:]
+    room_for_recent = min(RECENT_WORDS, PROMPT_WORDS - len(" ".join(parts).split()))
+    recent_words = recent.split()[-room_for_recent:] if room_for_recent > 0 else []
     if recent_words:
         parts.append(" ".join(recent_words))
-    return " ".join(parts)
+    return " ".join(" ".join(parts).split()[:PROMPT_WORDS])
 
 
 def _fold(text: str) -> str:

@@ -87,8 +87,9 @@ class Transcriber:
             return cached[0]
         try:
             name = await sync_to_async(_db)(selectors.room_name, room_id=room)
-        except OperationalError:
-            return cached[0] if cached else ""  # captions go on without it
+        except Exception as exc:  # the prompt is a help: captions go on without it
+            logger.warning("Room name for the captions prompt not read: %s", exc)
+            return cached[0] if cached else ""
         if len(self._room_names) > FINALIZED_MEMORY:
             self._room_names.clear()
         self._room_names[room] = (name, time.monotonic())

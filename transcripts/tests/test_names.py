@@ -62,6 +62,10 @@ class RespellTestCase(SimpleTestCase):
         self.assertLessEqual(len(prompt.split()), 4 + 2 + 40)
         self.assertEqual(recent.text(4), "")
         self.assertEqual(decoder_prompt([], ""), "")
+        crowd = [f"Person Number{i}" for i in range(30)]
+        long = decoder_prompt(crowd, "Design review", recent.text(3))
+        self.assertLessEqual(len(long.split()), 60)
+        self.assertTrue(long.startswith("Person Number0, Person Number1,"))  # names before words
 
     def test_names_from_a_message_are_checked(self) -> None:
         self.assertEqual(clean_names([" Ann  Lee ", "", 7, "Ann Lee", "Bob"]), ["Ann Lee", "Bob"])
