@@ -23,6 +23,7 @@ import av
 import numpy as np
 
 from conference.protocol import TRANSCRIBE_CHANNEL, TranscribeRequest, transcribe_request
+from transcripts import roster
 
 if TYPE_CHECKING:
     from sfu.taps import AudioTapContext  # noqa: F401
@@ -54,18 +55,6 @@ WATCHDOG_EVERY = 0.25
 SEND_RETRIES = 3
 SEND_TIMEOUT = 5.0
 CLOSE_TIMEOUT = 10.0  # close() waits at most this long for queued requests to go out
-
-
-# Display names of the participants whose audio this process taps, per meeting: a meeting lives on
-# one SFU worker, so this is its roster, and it changes as taps open (people join) and close.
-_ROSTERS: dict[int, dict[int, str]] = {}
-
-
-def roster(meeting: int, first: int | None = None) -> list[str]:
-    """The meeting's names, ``first``'s (the speaker's) first, then in the order people joined."""
-    people = _ROSTERS.get(meeting, {})
-    names = [people[first]] if first in people else []
-    return names + [n for pid, n in people.items() if pid != first and n not in names]
 
 
 class SendFn(Protocol):
@@ -140,8 +129,7 @@ class AudioTap:
         self._gate = gate
         if gate is not None:
             gate.register(room)
-        if speaker.strip():
-            _ROSTERS.setdefault(meeting, {})[participant] = speaker.strip()
+        roster.join(meeting, participant, speaker)
 
     @classmethod
     def from_context(cls, ctx: Any, gate: CaptionsGate | None = None) -> AudioTap:
@@ -242,11 +230,7 @@ class AudioTap:
                 self._watchdog = None
             if self._gate is not None:
                 self._gate.unregister(self.room)
-            people = _ROSTERS.get(self.meeting, {})
-            if people.get(self.participant) == self.speaker.strip():
-                del people[self.participant]
-            if not people:
-                _ROSTERS.pop(self.meeting, None)
+            roster.leave(self.meeting, self.participant, self.speaker)
         return self.finals_sent
 
     # -- segmentation ---------------------------------------------------------------------------
@@ -371,7 +355,7 @@ class AudioTap:
             sent_at=time.time(),
             pcm=audio.astype("<i2").tobytes(),
             source=self.source,
-            names=roster(self.meeting, self.participant),
+            names=roster.roster(self.meeting, self.participant),
         )
 
     # -- sending --------------------------------------------------------------------------------

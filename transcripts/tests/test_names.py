@@ -18,9 +18,10 @@ from conference.protocol import TRANSCRIBE_CHANNEL, room_group
 from conference.testing.audio import PACKET, RTP_PER_PACKET, low_noise, opus_packets, read_wav, silence
 from transcripts.engine import get_engine, join_text
 from transcripts.evaluation import make_short_set
-from transcripts.live import AudioTap, roster
+from transcripts.live import AudioTap
 from transcripts.models import Segment
 from transcripts.prompt import RecentCaptions, clean_names, decoder_prompt, respell
+from transcripts.roster import roster
 from transcripts.tests.helpers import MeetingTransactionTestCase
 from transcripts.worker import Transcriber
 
