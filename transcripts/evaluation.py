@@ -1,4 +1,4 @@
-"""The three ways of decoding that evaluate_captions compares, and its short-utterance set.
+"""The four ways of decoding that evaluate_captions compares, and its short-utterance set.
 
 - live: the meeting path. The audio goes through the SFU's AudioTap (energy gate, utterance
   cuts), and every final request is decoded as a transcription worker does (prompt, spelling).
