@@ -22,6 +22,8 @@ class Summary(models.Model):
     summary = models.TextField(blank=True)
     # [str]
     decisions = models.JSONField(default=list, blank=True)
+    # [[segment ids]]: where each line of `summary` (an overview bullet) was said
+    summary_segments = models.JSONField(default=list, blank=True)
     # [{"owner": str, "task": str, "due": str|None, "segments": [segment ids]}]
     action_items = models.JSONField(default=list, blank=True)
     model_name = models.CharField(max_length=200, blank=True)

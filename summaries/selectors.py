@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Exists, OuterRef
 
 from accounts.models import User
@@ -46,7 +48,7 @@ def deferred_summary_ids(*, limit: int) -> list[int]:
 def meeting_input(meeting: Meeting) -> tuple[list[SegmentIn], list[str]]:
     """Transcript segments then chat messages (chat ids are negative) and the participants' names."""
     segs: list[SegmentIn] = [
-        {"id": s.id, "speaker": s.speaker, "text": s.text}
+        {"id": s.id, "speaker": s.speaker, "text": s.text, "start": s.start, "end": s.end}
         for s in Segment.objects.filter(transcript__meeting=meeting).order_by("start", "id")
         if s.text.strip()
     ]
@@ -60,3 +62,13 @@ def meeting_input(meeting: Meeting) -> tuple[list[SegmentIn], list[str]]:
         if name and name not in names:
             names.append(name)
     return segs, names
+
+
+def overview_points(summary: Summary) -> list[dict[str, Any]]:
+    """The summary's lines with the segments each was said in (none for older summaries)."""
+    lines = [line.strip() for line in summary.summary.splitlines() if line.strip()]
+    segments = summary.summary_segments if isinstance(summary.summary_segments, list) else []
+    return [
+        {"text": line, "segments": segments[i] if i < len(segments) and isinstance(segments[i], list) else []}
+        for i, line in enumerate(lines)
+    ]

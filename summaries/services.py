@@ -118,6 +118,7 @@ def run_summary(*, summary_id: int) -> Summary:
         summary,
         status=Summary.Status.DONE,
         summary=result["summary"],
+        summary_segments=result["summary_segments"],
         decisions=result["decisions"],
         action_items=result["action_items"],
         model_name=result["model_name"],
@@ -152,6 +153,7 @@ def redo_deferred_summaries(*, limit: int = 3) -> list[int]:
                 pk=summary_id, status=Summary.Status.DONE, model_deferred=True
             ).update(
                 summary=result["summary"],
+                summary_segments=result["summary_segments"],
                 decisions=result["decisions"],
                 action_items=result["action_items"],
                 model_name=result["model_name"],

@@ -66,7 +66,8 @@ PROMPT_OVERHEAD_TOKENS = 160  # system prompt + chat template + instructions
 
 
 class Result(TypedDict):
-    summary: str
+    summary: str  # the overview, one bullet a line
+    summary_segments: list[list[int]]  # where each line was said ([] for a model's sentence)
     decisions: list[str]
     action_items: list[ActionItem]
     model_name: str
@@ -279,7 +280,8 @@ def summarize(
     """Summary, decisions and action items of a transcript (segments with their ids)."""
     stats = stats if stats is not None else Stats()
     base = extract(segments, participants)
-    summary_parts = [base["summary"]] if base["summary"] else []
+    summary_parts = [line for line in base["summary"].split("\n") if line.strip()]
+    summary_segments = list(base["summary_segments"])
     decisions = list(base["decisions"])
     items = list(base["action_items"])
     use_model = llm_enabled() if use_model is None else use_model
@@ -294,8 +296,10 @@ def summarize(
         else:
             summary_parts, decisions, items = added
             name = model_name()
+    summary_segments += [[] for _ in summary_parts[len(summary_segments) :]]  # the model's lines
     return {
         "summary": "\n".join(p for p in summary_parts if p).strip(),
+        "summary_segments": summary_segments[: len(summary_parts)],
         "decisions": decisions,
         "action_items": items,
         "model_name": name or "extractor",

@@ -50,8 +50,11 @@ LIVE_MAX_SECONDS = 28.0  # longer windows go through the ordinary path
 NO_SPEECH_PROB = 0.6
 # ... or when decoding was unsure and it might be silence ...
 LOW_LOGPROB = -1.0
-# ... or the text repeats itself (a looping decoder).
+# ... or the text repeats itself (a looping decoder) faster than people speak (about 3 words/s).
 MAX_COMPRESSION_RATIO = 2.4
+MAX_WORDS_PER_SECOND = 6.0
+# Whisper's previous-text slot holds up to half its 448-token context; names need far less.
+MAX_PROMPT_TOKENS = 96
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ class Seg:
 
 
 def _normalise(text: str) -> str:
-    return re.sub(r"[^a-z' ]+", "", text.lower().replace("-", " ")).strip()
+    return re.sub(r"[^a-z0-9' ]+", "", text.lower().replace("-", " ")).strip()
 
 
 def is_hallucination(text: str) -> bool:
@@ -139,14 +142,19 @@ class Engine:
                 return []
         return self._decode(audio, beam_size=1 if fast else self.beam_size, vad=True)
 
-    def transcribe_live(self, audio: np.ndarray, *, final: bool) -> list[Seg]:
-        """One utterance window of live captions (float32 16 kHz): VAD, then a single decode
-        of the speech with a short encoder input. Interim windows (``final=False``) decode greedily."""
+    def transcribe_live(self, audio: np.ndarray, *, final: bool, prompt: str = "") -> list[Seg]:
+        """One utterance window of live captions (float32 16 kHz).
+
+        A final is what the transcript keeps: it is decoded as the plain model decodes a file
+        (30 s window, timestamps, VAD), which neither loops on a short utterance nor loses one.
+        An interim is replaced a second later: VAD, then one greedy decode of the speech with a
+        short encoder input (a third of the cost). ``prompt``: names and recent words the decoder
+        should expect (transcripts.prompt)."""
         audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
         if audio.size < SAMPLE_RATE // 10:
             return []
-        if audio.size > LIVE_MAX_SECONDS * SAMPLE_RATE:
-            return self.transcribe(audio, fast=not final)
+        if final or audio.size > LIVE_MAX_SECONDS * SAMPLE_RATE:
+            return self._decode(audio, beam_size=self.beam_size if final else 1, vad=True, prompt=prompt)
         from faster_whisper.vad import VadOptions, get_speech_timestamps
 
         with self._lock:
@@ -154,14 +162,21 @@ class Engine:
             if not chunks:
                 return []
             speech = np.concatenate([audio[c["start"] : c["end"]] for c in chunks])
-            text, no_speech, avg_logprob = self._generate(speech, beam_size=self.beam_size if final else 1)
+            text, no_speech, avg_logprob = self._generate(speech, beam_size=1, prompt=prompt)
         if no_speech > NO_SPEECH_PROB and avg_logprob < LOW_LOGPROB or no_speech > 0.8:
             return []
-        if compression_ratio(text) > MAX_COMPRESSION_RATIO or is_hallucination(text):
+        if is_looping(text, len(speech) / SAMPLE_RATE) or is_hallucination(text):
             return []
         return [Seg(chunks[0]["start"] / SAMPLE_RATE, chunks[-1]["end"] / SAMPLE_RATE, text)]
 
-    def _generate(self, speech: np.ndarray, *, beam_size: int) -> tuple[str, float, float]:
+    def _prompt_tokens(self, prompt: str) -> list[int]:
+        """The decoder's context: the previous-text slot (names, recent words), then the task."""
+        if not prompt.strip():
+            return self._prompt
+        words = self._tokenizer.encode(" " + prompt.strip())[:MAX_PROMPT_TOKENS]  # names come first
+        return [self._tokenizer.sot_prev, *words, *self._prompt]
+
+    def _generate(self, speech: np.ndarray, *, beam_size: int, prompt: str = "") -> tuple[str, float, float]:
         import ctranslate2
 
         features = self.model.feature_extractor(speech)
@@ -171,7 +186,7 @@ class Engine:
         padded[0, :, : min(n, frames)] = features[:, :frames]
         result = self.model.model.generate(
             ctranslate2.StorageView.from_array(padded),
-            [self._prompt],
+            [self._prompt_tokens(prompt)],
             beam_size=beam_size,
             return_scores=True,
             return_no_speech_prob=True,
@@ -183,7 +198,7 @@ class Engine:
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         return self._tokenizer.decode(tokens).strip(), float(result.no_speech_prob), float(avg_logprob)
 
-    def _decode(self, audio: np.ndarray | str, *, beam_size: int, vad: bool) -> list[Seg]:
+    def _decode(self, audio: np.ndarray | str, *, beam_size: int, vad: bool, prompt: str = "") -> list[Seg]:
         with self._lock:
             segments, _info = self.model.transcribe(
                 audio,
@@ -191,8 +206,10 @@ class Engine:
                 beam_size=beam_size,
                 temperature=0.0,
                 vad_filter=vad,
-                vad_parameters={"min_silence_duration_ms": 500} if vad else None,
-                condition_on_previous_text=False,  # one bad segment must not poison the next
+                # Whisper's own context (as the plain model has it): it keeps names and numbers
+                # consistent; a looping segment is dropped below (is_looping).
+                condition_on_previous_text=True,
+                initial_prompt=prompt.strip() or None,
                 compression_ratio_threshold=MAX_COMPRESSION_RATIO,
                 log_prob_threshold=LOW_LOGPROB,
                 no_speech_threshold=NO_SPEECH_PROB,
@@ -202,7 +219,7 @@ class Engine:
                 text = s.text.strip()
                 if s.no_speech_prob > NO_SPEECH_PROB and s.avg_logprob < LOW_LOGPROB:
                     continue
-                if s.compression_ratio > MAX_COMPRESSION_RATIO:
+                if is_looping(text, s.end - s.start):
                     continue
                 if s.no_speech_prob > 0.8:
                     continue
@@ -230,6 +247,14 @@ def get_engine() -> Engine:
                 _engine.threads,
             )
         return _engine
+
+
+def is_looping(text: str, seconds: float) -> bool:
+    """A decoder loop ("42. 42. 42. ..." for a 2 s "forty two, forty two"): text that repeats
+    itself AND has more words than anyone says in that time. Repetition alone is speech too
+    (people say things twice, and a 30 s window's text compresses well when they do)."""
+    too_many = len(text.split()) > MAX_WORDS_PER_SECOND * max(seconds, 1.0)
+    return too_many and compression_ratio(text) > MAX_COMPRESSION_RATIO
 
 
 def compression_ratio(text: str) -> float:

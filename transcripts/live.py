@@ -23,6 +23,7 @@ import av
 import numpy as np
 
 from conference.protocol import TRANSCRIBE_CHANNEL, TranscribeRequest, transcribe_request
+from transcripts import roster
 
 if TYPE_CHECKING:
     from sfu.taps import AudioTapContext  # noqa: F401
@@ -34,11 +35,18 @@ RATE = 16000  # what Whisper wants
 RTP_CLOCK = 48000  # Opus RTP timestamps always tick at 48 kHz
 
 SPEECH_DBFS = -42.0  # a 20 ms frame louder than this is speech (espeak peaks at -1 dBFS, mics ~-25)
+# ... and in a quiet room so is a frame this far above the noise floor (a quiet microphone's
+# speech is at -50 dBFS), never below QUIETEST_DBFS: the VAD and Whisper's filters sort out the rest.
+ABOVE_FLOOR_DB = 15.0
+QUIETEST_DBFS = -60.0
+FLOOR_RISE_DB = 0.01  # per 20 ms frame: the floor follows quiet at once, loud only slowly
 HANGOVER = 0.6  # this much silence ends an utterance
-PRE_ROLL = 0.2  # audio kept from before the onset, so first consonants are not cut
-TAIL = 0.25  # silence kept after the last voiced frame of a final
+PRE_ROLL = 0.3  # audio kept from before the onset, so first consonants are not cut
+TAIL = 0.3  # silence kept after the last voiced frame of a final
 MIN_VOICED = 0.25  # shorter blips (a cough, a click) are not sent at all
-MAX_UTTERANCE = 18.0  # a monologue is cut here into a final and a new utterance
+MAX_UTTERANCE = 18.0  # a monologue is cut here into a final and a new utterance ...
+SPLIT_PAUSE = 0.15  # ... in the middle of its last pause this long (words cut in two are lost) ...
+MIN_SPLIT = 4.0  # ... that began this far into the utterance (else at the limit itself)
 INTERIM_EVERY = 1.5  # seconds of audio between interim requests
 INTERIM_WINDOW = 8.0  # interim requests carry the last this-many seconds
 MIN_GAP = 0.01  # a jump in RTP timestamps this long (or longer) was silence ...
@@ -79,6 +87,7 @@ class AudioTap:
         self._send = send
         self.channel = channel
         self.speech_dbfs = speech_dbfs
+        self._floor = QUIETEST_DBFS  # the room's noise floor, dBFS
 
         self._decoder = av.CodecContext.create("opus", "r")
         self._resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
@@ -98,6 +107,7 @@ class AudioTap:
         self._utt_samples = 0
         self._voiced_samples = 0
         self._last_voiced_end = 0  # samples into the utterance where the last voiced frame ended
+        self._pause_mid = 0  # samples into the utterance of the middle of its last pause (0: none)
         self._since_interim = 0
         self._utt_id = ""
         self._utt_interims = 0
@@ -119,6 +129,7 @@ class AudioTap:
         self._gate = gate
         if gate is not None:
             gate.register(room)
+        roster.join(meeting, participant, speaker)
 
     @classmethod
     def from_context(cls, ctx: Any, gate: CaptionsGate | None = None) -> AudioTap:
@@ -185,6 +196,13 @@ class AudioTap:
             if self._in_speech and time.monotonic() - self._last_feed > HANGOVER + WATCHDOG_EVERY:
                 self._end_utterance()
 
+    def feed_pcm(self, pcm: np.ndarray, at: float) -> None:
+        """Decoded 16 kHz int16 audio starting ``at`` seconds into the meeting, in 20 ms frames:
+        the tap without Opus (evaluate_captions measures the pipeline apart from the codec)."""
+        frame = int(0.02 * RATE)
+        for i in range(0, pcm.size - frame + 1, frame):
+            self._process(pcm[i : i + frame], at + i / RATE)
+
     def set_muted(self, muted: bool) -> None:
         if muted and not self._muted:
             self._end_utterance()
@@ -212,6 +230,7 @@ class AudioTap:
                 self._watchdog = None
             if self._gate is not None:
                 self._gate.unregister(self.room)
+            roster.leave(self.meeting, self.participant, self.speaker)
         return self.finals_sent
 
     # -- segmentation ---------------------------------------------------------------------------
@@ -237,7 +256,10 @@ class AudioTap:
 
     def _process(self, pcm: np.ndarray, now: float) -> None:
         rms = math.sqrt(float(np.mean(np.square(pcm.astype(np.float32))))) / 32768.0
-        voiced = rms > 0 and 20 * math.log10(rms) > self.speech_dbfs
+        level = 20 * math.log10(rms) if rms > 0 else -120.0
+        self._floor = min(level, self._floor + FLOOR_RISE_DB)
+        threshold = max(QUIETEST_DBFS, min(self.speech_dbfs, self._floor + ABOVE_FLOOR_DB))
+        voiced = level > threshold
         if not self._in_speech:
             if voiced:
                 self._start_utterance(now)
@@ -251,16 +273,32 @@ class AudioTap:
         self._utt_samples += pcm.size
         self._since_interim += pcm.size
         if voiced:
+            pause = self._utt_samples - pcm.size - self._last_voiced_end
+            if pause >= SPLIT_PAUSE * RATE and self._last_voiced_end >= MIN_SPLIT * RATE:
+                self._pause_mid = self._last_voiced_end + pause // 2
             self._voiced_samples += pcm.size
             self._last_voiced_end = self._utt_samples
         silence = (self._utt_samples - self._last_voiced_end) / RATE
         if silence >= HANGOVER:
             self._end_utterance()
         elif self._utt_samples >= MAX_UTTERANCE * RATE:
-            self._end_utterance(keep_tail=False)
+            self._split_utterance(now + pcm.size / RATE)
         elif self._since_interim >= INTERIM_EVERY * RATE and self._voiced_samples >= MIN_VOICED * RATE:
             self._since_interim = 0
             self._send_interim()
+
+    def _split_utterance(self, now: float) -> None:
+        """A monologue at MAX_UTTERANCE: a final up to its last pause; the rest opens the next."""
+        audio = np.concatenate(self._chunks)
+        at = self._pause_mid or audio.size
+        rest = audio[at:]
+        self._chunks = [audio[:at]]
+        self._end_utterance(keep_tail=False)
+        if rest.size:
+            self._pre_roll = deque([rest])
+            self._pre_roll_samples = rest.size
+            self._start_utterance(now)
+            self._voiced_samples = self._last_voiced_end = rest.size
 
     def _start_utterance(self, now: float) -> None:
         self._in_speech = True
@@ -271,6 +309,7 @@ class AudioTap:
         self._pre_roll_samples = 0
         self._voiced_samples = 0
         self._last_voiced_end = self._utt_samples
+        self._pause_mid = 0
         self._since_interim = 0
         self._counter += 1
         self._utt_id = f"m{self.meeting}p{self.participant}u{self._counter}-{secrets.token_hex(4)}"
@@ -316,6 +355,7 @@ class AudioTap:
             sent_at=time.time(),
             pcm=audio.astype("<i2").tobytes(),
             source=self.source,
+            names=roster.roster(self.meeting, self.participant),
         )
 
     # -- sending --------------------------------------------------------------------------------

@@ -26,3 +26,10 @@ def segments_of(meeting: Meeting, *, q: str = "") -> QuerySet[Segment]:
     for word in query_words(q):
         qs = qs.filter(Q(text__icontains=word) | Q(speaker__icontains=word))
     return qs
+
+
+def room_name(room_id: int) -> str:
+    """The room's name ("" for a room that is gone): part of the captions decoder's prompt."""
+    from rooms.models import Room
+
+    return Room.objects.filter(pk=room_id).values_list("name", flat=True).first() or ""

@@ -21,15 +21,17 @@ from django.db import OperationalError, close_old_connections
 from conference import logs
 from conference.protocol import TRANSCRIBE_CHANNEL, room_caption, room_group
 from conference.workers import describe, serve
-from transcripts import metrics, services
+from transcripts import metrics, selectors, services
 from transcripts.engine import Engine, join_text, pcm16_to_float
 from transcripts.heartbeat import TranscriberHeartbeat
+from transcripts.prompt import RecentCaptions, clean_names, decoder_prompt, respell
 
 logger = logging.getLogger(__name__)
 
 MAX_INTERIM_AGE = 3.0  # an interim caption older than this is no use to anyone
 DB_RETRIES = 3
 FINALIZED_MEMORY = 1000
+ROOM_NAME_SECONDS = 60.0  # a renamed room reaches the prompt within this
 
 
 class BadRequest(ValueError):
@@ -64,6 +66,8 @@ class Transcriber:
         self.max_interim_age = max_interim_age
         self.stats = {"interim": 0, "final": 0, "stale": 0, "flush": 0, "bad": 0}
         self._finalized: dict[str, None] = {}  # recent final utterances, oldest first
+        self._recent = RecentCaptions()
+        self._room_names: dict[int, tuple[str, float]] = {}  # room id -> (name, when read)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Handle messages until ``stop`` is set (the current one is finished first), announced
@@ -75,6 +79,21 @@ class Transcriber:
             await serve(self.channel, self.handle, stop, layer=self.layer)
         finally:
             await beat.stop()
+
+    async def _room_name(self, room: int) -> str:
+        """The room's name for the prompt, read at most once a minute; "" while the database is away."""
+        cached = self._room_names.get(room)
+        if cached is not None and time.monotonic() - cached[1] < ROOM_NAME_SECONDS:
+            return cached[0]
+        try:
+            name = await sync_to_async(_db)(selectors.room_name, room_id=room)
+        except Exception as exc:  # the prompt is a help: captions go on without it
+            logger.warning("Room name for the captions prompt not read: %s", exc)
+            return cached[0] if cached else ""
+        if len(self._room_names) > FINALIZED_MEMORY:
+            self._room_names.clear()
+        self._room_names[room] = (name, time.monotonic())
+        return name
 
     def count(self, kind: str) -> None:
         self.stats[kind] += 1
@@ -129,11 +148,13 @@ class Transcriber:
         text = ""
         pcm = message.get("pcm")
         if isinstance(pcm, bytes | bytearray) and len(pcm) % 2 == 0:
+            names = clean_names(message.get("names"))
+            prompt = decoder_prompt(names, await self._room_name(room), self._recent.text(meeting))
             began = time.monotonic()
             segs = await asyncio.to_thread(
-                self.engine.transcribe_live, pcm16_to_float(bytes(pcm)), final=final
+                self.engine.transcribe_live, pcm16_to_float(bytes(pcm)), final=final, prompt=prompt
             )
-            text = join_text(segs)
+            text = respell(join_text(segs), names)
             seconds = len(pcm) / 2 / 16000
             if seconds > 0:
                 metrics.AUDIO_SECONDS.inc(seconds)
@@ -161,6 +182,7 @@ class Transcriber:
                     latency = max(0.0, time.time() - sent_at)
                     metrics.CAPTION_LATENCY.labels("true" if final else "false").observe(latency)
         if final:
+            self._recent.add(meeting, text)
             self._finalized[utterance] = None
             while len(self._finalized) > FINALIZED_MEMORY:
                 self._finalized.pop(next(iter(self._finalized)))

@@ -30,6 +30,9 @@ class TranscribeRequest(TypedDict):
     sent_at: float  # time.time() when sent, to drop stale interim requests
     pcm: bytes  # 16 kHz mono signed 16-bit little-endian
     source: NotRequired[str]  # the SFU worker whose tap sent it ("" or absent: unknown)
+    # Display names in the meeting, the speaker's first: the decoder's prompt, and the spelling
+    # names get in captions (absent: none known).
+    names: NotRequired[list[str]]
 
 
 class TranscribeFlush(TypedDict):
@@ -62,6 +65,7 @@ def transcribe_request(
     sent_at: float,
     pcm: bytes,
     source: str = "",
+    names: list[str] | None = None,
 ) -> TranscribeRequest:
     request: TranscribeRequest = {
         "type": "transcribe.request",
@@ -78,6 +82,8 @@ def transcribe_request(
     }
     if source:
         request["source"] = source
+    if names:
+        request["names"] = list(names)
     return request
 
 

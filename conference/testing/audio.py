@@ -25,7 +25,11 @@ def read_wav(path: Path) -> np.ndarray:
 def opus_packets(samples: np.ndarray) -> list[bytes]:
     """Encode 16 kHz int16 mono audio as 20 ms Opus packets, the way a browser sends them."""
     resampler = av.AudioResampler(format="s16", layout="stereo", rate=48000)
-    frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1).astype(np.int16), format="s16", layout="mono")
+    # Both channels carry the microphone at its level, as a browser's Opus does (FFmpeg's own
+    # mono-to-stereo mix would put it 3 dB down).
+    mono = samples.reshape(-1).astype(np.int16)
+    stereo = np.repeat(mono, 2).reshape(1, -1)
+    frame = av.AudioFrame.from_ndarray(stereo, format="s16", layout="stereo")
     frame.sample_rate = RATE
     pcm48 = np.concatenate(
         [f.to_ndarray().reshape(-1) for f in [*resampler.resample(frame), *resampler.resample(None)]]

@@ -8,6 +8,7 @@ from summaries.extract.checks import is_weak
 from summaries.extract.commitments import intended
 from summaries.extract.ledger import Item
 from summaries.extract.text import content
+from summaries.extract.tidy import tidy_task
 from summaries.extract.turns import Names
 from summaries.extract.types import ActionItem, Turn
 
@@ -63,6 +64,8 @@ def merge_items(items: list[Item], turns: Sequence[Turn], names: Names) -> list[
     kept = dedupe(out)
     for it in short:
         _place_short(it, kept, turns)
+    for k in kept:
+        k["task"] = tidy_task(k["task"])
     return kept
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 
 class SegmentIn(TypedDict):
@@ -12,6 +12,8 @@ class SegmentIn(TypedDict):
     id: int
     speaker: str
     text: str
+    start: NotRequired[float]  # seconds from the meeting start (absent: chat, or no times known)
+    end: NotRequired[float]
 
 
 class ActionItem(TypedDict):
@@ -22,8 +24,8 @@ class ActionItem(TypedDict):
 
 
 class Extraction(TypedDict):
-    summary: str
-    summary_segments: list[int]
+    summary: str  # the overview, one bullet a line
+    summary_segments: list[list[int]]  # the segments of each bullet
     decisions: list[str]
     decision_segments: list[list[int]]
     action_items: list[ActionItem]

@@ -25,6 +25,7 @@ def summary_section(context: template.Context, meeting: Meeting) -> dict[str, An
     return {
         "meeting": meeting,
         "summary": summary,
+        "points": selectors.overview_points(summary) if summary else [],
         "busy": selectors.is_busy(summary),
         "can_summarize": selectors.can_summarize(context["request"].user, meeting),
     }

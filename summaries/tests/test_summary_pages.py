@@ -26,6 +26,22 @@ class MeetingPageTests(BaseTestCase):
             action_items=[{"owner": "Bob", "task": "Book the venue", "due": "Monday", "segments": [41, -3]}],
         )
 
+    def test_overview_bullets_link_to_where_they_were_said(self) -> None:
+        Summary.objects.create(
+            meeting=self.meeting,
+            status=Summary.Status.DONE,
+            summary="The venue is booked for Friday.\nCatering costs two hundred dollars.",
+            summary_segments=[[41, 43], [-3]],  # a chat message (negative id) has no transcript line
+        )
+        self.client.force_login(self.bob)
+        r = self.client.get(self.url)
+        self.assertContains(r, "<h3>Overview</h3>", html=True)
+        self.assertContains(r, "<li>The venue is booked for Friday.", count=1)
+        for sid in (41, 43):
+            self.assertContains(r, f'href="/meetings/{self.meeting.id}/transcript/#seg-{sid}"')
+        self.assertNotContains(r, "#seg--3")
+        self.assertContains(r, "Catering costs two hundred dollars.")
+
     def test_anonymous_is_sent_to_login(self) -> None:
         r = self.client.get(self.url)
         self.assertEqual(r.status_code, 302)

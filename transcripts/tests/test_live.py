@@ -9,7 +9,7 @@ from django.test import SimpleTestCase
 from conference.protocol import TRANSCRIBE_CHANNEL
 from conference.testing.audio import PACKET, RTP_PER_PACKET, low_noise, opus_packets, read_wav, silence
 from transcripts.engine import get_engine, join_text, pcm16_to_float
-from transcripts.live import MAX_UTTERANCE, SPEECH_DBFS, AudioTap, make_audio_tap
+from transcripts.live import MAX_UTTERANCE, MIN_SPLIT, PRE_ROLL, SPEECH_DBFS, AudioTap, make_audio_tap
 from transcripts.tests.helpers import FIXTURES, reference, wer
 
 T0 = 1_700_000_000.0  # meeting_started_at
@@ -104,8 +104,8 @@ class LiveTapTestCase(SimpleTestCase):
             self.assertEqual(m["utterance"], final["utterance"])
             self.assertIsInstance(m["pcm"], bytes)
             self.assertAlmostEqual(m["end"] - m["start"], len(m["pcm"]) / 32000, delta=0.01)
-        # Times are seconds from the meeting start: joined at 5 s, 1 s of silence, the 0.2 s pre-roll.
-        expected_start = JOINED + 1.0 + onset(self.speech) - 0.2
+        # Times are seconds from the meeting start: joined at 5 s, 1 s of silence, the pre-roll.
+        expected_start = JOINED + 1.0 + onset(self.speech) - PRE_ROLL
         self.assertAlmostEqual(final["start"], expected_start, delta=0.1)
         speech_end = JOINED + 1.0 + len(self.speech) / 16000
         self.assertGreater(final["end"], speech_end - 0.5)
@@ -121,7 +121,9 @@ class LiveTapTestCase(SimpleTestCase):
         await feed(tap, packets, rtp0=0xFFFFFFFF - 60 * RTP_PER_PACKET)
         await tap.close()
         self.assertEqual(len(sent.finals), 1)
-        self.assertAlmostEqual(sent.finals[0]["start"], JOINED + 1.0 + onset(self.speech) - 0.2, delta=0.1)
+        self.assertAlmostEqual(
+            sent.finals[0]["start"], JOINED + 1.0 + onset(self.speech) - PRE_ROLL, delta=0.1
+        )
 
     async def test_silence_sends_nothing(self) -> None:
         sent = Sent()
@@ -179,8 +181,17 @@ class LiveTapTestCase(SimpleTestCase):
         finals = await tap.close()
         self.assertGreaterEqual(finals, 2)
         self.assertEqual(len(sent.finals), finals)
-        self.assertAlmostEqual(sent.finals[0]["end"] - sent.finals[0]["start"], MAX_UTTERANCE, delta=0.1)
-        self.assertAlmostEqual(sent.finals[1]["start"], sent.finals[0]["end"], delta=0.05)
+        first = sent.finals[0]
+        self.assertLessEqual(first["end"] - first["start"], MAX_UTTERANCE + 0.02)
+        self.assertGreaterEqual(first["end"] - first["start"], MIN_SPLIT)
+        self.assertAlmostEqual(sent.finals[1]["start"], first["end"], delta=0.05)
+        # Cut in a pause between words, not through one: its last 40 ms are quiet ...
+        tail = np.frombuffer(first["pcm"], "<i2")[-640:].astype(np.float64)
+        self.assertLess(20 * np.log10(np.sqrt(np.mean(tail**2)) / 32768 + 1e-9), -40.0)
+        # ... so that every word survives.
+        text = " ".join(join_text(get_engine().transcribe(pcm16_to_float(f["pcm"]))) for f in sent.finals)
+        words = " ".join([reference("speech1"), reference("speech2")] * 4)
+        self.assertLessEqual(wer(words, text), 0.1, text)
 
     async def test_backlog_drops_interims_never_finals(self) -> None:
         gate = asyncio.Event()
@@ -234,7 +245,7 @@ class LiveTapTestCase(SimpleTestCase):
         first, second = sent.finals
         self.assertNotEqual(first["utterance"], second["utterance"])
         restart = JOINED + (len(packets) + 50) * PACKET
-        self.assertAlmostEqual(second["start"], restart + onset(self.speech) - 0.2, delta=0.1)
+        self.assertAlmostEqual(second["start"], restart + onset(self.speech) - PRE_ROLL, delta=0.1)
         self.assertLess(first["end"], JOINED + len(packets) * PACKET + 0.3)
 
     async def test_utterance_ends_when_packets_stop(self) -> None:

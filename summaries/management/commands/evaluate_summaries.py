@@ -21,8 +21,18 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from summaries.management.commands.summarize_transcript import load_transcript
 
 MIN_F1 = 0.8
+OVERVIEW_WORDS_PER_10_MIN = 120  # issue 13's target for the overview (printed, not yet enforced)
 MIN_POINTS = 0.6
 SCORE_TIMEOUT_SECONDS = 60
+
+
+def _minutes(path: Path) -> float:
+    """The meeting's length: the last segment's end (0 when the file has no times)."""
+    try:
+        segments = json.loads(path.read_text(encoding="utf-8")).get("segments") or []
+        return max(float(s.get("end") or 0) for s in segments) / 60 if segments else 0.0
+    except (ValueError, TypeError, AttributeError):
+        return 0.0
 
 
 def _figure(pattern: str, text: str) -> float:
@@ -61,6 +71,7 @@ class Command(BaseCommand):
         rows: list[dict[str, Any]] = []
         for name in names:
             segments, participants = load_transcript(str(meetings / f"{name}.json"))
+            minutes = _minutes(meetings / f"{name}.json")
             stats = Stats()
             t0 = time.monotonic()
             result = summarize(
@@ -101,21 +112,38 @@ class Command(BaseCommand):
                 "outsiders": len(outsiders),
                 "seconds": seconds,
                 "chunks": stats.chunks,
+                "summary_words": len(result["summary"].split()),
+                "transcript_words": sum(len(s["text"].split()) for s in segments),
+                "minutes": minutes,
             }
+            row["per_10_min"] = row["summary_words"] * 10 / minutes if minutes else 0.0
             rows.append(row)
             self.stdout.write(
                 f"{name:28s} f1={row['f1']:.3f} P={row['precision']:.3f} R={row['recall']:.3f} "
                 f"points={row['points']:.3f} decisions={row['decisions']:.3f} distractors={row['distractors']} "
                 f"outside_owners={row['outsiders']} chunks={row['chunks']} {seconds:.1f}s"
             )
+            self.stdout.write(
+                f"{'':28s} summary {row['summary_words']} words of {row['transcript_words']} "
+                f"({row['minutes']:.1f} min): {row['per_10_min']:.0f} words per 10 min "
+                f"(target <= {OVERVIEW_WORDS_PER_10_MIN})"
+            )
         n = len(rows)
         mean = {k: sum(r[k] for r in rows) / n for k in ("f1", "precision", "recall", "points", "decisions")}
         distractors = sum(r["distractors"] for r in rows)
+        summary_words = sum(r["summary_words"] for r in rows)
+        transcript_words = sum(r["transcript_words"] for r in rows)
+        over = [r["name"] for r in rows if r["per_10_min"] > OVERVIEW_WORDS_PER_10_MIN]
         outsiders = sum(r["outsiders"] for r in rows)
         self.stdout.write(
             f"{'MEAN':28s} f1={mean['f1']:.3f} P={mean['precision']:.3f} R={mean['recall']:.3f} "
             f"points={mean['points']:.3f} decisions={mean['decisions']:.3f} distractors={distractors} "
             f"outside_owners={outsiders}  (predictions in {outdir})"
+        )
+        self.stdout.write(
+            f"{'LENGTH':28s} summaries {summary_words} words of {transcript_words} transcript words "
+            f"({summary_words / max(transcript_words, 1):.1%}); over {OVERVIEW_WORDS_PER_10_MIN} words "
+            f"per 10 min: {', '.join(over) or 'none'}"
         )
         failures = []
         if mean["f1"] < MIN_F1:

@@ -34,7 +34,11 @@ def load_transcript(path: str) -> tuple[list[SegmentIn], list[str]]:
             or not isinstance(s.get("text"), str)
         ):
             raise CommandError(f"{path}: segment {i} needs a speaker and a text (strings)")
-        segments.append({"id": i, "speaker": s["speaker"], "text": s["text"]})
+        seg: SegmentIn = {"id": i, "speaker": s["speaker"], "text": s["text"]}
+        for key in ("start", "end"):
+            if isinstance(s.get(key), int | float):
+                seg[key] = float(s[key])  # type: ignore[literal-required]
+        segments.append(seg)
     participants = data.get("participants") or []
     if not isinstance(participants, list) or not all(isinstance(p, str) for p in participants):
         raise CommandError(f'{path}: "participants" must be a list of names')
