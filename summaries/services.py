@@ -15,7 +15,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts.models import User
+from accounts import audit
+from accounts.models import AuditEntry, User
 from rooms.models import Meeting
 from rooms.selectors import record_recipients
 from summaries import selectors
@@ -57,6 +58,14 @@ def queue_summary(*, meeting: Meeting, requested_by: User | None = None, regener
             summary.version,
             requested_by or "system",
         )
+        if latest is not None and requested_by is not None:
+            audit.record(
+                organization_id=meeting.room.organization_id,
+                action=AuditEntry.Action.SUMMARY_REGENERATE,
+                actor=requested_by,
+                target=meeting.room.name,
+                detail={"meeting": meeting.pk, "version": summary.version},
+            )
         transaction.on_commit(lambda: summarize_meeting.delay(summary_id=summary_id))
     return summary
 

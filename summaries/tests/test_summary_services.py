@@ -8,6 +8,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import override_settings
 
+from accounts.models import AuditEntry
 from conference.testing import BaseTestCase
 from summaries import services as summary_services
 from summaries.models import Summary
@@ -44,6 +45,15 @@ class QueueSummaryTests(BaseTestCase):
             v2 = summary_services.queue_summary(meeting=meeting, requested_by=self.alice, regenerate=True)
         self.assertEqual(v2.version, 2)
         self.assertEqual(len(callbacks), 1)
+        entry = AuditEntry.objects.get(action=AuditEntry.Action.SUMMARY_REGENERATE)
+        self.assertEqual((entry.actor, entry.organization_id), (self.alice, self.room.organization_id))
+        self.assertEqual(entry.detail, {"meeting": meeting.pk, "version": 2})
+
+    def test_the_first_summary_is_no_audited_regeneration(self) -> None:
+        meeting = make_meeting(self.room)
+        with self.captureOnCommitCallbacks(execute=False):
+            summary_services.queue_summary(meeting=meeting, requested_by=self.alice)
+        self.assertFalse(AuditEntry.objects.filter(action=AuditEntry.Action.SUMMARY_REGENERATE).exists())
 
 
 @NO_MODEL
