@@ -10,6 +10,11 @@ class RoomSettingsForm(forms.Form):
     name = forms.CharField(label="Name", max_length=100)
     access = forms.ChoiceField(label="Who can join", choices=Room.Access.choices)
     max_participants = forms.IntegerField(label="Participant limit", required=False)
+    waiting_room = forms.BooleanField(
+        label="Waiting room",
+        required=False,
+        help_text="People outside the organization wait until a host lets them in.",
+    )
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)

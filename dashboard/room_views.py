@@ -59,7 +59,12 @@ def rooms(request: HttpRequest, slug: str) -> HttpResponse:
 def room_settings(request: HttpRequest, slug: str, room_id: int) -> HttpResponse:
     org, me = _member_of(request, slug)
     room = _room_for(request, org, me, room_id)
-    initial = {"name": room.name, "access": room.access, "max_participants": room.max_participants}
+    initial = {
+        "name": room.name,
+        "access": room.access,
+        "max_participants": room.max_participants,
+        "waiting_room": room.waiting_room,
+    }
     form = RoomSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST":
         action = request.POST.get("action", "save")

@@ -29,8 +29,17 @@ def participant_limit_bounds() -> tuple[int, int]:
 
 
 @transaction.atomic
-def update_room(*, room: Room, by: User, name: str, access: str, max_participants: int | None) -> Room:
-    """Rename, change who can join, set (or clear, with None) the participant limit."""
+def update_room(
+    *,
+    room: Room,
+    by: User,
+    name: str,
+    access: str,
+    max_participants: int | None,
+    waiting_room: bool | None = None,
+) -> Room:
+    """Rename, change who can join, set (or clear, with None) the participant limit, turn the
+    waiting room on or off (None: as it is)."""
     room = Room.objects.select_for_update().get(pk=room.pk)
     _require_host(room, by)
     name = name.strip()[:100]
@@ -42,7 +51,14 @@ def update_room(*, room: Room, by: User, name: str, access: str, max_participant
     if max_participants is not None and not low <= max_participants <= high:
         raise ValidationError(f"The participant limit is between {low} and {high}, or empty for the default.")
     changes = {}
-    for field, value in (("name", name), ("access", access), ("max_participants", max_participants)):
+    waiting = room.waiting_room if waiting_room is None else waiting_room
+    fields = (
+        ("name", name),
+        ("access", access),
+        ("max_participants", max_participants),
+        ("waiting_room", waiting),
+    )
+    for field, value in fields:
         old = getattr(room, field)
         if old != value:
             changes[field] = {"from": old, "to": value}

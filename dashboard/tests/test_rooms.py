@@ -89,6 +89,22 @@ class SettingsTests(RoomsTestCase):
             {"name": "Standup -> Daily", "access": "members -> link", "max_participants": "None -> 8"},
         )
 
+    def test_the_waiting_room_is_turned_on_and_off_and_audited(self) -> None:
+        self.client.force_login(self.dave)
+        form = {"name": "Standup", "access": "link", "max_participants": ""}
+        self.client.post(self.room_url(self.room), {**form, "waiting_room": "on"})
+        self.room.refresh_from_db()
+        self.assertTrue(self.room.waiting_room)
+        self.assertContains(self.client.get(self.room_url(self.room)), 'id="id_waiting_room" checked')
+        self.client.post(self.room_url(self.room), form)  # an unticked box is not sent: off
+        self.room.refresh_from_db()
+        self.assertFalse(self.room.waiting_room)
+        details = [
+            e.detail.get("waiting_room")
+            for e in AuditEntry.objects.filter(action=AuditEntry.Action.ROOM_CHANGE)
+        ]
+        self.assertEqual(sorted(details), ["False -> True", "True -> False"])
+
     def test_a_bad_limit_is_explained_and_nothing_changes(self) -> None:
         self.client.force_login(self.alice)
         r = self.client.post(
