@@ -35,6 +35,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from bench._sfu import cpu_seconds  # noqa: E402
 from conference.testing import churn  # noqa: E402
 from conference.testing.hostile import (  # noqa: E402
     HOSTILE_MEETING,
@@ -209,12 +210,6 @@ async def probe(remote: RemoteSfu, seconds: float, interval: float = 0.02) -> Pr
         result.latencies.append(time.monotonic() - start)
         await asyncio.sleep(interval)
     return result
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def hostile_figures(worker_id: str, worker_pid: int, seconds: float, kinds: tuple[str, ...]) -> None:

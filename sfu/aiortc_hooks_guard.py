@@ -146,9 +146,10 @@ class InboundGuard:
                     if len(data) > max_rtcp or not rtcp.take():
                         self.rtcp_dropped += 1
                         return
-                elif len(data) > MAX_DATAGRAM or not admit_rtp(data):
-                    if len(data) > MAX_DATAGRAM:
-                        self.rtp_dropped += 1
+                elif len(data) > MAX_DATAGRAM:
+                    self.rtp_dropped += 1
+                    return
+                elif not admit_rtp(data):
                     return
             original_data_received(data, component)
 

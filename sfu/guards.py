@@ -13,6 +13,11 @@ from aiortc.sdp import SessionDescription
 from sfu.limits import Limits
 
 
+def is_int(value: object) -> bool:
+    """An integer id (bool is an int subclass: not one)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 class CommandError(Exception):
     """Becomes an ``sfu.error`` reply: ``code`` for programs, ``message`` for people."""
 

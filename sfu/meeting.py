@@ -17,7 +17,16 @@ from aiortc.sdp import candidate_from_sdp
 from conference import logs, protocol
 from sfu import metrics
 from sfu.aiortc_hooks_guard import InboundGuard
-from sfu.guards import CommandError, TokenBucket, announce, candidate_refusal, codecs, description, parse_sdp
+from sfu.guards import (
+    CommandError,
+    TokenBucket,
+    announce,
+    candidate_refusal,
+    codecs,
+    description,
+    is_int,
+    parse_sdp,
+)
 from sfu.peer import KINDS, Participant, new_pc
 from sfu.stats import report
 from sfu.taps import AudioTapContext
@@ -26,10 +35,6 @@ if TYPE_CHECKING:
     from sfu.worker import SfuWorker
 
 logger = logging.getLogger(__name__)
-
-
-def _is_id(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 Item = tuple[dict[str, Any], "asyncio.Future[None]", "asyncio.Future[None] | None", float]
@@ -349,7 +354,7 @@ class Meeting:
         p, visible = self._get(message), message.get("visible")
         if not isinstance(visible, list) or len(visible) > self.limits.max_participants_per_meeting:
             raise CommandError("invalid", "sfu.set_visible needs 'visible': a list of participant ids.")
-        await p.set_visible(frozenset(v for v in visible if _is_id(v)))
+        await p.set_visible(frozenset(v for v in visible if is_int(v)))
 
     async def _stats(self, message: dict[str, Any]) -> None:
         self._get(message)

@@ -19,7 +19,7 @@ from typing import Any
 
 from conference import protocol
 from sfu import aiortc_hooks, aiortc_hooks_ports
-from sfu.guards import CommandError, announce
+from sfu.guards import CommandError, announce, is_int
 from sfu.limits import Limits, only_loopback
 from sfu.meeting import Meeting
 from sfu.peer import Slot
@@ -43,10 +43,6 @@ COMMANDS = frozenset(
 )
 CONNECTION_LOST_GRACE = 2.0  # a page's media restart re-joins within this after closing its PCs
 JOIN_FIELDS = {"meeting": int, "room": int, "participant": int, "reply_channel": str, "name": str}
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class SfuWorker:
@@ -149,7 +145,7 @@ class SfuWorker:
         """An sfu.stats without a participant is answered at once; with one, it queues."""
         if not isinstance(message, dict) or message.get("type") != "sfu.stats":
             return False
-        if not isinstance(message.get("reply_channel"), str) or not _is_int(message.get("token")):
+        if not isinstance(message.get("reply_channel"), str) or not is_int(message.get("token")):
             raise CommandError("invalid", "sfu.stats needs 'reply_channel' (str) and 'token' (int).")
         return "participant" not in message
 
@@ -173,11 +169,11 @@ class SfuWorker:
         if kind not in COMMANDS:
             raise CommandError("unknown-type", f"Unknown SFU command type {kind!r}.")
         pid = message.get("participant")
-        if not _is_int(pid):
+        if not is_int(pid):
             raise CommandError("invalid", "The command needs an integer 'participant'.")
         if kind == "sfu.join":
             for key, typ in JOIN_FIELDS.items():
-                if not isinstance(message.get(key), typ) or (typ is int and not _is_int(message[key])):
+                if not isinstance(message.get(key), typ) or (typ is int and not is_int(message[key])):
                     raise CommandError("invalid", f"sfu.join needs {key!r} ({typ.__name__}).")
             meeting_id = message["meeting"]
             after = None
@@ -193,7 +189,7 @@ class SfuWorker:
         sender = pid
         if kind == "sfu.keyframe":  # routed by who asks; the named publisher must be in that meeting
             sender = message.get("from_participant")
-            if not _is_int(sender):
+            if not is_int(sender):
                 raise CommandError("invalid", "sfu.keyframe needs an integer 'from_participant'.")
         meeting_id = self.routes.get(sender)
         meeting = self.meetings.get(meeting_id) if meeting_id is not None else None
@@ -205,14 +201,14 @@ class SfuWorker:
         participant = message.get("participant") if isinstance(message, dict) else None
         channel = message.get("reply_channel") if isinstance(message, dict) else None
         sender = message.get("from_participant", participant) if isinstance(message, dict) else None
-        p = self.participants.get(sender) if _is_int(sender) else None
+        p = self.participants.get(sender) if is_int(sender) else None
         if p is not None:
             channel = p.reply_channel
         if not isinstance(channel, str) or not channel:
             logger.warning("SFU error without reply channel: %s %s", code, text)
             return
         reply = protocol.sfu_error(
-            participant=participant if _is_int(participant) else 0, code=code, message=text
+            participant=participant if is_int(participant) else 0, code=code, message=text
         )
         await self.reply(channel, dict(reply))
 
