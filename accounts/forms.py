@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
 from accounts import selectors
@@ -10,13 +11,26 @@ class LoginForm(AuthenticationForm):
 
     def confirm_login_allowed(self, user: User) -> None:
         super().confirm_login_allowed(user)
-        names = selectors.requires_sso(user)
-        if names:
-            raise forms.ValidationError(
-                f"{', '.join(names)} requires single sign-on: log in with the single sign-on button "
-                "below, not with a password.",
-                code="sso_required",
-            )
+        refuse_if_sso_required(user)
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The /admin/ password log-in: staff only (Django's check), and the same single sign-on rule,
+    so a member of an organization that requires it cannot use /admin/ as a side door."""
+
+    def confirm_login_allowed(self, user: User) -> None:
+        super().confirm_login_allowed(user)
+        refuse_if_sso_required(user)
+
+
+def refuse_if_sso_required(user: User) -> None:
+    names = selectors.requires_sso(user)
+    if names:
+        raise forms.ValidationError(
+            f"{', '.join(names)} requires single sign-on: log in with the single sign-on button "
+            "on the log-in page, not with a password.",
+            code="sso_required",
+        )
 
 
 class SignupForm(UserCreationForm):

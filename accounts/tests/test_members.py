@@ -156,3 +156,17 @@ class RequireSsoTests(MembersTestCase):
         r = self.client.post("/accounts/login/", {"username": "bob", "password": "wrong"})
         self.assertNotContains(r, "requires single sign-on")
         self.assertContains(r, "Please enter a correct username and password")
+
+    def test_the_admin_log_in_is_no_side_door(self) -> None:
+        self.bob.is_staff = True
+        self.bob.save()
+        self.org.require_sso = True
+        self.org.save()
+        r = self.client.post("/admin/login/", {"username": "bob", "password": "password", "next": "/admin/"})
+        self.assertContains(r, "requires single sign-on")
+        self.assertNotIn("_auth_user_id", self.client.session)
+        self.org.require_sso = False
+        self.org.save()
+        r = self.client.post("/admin/login/", {"username": "bob", "password": "password", "next": "/admin/"})
+        self.assertEqual(r.status_code, 302)
+        self.assertEqual(self.client.session["_auth_user_id"], str(self.bob.pk))
