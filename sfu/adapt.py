@@ -1,0 +1,102 @@
+"""Per-subscriber link adaptation: what one subscriber's link carries, as a level of video.
+
+A pure state machine (no aiortc, no clock of its own): sfu.aiortc_hooks_subscriber feeds it the
+subscriber's RTCP receiver reports (fraction lost, jitter) and REMB estimates; sfu.peer applies
+the level it settles on to that subscriber's video streams.
+
+Levels: 3, 2, 1 = forward VP8 temporal layers TL0..TL(level-1) (full, half, quarter frame
+rate); 0 = video paused ("video paused: poor connection"). Audio is never adapted.
+
+Hysteresis: down fast, up slowly.
+- A report with ``down_loss`` or more lost steps down one level at once, then no further step for
+  ``down_interval`` (the next report must have seen the effect of this one).
+- At level 1, a report with ``pause_loss`` or more lost pauses video.
+- Up one level after ``clean_period`` of reports all below ``up_loss``.
+- Paused: audio still flows, so its reports still describe the link. After ``probe_period`` of
+  clean reports, video is probed at level 1 (it resumes at a keyframe). A probe that fails (loss
+  again within ``clean_period``) doubles the probe period, up to ``max_probe_period``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FULL = 3
+PAUSED = 0
+
+
+@dataclass(frozen=True)
+class AdaptConfig:
+    down_loss: float = 0.08  # fraction lost in one report: one step down
+    pause_loss: float = 0.20  # at TL0 only: pause video
+    up_loss: float = 0.02  # below this a report is clean
+    down_interval: float = 1.5  # seconds between steps down
+    clean_period: float = 5.0  # seconds of clean reports before one step up
+    probe_period: float = 4.0  # seconds of clean reports while paused before probing
+    max_probe_period: float = 32.0
+
+
+class LinkAdapter:
+    """One subscriber's link: its video level from its receiver reports."""
+
+    def __init__(self, config: AdaptConfig | None = None) -> None:
+        self.config = config or AdaptConfig()
+        self.level = FULL
+        self.reports = 0
+        self.steps_down = 0
+        self.steps_up = 0
+        self.pauses = 0
+        self.probes = 0
+        self.last_loss = 0.0
+        self.last_jitter = 0  # in RTP clock units of the reported stream
+        self.remb_bps: int | None = None  # the subscriber's own estimate, where it sends one
+        self._last_down = float("-inf")
+        self._clean_since: float | None = None
+        self._probe_period = self.config.probe_period
+        self._probing_since: float | None = None  # resumed from a pause, not yet proven
+
+    def remb(self, bitrate: int) -> None:
+        self.remb_bps = bitrate
+
+    def report(self, now: float, fraction_lost: float, jitter: int = 0) -> int | None:
+        """Feed one report block (fraction lost 0..1); the new level when it changes."""
+        c = self.config
+        self.reports += 1
+        self.last_loss, self.last_jitter = fraction_lost, jitter
+        if fraction_lost >= c.down_loss:
+            self._clean_since = None
+            return self._down(now, fraction_lost)
+        if fraction_lost >= c.up_loss:
+            self._clean_since = None
+            return None
+        if self._clean_since is None:
+            self._clean_since = now
+        if self._probing_since is not None and now - self._probing_since >= c.clean_period:
+            self._probing_since = None  # the probe held: the next pause starts from the base period
+            self._probe_period = c.probe_period
+        wait = self._probe_period if self.level == PAUSED else c.clean_period
+        if self.level < FULL and now - self._clean_since >= wait:
+            self._clean_since = now
+            if self.level == PAUSED:
+                self.probes += 1
+                self._probing_since = now
+            self.level += 1
+            self.steps_up += 1
+            return self.level
+        return None
+
+    def _down(self, now: float, fraction_lost: float) -> int | None:
+        c = self.config
+        if self.level == PAUSED or now - self._last_down < c.down_interval:
+            return None
+        if self.level == 1 and fraction_lost < c.pause_loss:
+            return None
+        self._last_down = now
+        if self.level == 1:
+            self.pauses += 1
+            if self._probing_since is not None:  # the probe failed: wait longer next time
+                self._probe_period = min(c.max_probe_period, self._probe_period * 2)
+                self._probing_since = None
+        self.level -= 1
+        self.steps_down += 1
+        return self.level
