@@ -13,8 +13,11 @@ Hysteresis: down fast, up slowly.
 - At level 1, a report with ``pause_loss`` or more lost pauses video.
 - Up one level after ``clean_period`` of reports all below ``up_loss``.
 - Paused: audio still flows, so its reports still describe the link. After ``probe_period`` of
-  clean reports, video is probed at level 1 (it resumes at a keyframe). A probe that fails (loss
-  again within ``clean_period``) doubles the probe period, up to ``max_probe_period``.
+  clean reports, video is probed at level 1 (it resumes at a keyframe).
+- A step up (or probe) that fails, i.e. is followed by a step down before ``clean_period`` has
+  passed, doubles the wait before the next one (up to ``max_probe_period``): a link that carries
+  half the frame rate but not all of it settles at half instead of swinging every few seconds.
+  A step up that holds for ``clean_period`` puts the waits back to their base.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ class AdaptConfig:
     down_interval: float = 1.5  # seconds between steps down
     clean_period: float = 5.0  # seconds of clean reports before one step up
     probe_period: float = 4.0  # seconds of clean reports while paused before probing
-    max_probe_period: float = 32.0
+    max_probe_period: float = 32.0  # the longest wait before a step up or probe
 
 
 class LinkAdapter:
@@ -52,8 +55,9 @@ class LinkAdapter:
         self.remb_bps: int | None = None  # the subscriber's own estimate, where it sends one
         self._last_down = float("-inf")
         self._clean_since: float | None = None
-        self._probe_period = self.config.probe_period
-        self._probing_since: float | None = None  # resumed from a pause, not yet proven
+        self._up_wait = self.config.clean_period  # grows while steps up fail
+        self._probe_wait = self.config.probe_period  # the same, for probes out of a pause
+        self._last_up: float | None = None  # a step up not yet proven by a clean period
 
     def remb(self, bitrate: int) -> None:
         self.remb_bps = bitrate
@@ -71,17 +75,17 @@ class LinkAdapter:
             return None
         if self._clean_since is None:
             self._clean_since = now
-        if self._probing_since is not None and now - self._probing_since >= c.clean_period:
-            self._probing_since = None  # the probe held: the next pause starts from the base period
-            self._probe_period = c.probe_period
-        wait = self._probe_period if self.level == PAUSED else c.clean_period
+        if self._last_up is not None and now - self._last_up >= c.clean_period:
+            self._last_up = None  # the last step up held: back to the base periods
+            self._up_wait, self._probe_wait = c.clean_period, c.probe_period
+        wait = self._probe_wait if self.level == PAUSED else self._up_wait
         if self.level < FULL and now - self._clean_since >= wait:
             self._clean_since = now
             if self.level == PAUSED:
                 self.probes += 1
-                self._probing_since = now
             self.level += 1
             self.steps_up += 1
+            self._last_up = now
             return self.level
         return None
 
@@ -92,11 +96,14 @@ class LinkAdapter:
         if self.level == 1 and fraction_lost < c.pause_loss:
             return None
         self._last_down = now
+        if self._last_up is not None:  # the last step up failed: wait longer before the next
+            self._last_up = None
+            if self.level == 1:
+                self._probe_wait = min(c.max_probe_period, self._probe_wait * 2)
+            else:
+                self._up_wait = min(c.max_probe_period, self._up_wait * 2)
         if self.level == 1:
             self.pauses += 1
-            if self._probing_since is not None:  # the probe failed: wait longer next time
-                self._probe_period = min(c.max_probe_period, self._probe_period * 2)
-                self._probing_since = None
         self.level -= 1
         self.steps_down += 1
         return self.level

@@ -122,6 +122,7 @@ class SubscriberStream:
         self.dropped_layers = 0  # not sent: above the temporal-layer target, or malformed
         self._sent: list[tuple[int, int, bytes] | None] | None = None  # out seq -> (out, src, payload)
         self._renumbered_from = 0  # source seq from which seq_offset holds (with a temporal filter)
+        self._resumed_at: int | None = None  # out seq of a resume: reports up to it are stale
         self._rtx_seqs: list[int] | None = None  # out seq last retransmitted, by seq % HISTORY_SIZE
         self._rtx_times: list[float] = []
         if stream_id is not None:
@@ -161,7 +162,7 @@ class SubscriberStream:
         """Receiver reports and REMB about this sender, to the subscriber's link adapter."""
         if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)) and self.on_report is not None:
             for block in packet.reports:
-                if block.ssrc == self.ssrc:
+                if block.ssrc == self.ssrc and not self._stale(block.highest_sequence):
                     await self.on_report(block.fraction_lost / 256, block.jitter)
         elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP and self.on_remb:
             try:
@@ -170,6 +171,15 @@ class SubscriberStream:
                 return
             if self.ssrc in ssrcs:
                 self.on_remb(bitrate)
+
+    def _stale(self, highest_sequence: int) -> bool:
+        """After a resume, the first report that reaches it also counts as lost the packets that
+        were lost just before the pause (the receiver learns of them only now): skip it."""
+        if self._resumed_at is None:
+            return False
+        if (highest_sequence - self._resumed_at) & 0xFFFF < 0x8000:
+            self._resumed_at = None
+        return True
 
     def park(self) -> None:
         """The slot is free: no RTCP for it until it is reused."""
@@ -236,6 +246,7 @@ class SubscriberStream:
         source = self.source
         if source is not None and self not in source.subscribers:
             self.restart()  # from the next keyframe, the timeline continued (see forward)
+            self._resumed_at = self.next_seq
             source.subscribers.append(self)
             await source.request_keyframe()
 

@@ -1,7 +1,7 @@
 """A shaped link for tests and benches: two network namespaces joined by a veth pair.
 
     with VethLink("adapt") as link:            # namespaces <name>-sfu and <name>-sub, a /30 between
-        link.shape(rate_kbit=300, loss=5)      # tc on the SFU side: what the subscriber receives
+        link.shape(300)                        # tbf on the SFU side: what the subscriber receives
         with link.inside_sfu_side():           # this thread's new sockets live in <name>-sfu
             ...                                # an SFU gathering on link.sfu_address
         link.command("python", "-m", ...)      # argv for a process in <name>-sub
@@ -68,24 +68,14 @@ class VethLink:
         for ns in (self.sfu_ns, self.sub_ns):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=20)
 
-    def shape(
-        self, *, rate_kbit: int | None = None, loss: float = 0.0, delay_ms: int = 0, queue_ms: int = 200
-    ) -> None:
-        """What leaves the SFU side (the subscriber's downlink): netem loss / delay, then a tbf
-        rate limit with a queue of ``queue_ms``. Replaces any earlier shaping."""
+    def shape(self, rate_kbit: int, *, queue_ms: int = 200) -> None:
+        """A tbf rate limit on what leaves the SFU side (the subscriber's downlink), with a queue
+        of ``queue_ms``: what does not fit is dropped, as on a real bottleneck. Replaces any
+        earlier shaping. (netem is not in this machine's kernel: loss comes from the queue.)"""
         self.clear()
-        netem = ["netem", "limit", "1000"]
-        if delay_ms:
-            netem += ["delay", f"{delay_ms}ms"]
-        if loss:
-            netem += ["loss", f"{loss}%"]
-        run("ip", "netns", "exec", self.sfu_ns, "tc", "qdisc", "add", "dev", self.sfu_dev,
-            "root", "handle", "1:", *netem)  # fmt: skip
-        if rate_kbit:
-            burst = max(3000, rate_kbit * 1000 // 8 // 50)  # 20 ms of the rate, at least 2 packets
-            run("ip", "netns", "exec", self.sfu_ns, "tc", "qdisc", "add", "dev", self.sfu_dev,
-                "parent", "1:1", "handle", "10:", "tbf", "rate", f"{rate_kbit}kbit",
-                "burst", str(burst), "latency", f"{queue_ms}ms")  # fmt: skip
+        burst = max(3000, rate_kbit * 1000 // 8 // 50)  # 20 ms of the rate, at least 2 packets
+        run("ip", "netns", "exec", self.sfu_ns, "tc", "qdisc", "add", "dev", self.sfu_dev, "root",
+            "tbf", "rate", f"{rate_kbit}kbit", "burst", str(burst), "latency", f"{queue_ms}ms")  # fmt: skip
 
     def clear(self) -> None:
         subprocess.run(

@@ -266,6 +266,20 @@ class LinkAdapterTests(SimpleTestCase):
         self.assertEqual(a.report(19.0, 0.0), 1)
         self.assertEqual(a.probes, 2)
 
+    def test_a_failed_step_up_doubles_the_wait_for_the_next(self) -> None:
+        a = LinkAdapter(self.config)
+        self.assertEqual(a.report(0.0, 0.5), 2)
+        self.assertIsNone(a.report(0.5, 0.0))
+        self.assertEqual(a.report(5.5, 0.0), FULL, "up after 5 s clean")
+        self.assertEqual(a.report(6.5, 0.3), 2, "full rate did not fit")
+        self.assertIsNone(a.report(7.0, 0.0))
+        self.assertIsNone(a.report(12.0, 0.0), "the wait is 10 s now")
+        self.assertEqual(a.report(17.0, 0.0), FULL)
+        self.assertIsNone(a.report(22.0, 0.0), "held for a clean period: base waits again")
+        self.assertEqual(a.report(23.0, 0.3), 2)
+        self.assertIsNone(a.report(23.5, 0.0))
+        self.assertEqual(a.report(28.5, 0.0), FULL, "5 s")
+
     def test_remb_is_kept(self) -> None:
         a = LinkAdapter()
         a.remb(250_000)
