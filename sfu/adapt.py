@@ -10,7 +10,9 @@ rate); 0 = video paused ("video paused: poor connection"). Audio is never adapte
 Hysteresis: down fast, up slowly.
 - A report with ``down_loss`` or more lost steps down one level at once, then no further step for
   ``down_interval`` (the next report must have seen the effect of this one).
-- At level 1, a report with ``pause_loss`` or more lost pauses video.
+- At level 1, ``pause_loss`` or more lost in reports spanning ``down_interval`` (a first one, and
+  another at least that much later, with no report under ``down_loss`` between) pauses video: one
+  keyframe overflowing a short queue is not a link that cannot carry TL0.
 - Up one level after ``clean_period`` of reports all below ``up_loss``.
 - Paused: audio still flows, so its reports still describe the link. After ``probe_period`` of
   clean reports, video is probed at level 1 (it resumes at a keyframe).
@@ -58,6 +60,7 @@ class LinkAdapter:
         self._up_wait = self.config.clean_period  # grows while steps up fail
         self._probe_wait = self.config.probe_period  # the same, for probes out of a pause
         self._last_up: float | None = None  # a step up not yet proven by a clean period
+        self._heavy_since: float | None = None  # level 1: heavy loss reported since then
 
     def remb(self, bitrate: int) -> None:
         self.remb_bps = bitrate
@@ -70,6 +73,7 @@ class LinkAdapter:
         if fraction_lost >= c.down_loss:
             self._clean_since = None
             return self._down(now, fraction_lost)
+        self._heavy_since = None
         if fraction_lost >= c.up_loss:
             self._clean_since = None
             return None
@@ -93,8 +97,15 @@ class LinkAdapter:
         c = self.config
         if self.level == PAUSED or now - self._last_down < c.down_interval:
             return None
-        if self.level == 1 and fraction_lost < c.pause_loss:
-            return None
+        if self.level == 1:
+            if fraction_lost < c.pause_loss:
+                self._heavy_since = None
+                return None
+            if self._heavy_since is None:
+                self._heavy_since = now
+            if now - self._heavy_since < c.down_interval:
+                return None
+            self._heavy_since = None
         self._last_down = now
         if self._last_up is not None:  # the last step up failed: wait longer before the next
             self._last_up = None

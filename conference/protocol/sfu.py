@@ -311,6 +311,8 @@ class SfuStatsParticipant(TypedDict):
     rtx_sent: int  # retransmissions sent to it, all streams
     rtx_suppressed: int  # NACKed packets not retransmitted (named again, over the cap)
     paused: int  # videos it is not shown (sfu.set_visible): not forwarded
+    link_level: int  # sfu.adapt: 3, 2, 1 temporal layers forwarded, 0 video paused for its link
+    layers_dropped: int  # video packets not forwarded to it: above its temporal-layer target
 
 
 class SfuStatsReport(TypedDict):

@@ -222,9 +222,21 @@ class LinkAdapterTests(SimpleTestCase):
         self.assertIsNone(a.report(0.5, 0.30), "within the down interval")
         self.assertEqual(a.report(1.6, 0.10), 1)
         self.assertIsNone(a.report(3.2, 0.10), "TL0 only: this loss is not heavy enough to pause")
-        self.assertEqual(a.report(3.3, 0.25), PAUSED)
+        self.assertIsNone(a.report(3.3, 0.25), "one heavy report is not enough")
+        self.assertEqual(a.report(4.8, 0.25), PAUSED, "heavy loss for the down interval")
         self.assertIsNone(a.report(5.0, 0.9), "already paused")
         self.assertEqual((a.steps_down, a.pauses), (3, 1))
+
+    def test_a_single_burst_at_tl0_does_not_pause(self) -> None:
+        a = LinkAdapter(self.config)
+        for t in (0.0, 1.6):
+            a.report(t, 0.3)
+        self.assertEqual(a.level, 1)
+        self.assertIsNone(a.report(4.0, 0.5))
+        self.assertIsNone(a.report(4.5, 0.0), "a clean report between")
+        self.assertIsNone(a.report(6.0, 0.5))
+        self.assertEqual(a.level, 1)
+        self.assertEqual(a.report(7.5, 0.5), PAUSED)
 
     def test_moderate_loss_holds_the_level(self) -> None:
         a = LinkAdapter(self.config)
@@ -255,15 +267,16 @@ class LinkAdapterTests(SimpleTestCase):
 
     def test_paused_probes_after_clean_audio_and_backs_off_when_the_probe_fails(self) -> None:
         a = LinkAdapter(self.config)
-        for t in (0.0, 2.0, 4.0):
+        for t in (0.0, 2.0, 4.0, 5.5):
             a.report(t, 0.5)
         self.assertEqual(a.level, PAUSED)
-        self.assertIsNone(a.report(5.0, 0.0))
-        self.assertEqual(a.report(9.0, 0.0), 1, "probe at TL0 after 4 s clean")
-        self.assertEqual(a.report(10.0, 0.5), PAUSED, "probe failed")
-        self.assertIsNone(a.report(11.0, 0.0))
-        self.assertIsNone(a.report(15.0, 0.0), "the probe period doubled to 8 s")
-        self.assertEqual(a.report(19.0, 0.0), 1)
+        self.assertIsNone(a.report(6.0, 0.0))
+        self.assertEqual(a.report(10.0, 0.0), 1, "probe at TL0 after 4 s clean")
+        self.assertIsNone(a.report(10.5, 0.5))
+        self.assertEqual(a.report(12.0, 0.5), PAUSED, "probe failed")
+        self.assertIsNone(a.report(13.0, 0.0))
+        self.assertIsNone(a.report(17.0, 0.0), "the probe period doubled to 8 s")
+        self.assertEqual(a.report(21.0, 0.0), 1)
         self.assertEqual(a.probes, 2)
 
     def test_a_failed_step_up_doubles_the_wait_for_the_next(self) -> None:

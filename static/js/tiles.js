@@ -195,12 +195,14 @@ export class Grid {
 
   /** Our link cannot carry the others' video (message shown on their tiles), or can again (""). */
   setLinkPaused(message) {
+    this.linkMessage = message; // for tiles added while it holds
     for (const tile of this.tiles.values()) if (tile.id !== "self") tile.setLinkPaused(message);
   }
 
   add(id, name, kind, self = false) {
     const tile = new Tile({ id, name, kind, self, onFirstFrame: self ? null : this.onFirstFrame, onPin: this.onPin });
     if (this.sinkId) tile.setSinkId(this.sinkId);
+    if (this.linkMessage && !self) tile.setLinkPaused(this.linkMessage);
     this.tiles.set(tile.key, tile);
     return tile;
   }
