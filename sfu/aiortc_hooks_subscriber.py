@@ -6,11 +6,10 @@ that sender's DTLS session and sends it on the nominated ICE pair. The sender it
 RTCP: NACK -> RTX from the shared history (de-duplicated, at most once per round trip, within a
 budget), PLI/FIR -> the publisher, and sender reports from counters we keep up to date.
 
-Link adaptation (sfu.adapt): the subscriber's receiver reports and REMB for this sender go to
-``on_report`` / ``on_remb``; a video stream with a ``temporal`` filter (sfu.rtp.TemporalFilter)
-forwards only the VP8 temporal layers its target allows, renumbered without gaps; and
-``set_link_paused`` stops video for a link that cannot carry even TL0 (a reason of its own, next
-to ``paused`` for visibility: the stream forwards only when neither holds).
+Link adaptation (its parts of the stream: sfu.aiortc_hooks_adapt.LinkAdaptation): receiver
+reports and REMB go to the subscriber's adapter, a video stream with a ``temporal`` filter
+forwards only the VP8 temporal layers its target allows, and ``set_link_paused`` is a pause
+reason of its own next to ``paused`` (visibility): the stream forwards only when neither holds.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import asyncio
 import logging
 import struct
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aiortc import clock
@@ -27,19 +26,10 @@ from aiortc.codecs import is_rtx
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpsender import RTCRtpSender
-from aiortc.rtp import (
-    RTCP_PSFB_APP,
-    RTCP_PSFB_FIR,
-    RTCP_PSFB_PLI,
-    RTCP_RTPFB_NACK,
-    RtcpPsfbPacket,
-    RtcpRrPacket,
-    RtcpRtpfbPacket,
-    RtcpSrPacket,
-    unpack_remb_fci,
-)
+from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RTCP_RTPFB_NACK, RtcpPsfbPacket, RtcpRtpfbPacket
 from aiortc.utils import random16, random32
 
+from sfu.aiortc_hooks_adapt import LinkAdaptation, ReportHook
 from sfu.aiortc_hooks_guard import park_sender, quiet_rtp, resume_sender, sender_rtt
 from sfu.guards import TokenBucket
 from sfu.rtp import HISTORY_SIZE, SourcePacket, TemporalFilter
@@ -49,7 +39,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ReportHook = Callable[[float, int], Awaitable[None]]  # (fraction lost 0..1, jitter)
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 
@@ -72,7 +61,7 @@ class SilentTrack(MediaStreamTrack):
         raise asyncio.CancelledError
 
 
-class SubscriberStream:
+class SubscriberStream(LinkAdaptation):
     """Forwards one PublisherTrack to one subscribe-PC RTCRtpSender."""
 
     def __init__(
@@ -151,35 +140,15 @@ class SubscriberStream:
                 if self.source is not None:
                     await self.source.request_keyframe()
             else:
-                await self._link_feedback(packet)
+                try:
+                    await self._link_feedback(packet)
+                except Exception:  # adaptation must never break aiortc's RTCP handling
+                    logger.exception("link feedback failed")
                 await original_rtcp(packet)
 
         sender.send = send  # type: ignore[method-assign]
         sender._handle_rtcp_packet = handle_rtcp  # type: ignore[method-assign]
         quiet_rtp(sender, lambda: self.parked)
-
-    async def _link_feedback(self, packet: Any) -> None:
-        """Receiver reports and REMB about this sender, to the subscriber's link adapter."""
-        if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)) and self.on_report is not None:
-            for block in packet.reports:
-                if block.ssrc == self.ssrc and not self._stale(block.highest_sequence):
-                    await self.on_report(block.fraction_lost / 256, block.jitter)
-        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP and self.on_remb:
-            try:
-                bitrate, ssrcs = unpack_remb_fci(packet.fci)
-            except ValueError:
-                return
-            if self.ssrc in ssrcs:
-                self.on_remb(bitrate)
-
-    def _stale(self, highest_sequence: int) -> bool:
-        """After a resume, the first report that reaches it also counts as lost the packets that
-        were lost just before the pause (the receiver learns of them only now): skip it."""
-        if self._resumed_at is None:
-            return False
-        if (highest_sequence - self._resumed_at) & 0xFFFF < 0x8000:
-            self._resumed_at = None
-        return True
 
     def park(self) -> None:
         """The slot is free: no RTCP for it until it is reused."""
@@ -226,16 +195,6 @@ class SubscriberStream:
             return
         self.paused = False
         if not self.link_paused:
-            await self._start_forwarding()
-
-    async def set_link_paused(self, paused: bool) -> None:
-        """Pause for a link that cannot carry this video, or resume it; independent of pause()."""
-        if paused == self.link_paused:
-            return
-        self.link_paused = paused
-        if paused:
-            self._stop_forwarding()
-        elif not self.paused:
             await self._start_forwarding()
 
     def _stop_forwarding(self) -> None:
@@ -315,49 +274,6 @@ class SubscriberStream:
         sender._RTCRtpSender__packet_count = self.packets_sent  # type: ignore[attr-defined]
         sender._RTCRtpSender__octet_count = self.octets_sent  # type: ignore[attr-defined]
         return False
-
-    def _layer_filter(self, packet: SourcePacket) -> bytes | None:
-        """The payload to forward under the temporal-layer target, or None to drop the packet.
-
-        A dropped packet takes no sequence number: later packets are renumbered down by one (and
-        a late packet from before that renumbering is dropped too, it has no number left)."""
-        temporal = self.temporal
-        assert temporal is not None
-        seq = packet.seq
-        if self._sent is None:
-            self._sent = [None] * HISTORY_SIZE
-            self._renumbered_from = seq
-        newest = seq == self.highest_src
-        if not newest and (seq - self._renumbered_from) & 0x8000:
-            self.dropped_layers += 1
-            return None
-        d = packet.vp8
-        if d is None or not temporal.forward(packet.timestamp, packet.keyframe_start, d):
-            self.dropped_layers += 1
-            if newest:
-                self.seq_offset = (self.seq_offset - 1) & 0xFFFF
-                self._renumbered_from = (seq + 1) & 0xFFFF
-            return None
-        return temporal.rewrite(packet.payload, d)
-
-    def _sent_packet(self, out_seq: int) -> tuple[SourcePacket, bytes] | None:
-        """What went out as ``out_seq`` (its source packet and the payload sent), if still known."""
-        source = self.source
-        if source is None:
-            return None
-        if self._sent is not None:
-            entry = self._sent[out_seq % HISTORY_SIZE]
-            if entry is None or entry[0] != out_seq:
-                return None
-            src_seq, payload = entry[1], entry[2]
-        else:
-            src_seq, payload = (out_seq - self.seq_offset) & 0xFFFF, b""
-        if (self.highest_src - src_seq) & 0xFFFF > self.span:
-            return None
-        packet = source.history.get(src_seq)
-        if packet is None:
-            return None
-        return packet, payload or packet.payload
 
     def retransmit(self, lost: list[int]) -> None:
         source = self.source
