@@ -11,8 +11,9 @@ Hysteresis: down fast, up slowly.
 - A report with ``down_loss`` or more lost steps down one level at once, then no further step for
   ``down_interval`` (the next report must have seen the effect of this one).
 - At level 1, ``pause_loss`` or more lost in reports spanning ``down_interval`` (a first one, and
-  another at least that much later, with no report under ``down_loss`` between) pauses video: one
-  keyframe overflowing a short queue is not a link that cannot carry TL0.
+  another at least that much later, with no video report under ``pause_loss`` between) pauses
+  video: one keyframe overflowing a short queue is not a link that cannot carry TL0. (Audio
+  reports do not interrupt the span: a small stream can get through a queue video overflows.)
 - Up one level after ``clean_period`` of reports all below ``up_loss``.
 - Paused: audio still flows, so its reports still describe the link. After ``probe_period`` of
   clean reports, video is probed at level 1 (it resumes at a keyframe).
@@ -65,15 +66,17 @@ class LinkAdapter:
     def remb(self, bitrate: int) -> None:
         self.remb_bps = bitrate
 
-    def report(self, now: float, fraction_lost: float, jitter: int = 0) -> int | None:
-        """Feed one report block (fraction lost 0..1); the new level when it changes."""
+    def report(self, now: float, fraction_lost: float, jitter: int = 0, *, video: bool = True) -> int | None:
+        """Feed one report block (fraction lost 0..1) about a video stream, or an audio one; the
+        new level when it changes."""
         c = self.config
         self.reports += 1
         self.last_loss, self.last_jitter = fraction_lost, jitter
+        if video and fraction_lost < c.pause_loss:
+            self._heavy_since = None
         if fraction_lost >= c.down_loss:
             self._clean_since = None
             return self._down(now, fraction_lost)
-        self._heavy_since = None
         if fraction_lost >= c.up_loss:
             self._clean_since = None
             return None
@@ -99,7 +102,6 @@ class LinkAdapter:
             return None
         if self.level == 1:
             if fraction_lost < c.pause_loss:
-                self._heavy_since = None
                 return None
             if self._heavy_since is None:
                 self._heavy_since = now

@@ -11,6 +11,7 @@ whose level sets the VP8 temporal-layer target of its video slots, or pauses the
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -95,10 +96,10 @@ class Participant:
             else:
                 slot.stream.pause()
 
-    async def link_report(self, fraction_lost: float, jitter: int) -> None:
+    async def link_report(self, fraction_lost: float, jitter: int, *, video: bool = True) -> None:
         """One receiver report block from this subscriber (any of its streams: one link)."""
         before = self.link.level
-        level = self.link.report(time.monotonic(), fraction_lost, jitter)
+        level = self.link.report(time.monotonic(), fraction_lost, jitter, video=video)
         if level is None:
             return
         for slot in self.slots:
@@ -117,7 +118,10 @@ class Participant:
     def _wire(self, slot: Slot) -> None:
         """A new slot reports on the link; video slots forward temporal layers by the level."""
         stream = slot.stream
-        stream.on_report = self.link_report
+        if slot.kind == "audio":
+            stream.on_report = functools.partial(self.link_report, video=False)
+        else:
+            stream.on_report = self.link_report
         stream.on_remb = self.link.remb
         if slot.kind != "audio":
             stream.temporal = TemporalFilter()

@@ -233,9 +233,10 @@ class LinkAdapterTests(SimpleTestCase):
             a.report(t, 0.3)
         self.assertEqual(a.level, 1)
         self.assertIsNone(a.report(4.0, 0.5))
-        self.assertIsNone(a.report(4.5, 0.0), "a clean report between")
+        self.assertIsNone(a.report(4.5, 0.0), "a clean video report between")
         self.assertIsNone(a.report(6.0, 0.5))
         self.assertEqual(a.level, 1)
+        self.assertIsNone(a.report(6.5, 0.0, video=False), "audio got through: the span goes on")
         self.assertEqual(a.report(7.5, 0.5), PAUSED)
 
     def test_moderate_loss_holds_the_level(self) -> None:
