@@ -371,6 +371,9 @@ TURN_CREDENTIAL_TTL = envint("TURN_CREDENTIAL_TTL", "86400")  # seconds a partic
 SFU_HEARTBEAT_SECONDS = envfloat("SFU_HEARTBEAT_SECONDS", "1")
 SFU_WORKER_TTL_SECONDS = envfloat("SFU_WORKER_TTL_SECONDS", "3")
 SFU_PLI_MIN_INTERVAL = envfloat("SFU_PLI_MIN_INTERVAL", "0.33")
+# Per-subscriber link adaptation (sfu.adapt): forward fewer VP8 temporal layers, then pause video,
+# for a subscriber whose receiver reports show loss; 0 forwards everything to everyone.
+SFU_ADAPT = envbool("SFU_ADAPT", "1")
 SFU_REPLY_TIMEOUT_SECONDS = envfloat("SFU_REPLY_TIMEOUT_SECONDS", "10")
 # Makes the audio tap of each speaker who has captions (loaded by runsfu; sfu never imports transcripts).
 SFU_AUDIO_TAP_FACTORY = "transcripts.captions_breaker.make_audio_tap"  # behind the captions breaker

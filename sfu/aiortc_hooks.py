@@ -37,7 +37,7 @@ from sfu.aiortc_hooks_guard import (
     BoundedNackGenerator,
 )
 from sfu.aiortc_hooks_subscriber import SilentTrack, SubscriberStream
-from sfu.rtp import PacketHistory, SourcePacket, vp8_keyframe_start
+from sfu.rtp import PacketHistory, SourcePacket, vp8_descriptor, vp8_keyframe_start
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +202,7 @@ class PublisherTrack:
             payload=payload,
             padding_size=packet.padding_size,
             keyframe_start=self.is_video and vp8_keyframe_start(payload),
+            vp8=vp8_descriptor(payload) if self.is_video else None,
         )
         self.history.add(source)
         if self.muted:

@@ -5,6 +5,8 @@
   piles up in the kernel buffer and ICE consent answers arrive late or are dropped with it, until
   aioice declares the connection lost. The drained reader takes every pending datagram (up to a
   bound, so one flooded socket cannot hold the loop) per wakeup.
+- ``use_encoder()``: a test publisher's own packer (conference.testing.layers: VP8 temporal layers).
+- ``tap_rtp()``: see each packet a receiver gets, and let it handle the packet as usual.
 - ``count_rtp()``: a receiver that only counts what arrives (a null sink) instead of reassembling
   and decoding it: for receive-only test and bench peers, which must not spend the CPU that the
   SFU under test needs.
@@ -62,5 +64,26 @@ def count_rtp(receiver: RTCRtpReceiver, on_packet: Callable[[RtpPacket], None]) 
 
     async def handle(packet: RtpPacket, arrival_time_ms: int) -> None:
         on_packet(packet)
+
+    receiver._handle_rtp_packet = handle  # type: ignore[method-assign]
+
+
+def use_encoder(sender: Any, encoder: Any) -> None:
+    """Test publishers: ``sender`` packs with ``encoder`` instead of the one aiortc would pick
+    (set before its first frame; aiortc keeps an encoder it finds in place)."""
+    sender._RTCRtpSender__encoder = encoder
+
+
+def tap_rtp(receiver: RTCRtpReceiver, on_packet: Callable[[RtpPacket, bool], None]) -> None:
+    """Show every RTP packet routed to ``receiver`` to ``on_packet(packet, is_rtx)`` first, then
+    let the receiver handle it as usual (statistics, reports, NACKs, decoding all stay)."""
+    from aiortc.codecs import is_rtx
+
+    original = receiver._handle_rtp_packet
+
+    async def handle(packet: RtpPacket, arrival_time_ms: int) -> None:
+        codec = receiver._RTCRtpReceiver__codecs.get(packet.payload_type)  # type: ignore[attr-defined]
+        on_packet(packet, codec is not None and is_rtx(codec))
+        await original(packet, arrival_time_ms)
 
     receiver._handle_rtp_packet = handle  # type: ignore[method-assign]

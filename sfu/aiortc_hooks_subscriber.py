@@ -5,6 +5,11 @@ type, SSRC, sequence numbers, timestamps, mid / abs-send-time extensions), SRTP-
 that sender's DTLS session and sends it on the nominated ICE pair. The sender itself stays for
 RTCP: NACK -> RTX from the shared history (de-duplicated, at most once per round trip, within a
 budget), PLI/FIR -> the publisher, and sender reports from counters we keep up to date.
+
+Link adaptation (its parts of the stream: sfu.aiortc_hooks_adapt.LinkAdaptation): receiver
+reports and REMB go to the subscriber's adapter, a video stream with a ``temporal`` filter
+forwards only the VP8 temporal layers its target allows, and ``set_link_paused`` is a pause
+reason of its own next to ``paused`` (visibility): the stream forwards only when neither holds.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import asyncio
 import logging
 import struct
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aiortc import clock
@@ -23,9 +29,10 @@ from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RTCP_RTPFB_NACK, RtcpPsfbPacket, RtcpRtpfbPacket
 from aiortc.utils import random16, random32
 
+from sfu.aiortc_hooks_adapt import LinkAdaptation, ReportHook
 from sfu.aiortc_hooks_guard import park_sender, quiet_rtp, resume_sender, sender_rtt
 from sfu.guards import TokenBucket
-from sfu.rtp import HISTORY_SIZE, SourcePacket
+from sfu.rtp import HISTORY_SIZE, SourcePacket, TemporalFilter
 
 if TYPE_CHECKING:
     from sfu.aiortc_hooks import PublisherTrack
@@ -54,7 +61,7 @@ class SilentTrack(MediaStreamTrack):
         raise asyncio.CancelledError
 
 
-class SubscriberStream:
+class SubscriberStream(LinkAdaptation):
     """Forwards one PublisherTrack to one subscribe-PC RTCRtpSender."""
 
     def __init__(
@@ -97,6 +104,14 @@ class SubscriberStream:
         self.dropped_not_ready = 0  # not sent: no codec yet, or DTLS not connected
         self.parked = False
         self.paused = False  # not shown by the subscriber: off its source's list, no per-packet work
+        self.link_paused = False  # its link cannot carry this video (sfu.adapt): off the list too
+        self.on_report: ReportHook | None = None  # the subscriber's receiver reports for this sender
+        self.on_remb: Callable[[int], None] | None = None
+        self.temporal: TemporalFilter | None = None  # VP8 temporal-layer forwarding (video only)
+        self.dropped_layers = 0  # not sent: above the temporal-layer target, or malformed
+        self._sent: list[tuple[int, int, bytes] | None] | None = None  # out seq -> (out, src, payload)
+        self._renumbered_from = 0  # source seq from which seq_offset holds (with a temporal filter)
+        self._resumed_at: int | None = None  # out seq of a resume: reports up to it are stale
         self._rtx_seqs: list[int] | None = None  # out seq last retransmitted, by seq % HISTORY_SIZE
         self._rtx_times: list[float] = []
         if stream_id is not None:
@@ -125,6 +140,10 @@ class SubscriberStream:
                 if self.source is not None:
                     await self.source.request_keyframe()
             else:
+                try:
+                    await self._link_feedback(packet)
+                except Exception:  # adaptation must never break aiortc's RTCP handling
+                    logger.exception("link feedback failed")
                 await original_rtcp(packet)
 
         sender.send = send  # type: ignore[method-assign]
@@ -160,7 +179,7 @@ class SubscriberStream:
         self.source = source
         self.paused = paused
         self.restart()
-        if not paused:
+        if not paused and not self.link_paused:
             source.subscribers.append(self)
 
     def pause(self) -> None:
@@ -169,16 +188,24 @@ class SubscriberStream:
         if self.paused:
             return
         self.paused = True
-        if self.source is not None and self in self.source.subscribers:
-            self.source.subscribers.remove(self)
+        self._stop_forwarding()
 
     async def resume(self) -> None:
         if not self.paused:
             return
         self.paused = False
+        if not self.link_paused:
+            await self._start_forwarding()
+
+    def _stop_forwarding(self) -> None:
+        if self.source is not None and self in self.source.subscribers:
+            self.source.subscribers.remove(self)
+
+    async def _start_forwarding(self) -> None:
         source = self.source
-        if source is not None:
+        if source is not None and self not in source.subscribers:
             self.restart()  # from the next keyframe, the timeline continued (see forward)
+            self._resumed_at = self.next_seq
             source.subscribers.append(self)
             await source.request_keyframe()
 
@@ -191,6 +218,9 @@ class SubscriberStream:
     def restart(self) -> None:
         """Wait for a fresh start point (a keyframe for video); sequence numbers stay continuous."""
         self.waiting = True
+        if self.temporal is not None:
+            self.temporal.restart()
+            self._sent = None  # numbering starts again at the next start point (_layer_filter)
 
     def _ready(self) -> bool:
         dtls = self.sender.transport
@@ -220,16 +250,24 @@ class SubscriberStream:
                 self.span = min(HISTORY_SIZE, self.span + delta)
             elif 0x10000 - delta > self.span:
                 return False  # older than our start point
+        payload = packet.payload
+        if self.temporal is not None:
+            filtered = self._layer_filter(packet)
+            if filtered is None:
+                return False
+            payload = filtered
         out_seq = (seq + self.seq_offset) & 0xFFFF
         out_ts = (packet.timestamp + self.ts_offset) & 0xFFFFFFFF
         if seq == self.highest_src:
             self.next_seq = (out_seq + 1) & 0xFFFF
             self.last_out_ts = out_ts
         data = self._header(self.payload_type, out_seq, out_ts, self.ssrc, packet, abs_send_time)  # type: ignore[arg-type]
-        if not self._send(data + packet.payload + self._padding(packet.padding_size)):
+        if self._sent is not None:
+            self._sent[out_seq % HISTORY_SIZE] = (out_seq, seq, payload)
+        if not self._send(data + payload + self._padding(packet.padding_size)):
             return False
         self.packets_sent += 1
-        self.octets_sent += len(packet.payload)
+        self.octets_sent += len(payload)
         sender = self.sender
         sender._RTCRtpSender__ntp_timestamp = ntp  # type: ignore[attr-defined]
         sender._RTCRtpSender__rtp_timestamp = out_ts  # type: ignore[attr-defined]
@@ -259,12 +297,10 @@ class SubscriberStream:
             if seqs[i] == out_seq and now - times[i] < min_gap:
                 self.rtx_suppressed += 1
                 continue
-            src_seq = (out_seq - self.seq_offset) & 0xFFFF
-            if (self.highest_src - src_seq) & 0xFFFF > self.span:
+            found = self._sent_packet(out_seq)
+            if found is None:
                 continue
-            packet = source.history.get(src_seq)
-            if packet is None:
-                continue
+            packet, payload = found
             if budget is not None and not budget.take():
                 self.rtx_over_budget += 1
                 return
@@ -276,10 +312,10 @@ class SubscriberStream:
                     self.rtx_payload_type, self.rtx_seq, out_ts, self.rtx_ssrc, packet, abs_send_time
                 )
                 self.rtx_seq = (self.rtx_seq + 1) & 0xFFFF
-                body = struct.pack("!H", out_seq) + packet.payload
+                body = struct.pack("!H", out_seq) + payload
             else:
                 header = self._header(self.payload_type, out_seq, out_ts, self.ssrc, packet, abs_send_time)  # type: ignore[arg-type]
-                body = packet.payload
+                body = payload
             if self._send(header + body + self._padding(packet.padding_size)):
                 self.rtx_sent += 1
 

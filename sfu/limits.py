@@ -36,6 +36,7 @@ class Limits:
     rtx_min_interval: float = 0.05  # seconds; or the measured round trip when longer
     rtx_packets_per_second: float = 300.0
     pli_min_interval: float = 0.33
+    adapt: bool = True  # per-subscriber link adaptation: VP8 temporal layers, pause (sfu.adapt)
     # teardown
     pc_close_timeout: float = 5.0
     tap_close_timeout: float = 30.0

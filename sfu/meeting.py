@@ -153,6 +153,8 @@ class Meeting:
             guard=InboundGuard(limits),
             rtx_budget=TokenBucket(limits.rtx_packets_per_second, limits.rtx_packets_per_second),
             offer_budget=TokenBucket(limits.offers_per_second, limits.offer_burst),
+            adapt=limits.adapt,
+            on_link=self._link_changed,
         )
         worker.participants[pid] = p
         worker.watch_pc(p, p.subscribe_pc)
@@ -355,6 +357,12 @@ class Meeting:
         if not isinstance(visible, list) or len(visible) > self.limits.max_participants_per_meeting:
             raise CommandError("invalid", "sfu.set_visible needs 'visible': a list of participant ids.")
         await p.set_visible(frozenset(v for v in visible if is_int(v)))
+
+    async def _link_changed(self, p: Participant, level: int) -> None:
+        """The subscriber's link paused its video, or carries it again: its page says so."""
+        logger.info("Participant's link: %s video layers", level)
+        reply = protocol.sfu_link(participant=p.id, paused=level == 0, layers=level)
+        await self.worker.reply(p.reply_channel, dict(reply))
 
     async def _stats(self, message: dict[str, Any]) -> None:
         self._get(message)

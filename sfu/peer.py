@@ -4,10 +4,16 @@ The subscribe PC holds one audio+video+screen triple of sendonly transceivers ("
 publisher. A publisher's slots are freed when it leaves and reused for the next publisher, so the
 subscribe SDP stays as large as the most publishers present at once, never one triple per
 publisher who ever joined. A free slot is parked: its sender's RTCP task stops.
+
+Link adaptation: every slot's receiver reports feed the participant's LinkAdapter (sfu.adapt),
+whose level sets the VP8 temporal-layer target of its video slots, or pauses them (level 0).
 """
 
 from __future__ import annotations
 
+import functools
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +28,11 @@ from aiortc.rtcconfiguration import RTCBundlePolicy
 
 from conference import protocol
 from sfu import aiortc_hooks
+from sfu.adapt import PAUSED, LinkAdapter
 from sfu.aiortc_hooks_guard import InboundGuard
 from sfu.guards import TokenBucket, codecs
 from sfu.limits import Limits
+from sfu.rtp import TemporalFilter
 from sfu.taps import AudioTap
 
 KINDS = ("audio", "video", "screen")
@@ -65,6 +73,9 @@ class Participant:
     tap: AudioTap | None = None
     visible: frozenset[int] | None = None  # publishers whose video the page shows; None: all
     decided: frozenset[int] = frozenset()  # publishers the page knew of when it said so
+    adapt: bool = True  # link adaptation (SFU_ADAPT)
+    link: LinkAdapter = field(default_factory=LinkAdapter)
+    on_link: Callable[[Participant, int], Awaitable[None]] | None = None  # level changed: tell the page
 
     def shows(self, publisher: int, kind: str) -> bool:
         # A publisher newer than the page's last list is forwarded until the next list (which
@@ -85,6 +96,39 @@ class Participant:
             else:
                 slot.stream.pause()
 
+    async def link_report(self, fraction_lost: float, jitter: int, *, video: bool = True) -> None:
+        """One receiver report block from this subscriber (any of its streams: one link)."""
+        before = self.link.level
+        level = self.link.report(time.monotonic(), fraction_lost, jitter, video=video)
+        if level is None:
+            return
+        for slot in self.slots:
+            await self._apply_level(slot, level)
+        if self.on_link is not None and (level == PAUSED) != (before == PAUSED):
+            await self.on_link(self, level)
+
+    @staticmethod
+    async def _apply_level(slot: Slot, level: int) -> None:
+        stream = slot.stream
+        if slot.kind == "audio" or stream.temporal is None:
+            return
+        stream.temporal.target = max(level - 1, 0)
+        await stream.set_link_paused(level == PAUSED)
+
+    def _wire(self, slot: Slot) -> None:
+        """A new slot reports on the link; video slots forward temporal layers by the level."""
+        stream = slot.stream
+        if slot.kind == "audio":
+            stream.on_report = functools.partial(self.link_report, video=False)
+        else:
+            stream.on_report = self.link_report
+        stream.on_remb = self.link.remb
+        if slot.kind != "audio":
+            stream.temporal = TemporalFilter()
+            level = self.link.level
+            stream.temporal.target = max(level - 1, 0)
+            stream.link_paused = level == PAUSED
+
     def add_publisher_slots(self, publisher: Participant, limits: Limits) -> None:
         """An audio/video/screen triple for publisher, re-using free slots first."""
         for kind in KINDS:
@@ -101,6 +145,8 @@ class Participant:
                     rtx_min_interval=limits.rtx_min_interval,
                 )
                 slot = Slot(kind=kind, transceiver=transceiver, stream=stream, track=track)
+                if self.adapt:
+                    self._wire(slot)
                 self.slots.append(slot)
             else:
                 slot.transceiver.direction = "sendonly"

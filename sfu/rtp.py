@@ -1,4 +1,5 @@
-"""RTP helpers without aiortc: VP8 keyframe detection and the shared packet history."""
+"""RTP helpers without aiortc: VP8 keyframe detection, the VP8 payload descriptor (temporal layer
+id, picture ID, TL0PICIDX: read and rewritten, never decoded) and the shared packet history."""
 
 from __future__ import annotations
 
@@ -37,6 +38,163 @@ def vp8_keyframe_start(payload: bytes) -> bool:
     return pos < n and payload[pos] & 0x01 == 0
 
 
+NO_TID = -1  # no T bit: a stream without temporal layers (every frame counts as TL0)
+
+
+@dataclass(slots=True, frozen=True)
+class Vp8Descriptor:
+    """The parts of an RFC 7741 payload descriptor that temporal-layer forwarding needs.
+
+    ``picture_id_at`` / ``tl0picidx_at`` are byte offsets in the payload (-1: absent);
+    ``picture_id_bits`` is 7 or 15 (0: absent).
+    """
+
+    tid: int  # NO_TID, or 0..3
+    layer_sync: bool  # Y bit: this frame depends only on TL0 frames
+    start: bool  # S bit with partition index 0: the first packet of a frame
+    picture_id: int
+    picture_id_bits: int
+    picture_id_at: int
+    tl0picidx: int
+    tl0picidx_at: int
+
+
+def vp8_descriptor(payload: bytes) -> Vp8Descriptor | None:
+    """The descriptor at the head of a VP8 RTP payload; None when it is malformed (too short for
+    the fields its flags announce, or no payload after it): such a packet is dropped safely."""
+    n = len(payload)
+    if n < 2:
+        return None
+    b0 = payload[0]
+    start = bool(b0 & 0x10) and not (b0 & 0x07)
+    pos = 1
+    tid, sync = NO_TID, False
+    pid, pid_bits, pid_at, tl0, tl0_at = -1, 0, -1, -1, -1
+    if b0 & 0x80:  # X
+        x = payload[1]
+        pos = 2
+        if x & 0x80:  # I
+            if pos >= n:
+                return None
+            pid_at = pos
+            if payload[pos] & 0x80:  # M: 15 bits
+                if pos + 1 >= n:
+                    return None
+                pid, pid_bits = ((payload[pos] & 0x7F) << 8) | payload[pos + 1], 15
+                pos += 2
+            else:
+                pid, pid_bits = payload[pos], 7
+                pos += 1
+        if x & 0x40:  # L
+            if pos >= n:
+                return None
+            tl0, tl0_at = payload[pos], pos
+            pos += 1
+        if x & 0x30:  # T or K share one octet
+            if pos >= n:
+                return None
+            if x & 0x20:
+                tid, sync = payload[pos] >> 6, bool(payload[pos] & 0x20)
+            pos += 1
+    if pos >= n:
+        return None
+    return Vp8Descriptor(tid, sync, start, pid, pid_bits, pid_at, tl0, tl0_at)
+
+
+def vp8_rewrite(payload: bytes, d: Vp8Descriptor, picture_id: int, tl0picidx: int) -> bytes:
+    """``payload`` with its picture ID and TL0PICIDX replaced (same width, so same length)."""
+    out = bytearray(payload)
+    if d.picture_id_bits == 15:
+        picture_id &= 0x7FFF
+        out[d.picture_id_at] = 0x80 | (picture_id >> 8)
+        out[d.picture_id_at + 1] = picture_id & 0xFF
+    elif d.picture_id_bits == 7:
+        out[d.picture_id_at] = picture_id & 0x7F
+    if d.tl0picidx_at >= 0:
+        out[d.tl0picidx_at] = tl0picidx & 0xFF
+    return bytes(out)
+
+
+class TemporalFilter:
+    """Per subscriber stream: which VP8 frames to forward for a temporal-layer target, and how to
+    keep what is forwarded a valid stream (the way mediasoup's and Janus's VP8 handling does it).
+
+    Frames are decided whole, on their first packet seen (same RTP timestamp = same frame):
+    - a frame whose TID is above the target is dropped; each dropped frame shifts the picture IDs
+      that follow down by one, so the subscriber sees consecutive picture IDs;
+    - going down takes effect at the next frame; going up only at a frame that is safe to decode
+      with what was forwarded: a keyframe, or a frame of the higher layer with the Y (layer sync)
+      bit, which depends on TL0 frames only;
+    - TL0PICIDX counts TL0 frames, which are never dropped while forwarding, so it stays as it is
+      except across a restart (pause/resume), after which both counters continue from the last
+      values sent.
+    Streams without temporal layers (no T bit) are forwarded whole.
+    """
+
+    def __init__(self) -> None:
+        self.target = 2  # the highest TID to forward
+        self.current = 2  # the highest TID being forwarded (lags the target going up)
+        self.frames_dropped = 0
+        self._frame_ts: int | None = None
+        self._frame_forwarded = True
+        self._prev_ts: int | None = None  # the frame before: its late (reordered) packets
+        self._prev_forwarded = True
+        self._pid_delta = 0  # subtracted from picture IDs, modulo 2**15
+        self._tl0_delta = 0  # subtracted from TL0PICIDX, modulo 256
+        self._last_pid: int | None = None  # the last values sent
+        self._last_tl0: int | None = None
+        self._continue = False  # after a restart: the next frame continues the counters
+
+    @property
+    def active(self) -> bool:
+        """Whether payloads are rewritten (something was dropped, or the stream restarted)."""
+        return self._pid_delta != 0 or self._tl0_delta != 0
+
+    def restart(self) -> None:
+        self._frame_ts = self._prev_ts = None
+        self._continue = self._last_pid is not None or self._last_tl0 is not None
+
+    def forward(self, timestamp: int, keyframe: bool, d: Vp8Descriptor) -> bool:
+        """Whether this packet goes out (one decision per frame)."""
+        if timestamp == self._frame_ts:
+            return self._frame_forwarded
+        if timestamp == self._prev_ts:
+            return self._prev_forwarded
+        tid = 0 if d.tid == NO_TID else d.tid
+        if keyframe:
+            self.current = self.target
+        elif self.target < self.current:
+            self.current = self.target
+        elif self.current < tid <= self.target and d.layer_sync:
+            self.current = tid
+        forwarded = tid <= self.current
+        if forwarded and self._continue:
+            self._continue = False
+            if self._last_pid is not None and d.picture_id >= 0:
+                self._pid_delta = (d.picture_id - self._last_pid - 1) % (1 << 15)
+            if self._last_tl0 is not None and d.tl0picidx >= 0:
+                self._tl0_delta = (d.tl0picidx - self._last_tl0 - 1) % 256
+        elif not forwarded:
+            self.frames_dropped += 1
+            self._pid_delta = (self._pid_delta + 1) % (1 << 15)
+        self._prev_ts, self._prev_forwarded = self._frame_ts, self._frame_forwarded
+        self._frame_ts, self._frame_forwarded = timestamp, forwarded
+        return forwarded
+
+    def rewrite(self, payload: bytes, d: Vp8Descriptor) -> bytes:
+        """The payload to send for a forwarded packet (a copy only when the IDs moved)."""
+        pid = tl0 = 0
+        if d.picture_id >= 0:
+            pid = (d.picture_id - self._pid_delta) % (1 << d.picture_id_bits)
+            self._last_pid = pid
+        if d.tl0picidx >= 0:
+            tl0 = (d.tl0picidx - self._tl0_delta) % 256
+            self._last_tl0 = tl0
+        if not self.active:
+            return payload
+        return vp8_rewrite(payload, d, pid, tl0)
+
+
 # ---------------------------------------------------------------------------
 # Shared packet history
 # ---------------------------------------------------------------------------
@@ -50,6 +208,7 @@ class SourcePacket:
     payload: bytes
     padding_size: int
     keyframe_start: bool
+    vp8: Vp8Descriptor | None = None  # video: its payload descriptor (None: malformed)
 
 
 class PacketHistory:

@@ -36,6 +36,8 @@ def participant_figures(p: Participant) -> protocol.SfuStatsParticipant:
         "rtx_sent": sum(s.stream.rtx_sent for s in p.slots),
         "rtx_suppressed": sum(s.stream.rtx_suppressed for s in p.slots),
         "paused": sum(1 for s in p.slots if s.publisher is not None and s.stream.paused),
+        "link_level": p.link.level,
+        "layers_dropped": sum(s.stream.dropped_layers for s in p.slots),
     }
 
 

@@ -29,7 +29,7 @@ from conference.protocol.group import (
     RoomUnmuteAllowed,
     RoomUnmuteRequest,
 )
-from conference.protocol.sfu import SfuErrorReply, SfuPublishAnswerReply, SfuSubscribeOfferReply
+from conference.protocol.sfu import SfuErrorReply, SfuLinkReply, SfuPublishAnswerReply, SfuSubscribeOfferReply
 
 Me = int | None
 
@@ -124,6 +124,10 @@ def _sfu_error(e: SfuErrorReply, me: Me) -> s.ServerError:
     )
 
 
+def _link(e: SfuLinkReply, me: Me) -> s.ServerLinkQuality:
+    return s.server_link_quality(paused=e["paused"])
+
+
 RELAY: dict[str, Callable[[Any, Me], s.ServerMessage | None]] = {
     "room.participant_joined": _participant_joined,
     "room.participant_left": _participant_left,
@@ -143,6 +147,7 @@ RELAY: dict[str, Callable[[Any, Me], s.ServerMessage | None]] = {
     "sfu.publish_answer": _publish_answer,
     "sfu.subscribe_offer": _subscribe_offer,
     "sfu.error": _sfu_error,
+    "sfu.link": _link,
 }
 
 # Handled by RoomConsumer methods (room_remove, room_takeover, room_admitted, room_denied,

@@ -41,6 +41,8 @@ __all__ = [
     "ServerWaiting",
     "ServerAdmissionRequest",
     "ServerAdmissionSettled",
+    "ServerLinkQuality",
+    "LINK_PAUSED_MESSAGE",
     "ServerMessage",
     "server_joined",
     "server_participant_joined",
@@ -65,6 +67,7 @@ __all__ = [
     "server_waiting",
     "server_admission_request",
     "server_admission_settled",
+    "server_link_quality",
     "CLOSE_DENIED",
     "WAITING_MESSAGE",
     "CLOSE_NOT_ALLOWED",
@@ -271,6 +274,19 @@ class ServerReaction(TypedDict):
     emoji: str
 
 
+LINK_PAUSED_MESSAGE = "Video paused: poor connection"
+
+
+class ServerLinkQuality(TypedDict):
+    """This browser's connection cannot carry the others' video right now (``paused``): the
+    server stopped sending it, audio goes on; the page says ``message`` on the video tiles.
+    ``paused`` false: video comes back (the tiles clear the message)."""
+
+    type: Literal["link-quality"]
+    paused: bool
+    message: str
+
+
 ServerMessage = (
     ServerJoined
     | ServerParticipantJoined
@@ -295,6 +311,7 @@ ServerMessage = (
     | ServerWaiting
     | ServerAdmissionRequest
     | ServerAdmissionSettled
+    | ServerLinkQuality
 )
 
 
@@ -491,3 +508,7 @@ def client_config() -> dict[str, Any]:
         "finalCloseCodes": list(FINAL_CLOSE_CODES),
         "maxMessageBytes": settings.WS_MAX_MESSAGE_BYTES,
     }
+
+
+def server_link_quality(*, paused: bool) -> ServerLinkQuality:
+    return {"type": "link-quality", "paused": paused, "message": LINK_PAUSED_MESSAGE if paused else ""}

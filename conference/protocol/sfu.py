@@ -35,12 +35,14 @@ __all__ = [
     "SfuClosedReason",
     "SfuClosedReply",
     "SfuWorkerLostReply",
+    "SfuLinkReply",
     "SfuReply",
     "sfu_publish_answer",
     "sfu_subscribe_offer",
     "sfu_error",
     "sfu_closed",
     "sfu_worker_lost",
+    "sfu_link",
     "SfuStats",
     "SfuStatsReport",
     "SfuStatsParticipant",
@@ -236,8 +238,24 @@ class SfuWorkerLostReply(TypedDict):
     worker: str
 
 
+class SfuLinkReply(TypedDict):
+    """The subscriber's link cannot carry video (``paused``: the worker stopped forwarding video
+    to it, audio goes on), or carries it again. ``layers``: VP8 temporal layers now forwarded
+    (0 when paused; 1, 2, 3 = a quarter, half, full frame rate). Sent when ``paused`` changes."""
+
+    type: Literal["sfu.link"]
+    participant: int
+    paused: bool
+    layers: int
+
+
 SfuReply = (
-    SfuPublishAnswerReply | SfuSubscribeOfferReply | SfuErrorReply | SfuClosedReply | SfuWorkerLostReply
+    SfuPublishAnswerReply
+    | SfuSubscribeOfferReply
+    | SfuErrorReply
+    | SfuClosedReply
+    | SfuWorkerLostReply
+    | SfuLinkReply
 )
 
 
@@ -267,6 +285,10 @@ def sfu_worker_lost(*, worker: str) -> SfuWorkerLostReply:
     return {"type": "sfu.worker_lost", "worker": worker}
 
 
+def sfu_link(*, participant: int, paused: bool, layers: int) -> SfuLinkReply:
+    return {"type": "sfu.link", "participant": participant, "paused": paused, "layers": layers}
+
+
 # ---------------------------------------------------------------------------
 # Figures of a worker (tests, benches, operators), answered on the asker's channel
 # ---------------------------------------------------------------------------
@@ -289,6 +311,8 @@ class SfuStatsParticipant(TypedDict):
     rtx_sent: int  # retransmissions sent to it, all streams
     rtx_suppressed: int  # NACKed packets not retransmitted (named again, over the cap)
     paused: int  # videos it is not shown (sfu.set_visible): not forwarded
+    link_level: int  # sfu.adapt: 3, 2, 1 temporal layers forwarded, 0 video paused for its link
+    layers_dropped: int  # video packets not forwarded to it: above its temporal-layer target
 
 
 class SfuStatsReport(TypedDict):

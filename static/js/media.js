@@ -140,11 +140,26 @@ export class Publisher {
   async start({ audio, video }) {
     const streams = [this.stream];
     this.audio = this.pc.addTransceiver(audio || "audio", { direction: "sendonly", streams });
-    this.video = this.pc.addTransceiver(video || "video", { direction: "sendonly", streams });
+    this.video = this.addCamera(video, streams);
     this.screen = this.pc.addTransceiver("video", { direction: "sendonly", streams });
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer);
     this.send({ type: "publish-offer", sdp: this.pc.localDescription.sdp });
+  }
+
+  /** The camera, asked for three VP8 temporal layers (L1T3) where the browser can: the SFU then
+   * halves or quarters the frame rate for a subscriber whose link cannot carry it all. */
+  addCamera(video, streams) {
+    try {
+      return this.pc.addTransceiver(video || "video", {
+        direction: "sendonly",
+        streams,
+        sendEncodings: [{ scalabilityMode: "L1T3" }],
+      });
+    } catch (err) {
+      console.warn("L1T3 refused; one temporal layer", err);
+      return this.pc.addTransceiver(video || "video", { direction: "sendonly", streams });
+    }
   }
 
   async answer(sdp) {

@@ -225,6 +225,11 @@ const handlers = {
     roster.render(session.self, session.participants);
     if (session.subscriber) session.subscriber.reconcile();
   },
+  "link-quality"(msg) {
+    // The server paused the others' video for this connection ("Video paused: poor connection").
+    grid.setLinkPaused(msg.paused ? msg.message : "");
+    status.show(msg.paused ? `${msg.message}. You can still hear everyone.` : "Video is back.", msg.paused ? "warn" : "ok");
+  },
   "publish-answer"(msg) {
     log({ publishAnswer: true });
     const publisher = session.publisher;

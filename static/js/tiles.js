@@ -31,6 +31,8 @@ class Tile {
     this.micOff = el("span", { class: "badge badge-muted", hidden: true, text: "Microphone off" });
     this.hand = el("span", { class: "badge badge-hand", hidden: true, text: "✋ Hand raised" });
     this.quality = el("span", { class: "badge badge-quality", hidden: true });
+    // The server stopped this video because our own connection cannot carry it (audio goes on).
+    this.linkPaused = el("span", { class: "badge badge-link-paused", role: "status", hidden: true });
     this.pinLabel = el("span", { class: "visually-hidden" });
     this.pin = el("button", { type: "button", class: "tile-pin", "aria-pressed": "false" }, "Pin", this.pinLabel);
     if (onPin) this.pin.addEventListener("click", () => onPin(this.key));
@@ -41,7 +43,7 @@ class Tile {
       { class: `tile tile-${kind}${self ? " tile-self" : ""}`, "data-participant-id": id, "data-kind": kind },
       this.video,
       el("div", { class: "tile-placeholder" }, this.avatar, this.placeholderName),
-      el("figcaption", { class: "tile-name" }, this.nameEl, this.micOff, this.hand, this.quality),
+      el("figcaption", { class: "tile-name" }, this.nameEl, this.micOff, this.hand, this.quality, this.linkPaused),
       this.pin,
       this.audio,
     );
@@ -104,6 +106,13 @@ class Tile {
     this.quality.textContent = "Poor connection"; // short on the tile; the reasons in its tooltip
     if (words) this.quality.title = words;
     else this.quality.removeAttribute("title");
+  }
+
+  /** "Video paused: poor connection" on this tile while the server holds its video back. */
+  setLinkPaused(message) {
+    this.linkPaused.hidden = !message;
+    this.linkPaused.textContent = message || "";
+    this.root.dataset.linkPaused = String(Boolean(message));
   }
 
   setVideoTrack(track) {
@@ -184,9 +193,16 @@ export class Grid {
     for (const tile of this.tiles.values()) tile.setSinkId(sinkId);
   }
 
+  /** Our link cannot carry the others' video (message shown on their tiles), or can again (""). */
+  setLinkPaused(message) {
+    this.linkMessage = message; // for tiles added while it holds
+    for (const tile of this.tiles.values()) if (tile.id !== "self") tile.setLinkPaused(message);
+  }
+
   add(id, name, kind, self = false) {
     const tile = new Tile({ id, name, kind, self, onFirstFrame: self ? null : this.onFirstFrame, onPin: this.onPin });
     if (this.sinkId) tile.setSinkId(this.sinkId);
+    if (this.linkMessage && !self) tile.setLinkPaused(this.linkMessage);
     this.tiles.set(tile.key, tile);
     return tile;
   }
