@@ -24,6 +24,7 @@ from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RTCP_RTPFB_NACK, RtcpPsfbPa
 from aiortc.utils import random16, random32
 
 from sfu.aiortc_hooks_guard import park_sender, quiet_rtp, resume_sender, sender_rtt
+from sfu.aiortc_hooks_io import DirectSend
 from sfu.guards import TokenBucket
 from sfu.rtp import HISTORY_SIZE, SourcePacket
 
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+RTP_HEADER = struct.Struct("!BBHII")
 
 
 # ---------------------------------------------------------------------------
@@ -77,6 +79,12 @@ class SubscriberStream:
         self.rtx_payload_type: int | None = None
         self.mid_ext = b""
         self.abs_send_time_id = 0
+        # The header extension block, built once per negotiation (configure): everything before
+        # the abs-send-time value, and the zero padding after it.
+        self._ext_head = b""
+        self._ext_tail = b""
+        self._direct: DirectSend | None = None
+        self._direct_for: Any = None  # the DTLS transport _direct sends for
         self.waiting = True
         self.seq_offset = 0
         self.next_seq = random16() % 32768
@@ -154,6 +162,17 @@ class SubscriberStream:
                 self.mid_ext = bytes([(ext.id << 4) | (len(mid) - 1)]) + mid
             elif ext.uri == ABS_SEND_TIME_URI:
                 self.abs_send_time_id = ext.id
+        self._build_extensions()
+
+    def _build_extensions(self) -> None:
+        body = self.mid_ext + (bytes([(self.abs_send_time_id << 4) | 2]) if self.abs_send_time_id else b"")
+        size = len(body) + (3 if self.abs_send_time_id else 0)
+        if not size:
+            self._ext_head = self._ext_tail = b""
+            return
+        pad = -size % 4
+        self._ext_head = struct.pack("!HH", 0xBEDE, (size + pad) // 4) + body
+        self._ext_tail = b"\x00" * pad
 
     def attach(self, source: PublisherTrack, *, paused: bool = False) -> None:
         self.detach()
@@ -225,8 +244,11 @@ class SubscriberStream:
         if seq == self.highest_src:
             self.next_seq = (out_seq + 1) & 0xFFFF
             self.last_out_ts = out_ts
-        data = self._header(self.payload_type, out_seq, out_ts, self.ssrc, packet, abs_send_time)  # type: ignore[arg-type]
-        if not self._send(data + packet.payload + self._padding(packet.padding_size)):
+        if not self._send(
+            self._header(self.payload_type, out_seq, out_ts, self.ssrc, packet, abs_send_time),  # type: ignore[arg-type]
+            packet.payload,
+            packet.padding_size,
+        ):
             return False
         self.packets_sent += 1
         self.octets_sent += len(packet.payload)
@@ -280,7 +302,7 @@ class SubscriberStream:
             else:
                 header = self._header(self.payload_type, out_seq, out_ts, self.ssrc, packet, abs_send_time)  # type: ignore[arg-type]
                 body = packet.payload
-            if self._send(header + body + self._padding(packet.padding_size)):
+            if self._send(header, body, packet.padding_size):
                 self.rtx_sent += 1
 
     def _header(
@@ -292,28 +314,30 @@ class SubscriberStream:
         packet: SourcePacket,
         abs_send_time: bytes,
     ) -> bytes:
-        ext = self.mid_ext
-        if self.abs_send_time_id:
-            ext += bytes([(self.abs_send_time_id << 4) | 2]) + abs_send_time
         first = 0x80 | (0x20 if packet.padding_size else 0)
-        if ext:
-            first |= 0x10
-            ext += b"\x00" * (-len(ext) % 4)
-            ext = struct.pack("!HH", 0xBEDE, len(ext) // 4) + ext
-        return struct.pack("!BBHII", first, (packet.marker << 7) | payload_type, seq, timestamp, ssrc) + ext
+        head = self._ext_head
+        if not head:
+            return RTP_HEADER.pack(first, (packet.marker << 7) | payload_type, seq, timestamp, ssrc)
+        fixed = RTP_HEADER.pack(first | 0x10, (packet.marker << 7) | payload_type, seq, timestamp, ssrc)
+        if self.abs_send_time_id:
+            return b"".join((fixed, head, abs_send_time, self._ext_tail))
+        return b"".join((fixed, head, self._ext_tail))
 
     @staticmethod
     def _padding(size: int) -> bytes:
         return b"\x00" * (size - 1) + bytes([size]) if size else b""
 
-    def _send(self, data: bytes) -> bool:
+    def _send(self, header: bytes, body: bytes, padding_size: int) -> bool:
+        """Protect header + body (+ padding) and send it on the nominated pair (DirectSend)."""
         dtls = self.sender.transport
         try:
+            if padding_size:
+                data = b"".join((header, body, self._padding(padding_size)))
+            else:
+                data = header + body
             protected = dtls._tx_srtp.protect(data)
-            pair = dtls.transport._connection._nominated.get(1)  # follows ICE pair changes
-            if pair is None or pair.protocol.transport is None:
-                return False
-            pair.protocol.transport.sendto(protected, pair.remote_addr)
+            if self._direct_for is not dtls:
+                self._direct, self._direct_for = DirectSend(dtls), dtls
+            return self._direct.send(protected)  # type: ignore[union-attr]
         except Exception:  # a closing transport must not break the publisher's fan-out
             return False
-        return True
