@@ -47,6 +47,7 @@ from bench._sfu import (  # noqa: E402
 SCRIPT = Path(__file__).resolve()
 FIRST_SUBSCRIBER = 100
 LOSS_LIMIT = 1.0  # % of a step's packets
+RECEIVE_BUFFER = 8 * 1024 * 1024  # per subscriber socket: a stalled bench process is not SFU loss
 
 
 # ---------------------------------------------------------------------------- SFU
@@ -240,7 +241,7 @@ async def subscribers_main(socket_path: str, first: int, count: int, show: int, 
             await pc.setLocalDescription(await pc.createAnswer())
             if pid not in hooked:  # one bundled connection per subscriber
                 hooked.add(pid)
-                count_srtp(pc, counter(pid))
+                count_srtp(pc, counter(pid), receive_buffer=RECEIVE_BUFFER)
             await write_json(
                 writer, {"type": "sfu.subscribe_answer", "participant": pid, "sdp": pc.localDescription.sdp}
             )

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import socket
 from asyncio import selector_events
 from collections.abc import Callable
 from typing import Any
@@ -108,15 +109,28 @@ def count_rtp(receiver: RTCRtpReceiver, on_packet: Callable[[RtpPacket], None]) 
     receiver._handle_rtp_packet = handle  # type: ignore[method-assign]
 
 
-def count_srtp(pc: RTCPeerConnection, on_rtp: Callable[[int, int, int], None]) -> None:
+def count_srtp(
+    pc: RTCPeerConnection, on_rtp: Callable[[int, int, int], None], receive_buffer: int = 0
+) -> None:
     """``on_rtp(ssrc, seq, size)`` for every RTP datagram pc receives (call after its answer);
-    those datagrams go no further (no SRTP, no receiver statistics, no NACKs)."""
+    those datagrams go no further (no SRTP, no receiver statistics, no NACKs).
+
+    ``receive_buffer``: bytes of kernel buffer for its sockets (as root past net.core.rmem_max), so
+    a bench peer's process that the machine's load stalls for a moment does not drop what the SFU
+    sent: the loss a bench reports is then the SFU's."""
     connections = {
         id(t.receiver.transport.transport._connection): t.receiver.transport.transport._connection
         for t in pc.getTransceivers()
         if t.receiver.transport is not None
     }
     for connection in connections.values():
+        if receive_buffer:
+            for protocol in connection._protocols:
+                sock = protocol.transport.get_extra_info("socket")
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUFFORCE, receive_buffer)
+                except OSError:  # not root: as much as rmem_max allows
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         original = connection.data_received
 
         def data_received(data: bytes, component: int, original: Any = original) -> None:

@@ -25,6 +25,7 @@ from aiortc.utils import random16, random32
 
 from sfu.aiortc_hooks_guard import park_sender, quiet_rtp, resume_sender, sender_rtt
 from sfu.aiortc_hooks_io import DirectSend
+from sfu.aiortc_hooks_rtcp import batch_sender_reports
 from sfu.guards import TokenBucket
 from sfu.rtp import HISTORY_SIZE, SourcePacket
 
@@ -138,6 +139,7 @@ class SubscriberStream:
         sender.send = send  # type: ignore[method-assign]
         sender._handle_rtcp_packet = handle_rtcp  # type: ignore[method-assign]
         quiet_rtp(sender, lambda: self.parked)
+        batch_sender_reports(sender)  # one SR pass per connection, not an RTCP loop per sender
 
     def park(self) -> None:
         """The slot is free: no RTCP for it until it is reused."""
@@ -212,7 +214,7 @@ class SubscriberStream:
         self.waiting = True
 
     def _ready(self) -> bool:
-        dtls = self.sender.transport
+        dtls = self.sender._RTCRtpSender__transport  # type: ignore[attr-defined]  # (not the property)
         return self.payload_type is not None and dtls._state == DtlsState.CONNECTED
 
     def forward(self, packet: SourcePacket, ntp: int, abs_send_time: bytes) -> bool:
@@ -329,7 +331,7 @@ class SubscriberStream:
 
     def _send(self, header: bytes, body: bytes, padding_size: int) -> bool:
         """Protect header + body (+ padding) and send it on the nominated pair (DirectSend)."""
-        dtls = self.sender.transport
+        dtls = self.sender._RTCRtpSender__transport  # type: ignore[attr-defined]  # (not the property)
         try:
             if padding_size:
                 data = b"".join((header, body, self._padding(padding_size)))
