@@ -5,7 +5,9 @@
 P publishers (one process), each sending a pre-encoded 640x480 30 fps VP8 loop and Opus audio;
 S receive-only subscribers spread over processes, counting RTP packets, bytes and losses (from
 sequence numbers) per stream, no decoding; the SFU (sfu.worker.SfuWorker, RTP-level forwarding)
-in its own process, its CPU from /proc/<pid>/stat. All on 127.0.0.1.
+in its own process, its CPU from /proc/<pid>/stat. All on 127.0.0.1. The subscribers' sockets get
+8 MB buffers and their processes run at nice 10, so what they lose is the SFU's; the bench also
+prints what the kernel dropped at the SFU's own sockets (it did not read them in time: starved).
 
 1. The same meeting twice: every subscriber receives every video, then each shows only K of them
    (``sfu.set_visible``, as the page sends it): SFU CPU and downlink per subscriber, and the ratio.
@@ -38,6 +40,7 @@ from bench._sfu import (  # noqa: E402
     pre_encode_vp8,
     pre_encoded_track,
     save_frames,
+    slope,
     spawn,
     stop,
     stream_bitrate,
@@ -47,6 +50,7 @@ from bench._sfu import (  # noqa: E402
 SCRIPT = Path(__file__).resolve()
 FIRST_SUBSCRIBER = 100
 LOSS_LIMIT = 1.0  # % of a step's packets
+SUBSCRIBER_NICENESS = 10
 RECEIVE_BUFFER = 8 * 1024 * 1024  # per subscriber socket: a stalled bench process is not SFU loss
 
 
@@ -321,19 +325,23 @@ class Meeting:
         return latest
 
     def measure(self, seconds: float) -> dict[str, float]:
-        before, cpu0, t0 = self.counts(), cpu_seconds(self.sfu.pid), time.time()
+        pid = self.sfu.pid
+        before, cpu0, t0, drops0 = self.counts(), cpu_seconds(pid), time.time(), socket_drops(pid)
         time.sleep(seconds)
-        after, cpu1, t1 = self.counts(), cpu_seconds(self.sfu.pid), time.time()
+        after, cpu1, t1, drops1 = self.counts(), cpu_seconds(pid), time.time(), socket_drops(pid)
         received = expected = bits_per_s = 0.0
         for (ta, a), (tb, b) in zip(before, after, strict=True):
             received += b[0] - a[0]
             expected += b[1] - a[1]
             bits_per_s += 8 * (b[2] - a[2]) / max(0.1, tb - ta)
+        if not expected and self.subs:
+            print("no packet reached the subscribers; one's output:\n" + self.subs[0].tail(20))
         return {
             "cpu": 100 * (cpu1 - cpu0) / (t1 - t0),
             "loss": 100 * max(0.0, 1 - received / expected) if expected else 100.0,
             "kbps_per_sub": bits_per_s / 1000 / max(1, self.subscribers),
             "pps": received / (t1 - t0),
+            "kernel_drops": drops1 - drops0,
         }
 
     def close(self) -> None:
@@ -344,6 +352,24 @@ class Meeting:
         Path(self.socket).unlink(missing_ok=True)
 
 
+def socket_drops(pid: int) -> int:
+    """Datagrams the kernel dropped at the process's UDP sockets (receive buffer full)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    drops = 0
+    for line in Path(f"/proc/{pid}/net/udp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[9] in inodes:
+            drops += int(fields[-1])
+    return drops
+
+
 def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -352,7 +378,10 @@ def compare(
     publishers: int, subscribers: int, visible: int, video: str, warmup: float, window: float
 ) -> None:
     print(f"1. one meeting: {publishers} publishers (VGA VP8 + Opus), {subscribers} receive-only subscribers")
-    print(f"{'forwarding':<22} {'streams':>8} {'SFU CPU %':>10} {'kbit/s per sub':>15} {'loss %':>7}  load")
+    print(
+        f"{'forwarding':<22} {'streams':>8} {'SFU CPU %':>10} {'kbit/s per sub':>15} {'loss %':>7}"
+        f" {'SFU drops in':>13}  load"
+    )
     rows = {}
     for show in (0, visible):
         meeting = Meeting(publishers, video)
@@ -366,7 +395,8 @@ def compare(
         label = f"all {publishers} videos" if not show else f"{show} visible of {publishers}"
         rows[show] = r
         print(
-            f"{label:<22} {streams:>8} {r['cpu']:>10.1f} {r['kbps_per_sub']:>15.0f} {r['loss']:>7.2f}  {load()}",
+            f"{label:<22} {streams:>8} {r['cpu']:>10.1f} {r['kbps_per_sub']:>15.0f} {r['loss']:>7.2f}"
+            f" {r['kernel_drops']:>13}  {load()}",
             flush=True,
         )
     a, k = rows[0], rows[visible]
@@ -382,17 +412,23 @@ def ramp(publishers: int, step: int, max_subscribers: int, video: str, settle: f
     print(
         f"2. capacity: {publishers} publishers, subscribers added {step} at a time ({per_sub} streams each)"
     )
-    print(f"{'subscribers':>11} {'streams':>8} {'SFU CPU %':>10} {'loss %':>7} {'pkts/s out':>11}  load")
+    print(
+        f"{'subscribers':>11} {'streams':>8} {'SFU CPU %':>10} {'loss %':>7} {'pkts/s out':>11}"
+        f" {'SFU drops in':>13}  load"
+    )
     meeting = Meeting(publishers, video)
     held: tuple[int, float] | None = None
+    points: list[tuple[int, float]] = []
     try:
         while meeting.subscribers < max_subscribers:
             meeting.add(step)
             time.sleep(settle)
             r = meeting.measure(window)
             streams = meeting.subscribers * per_sub
+            points.append((streams, r["cpu"]))
             print(
-                f"{meeting.subscribers:>11} {streams:>8} {r['cpu']:>10.1f} {r['loss']:>7.2f} {r['pps']:>11.0f}  {load()}",
+                f"{meeting.subscribers:>11} {streams:>8} {r['cpu']:>10.1f} {r['loss']:>7.2f} {r['pps']:>11.0f}"
+                f" {r['kernel_drops']:>13}  {load()}",
                 flush=True,
             )
             if r["loss"] > LOSS_LIMIT:
@@ -406,6 +442,14 @@ def ramp(publishers: int, step: int, max_subscribers: int, video: str, settle: f
             print(f"stopped: {max_subscribers} subscribers (the bench's own bound)")
     finally:
         meeting.close()
+    if len(points) >= 2:  # CPU is a line in the streams: the publishers' fixed part + a slope
+        per_stream = slope(points)
+        fixed = sum(c for _, c in points) / len(points) - per_stream * sum(n for n, _ in points) / len(points)
+        if per_stream > 0:
+            print(
+                f"SFU CPU by the fitted line: {fixed:.1f} % fixed ({publishers} publishers) + {per_stream:.3f} %"
+                f" per subscriber stream: one core at ~{(100 - fixed) / per_stream:.0f} streams"
+            )
     if held is None:
         print("subscriber streams one core holds at <= 1 % loss: none measured")
         return
@@ -422,6 +466,8 @@ def orchestrate(args: argparse.Namespace) -> None:
     quick = args.quick
     print(f"SFU meeting bench, loopback, {os.cpu_count()} cores; load average before: {load()}")
     print("CPU of the SFU process in % of one core (machine shared: figures are noisy)")
+    print("SFU drops in: datagrams the kernel dropped at the SFU's sockets in the window (buffer full: the")
+    print("  SFU did not read them in time); subscribers' sockets have 8 MB buffers: their loss is the SFU's")
     frames = pre_encode_vp8()
     video = tempfile.mktemp(prefix="sfu-meeting-", suffix=".vp8")
     save_frames(frames, video)
@@ -452,11 +498,14 @@ def main() -> None:
     args = parser.parse_args()
     if args.role == "main":
         orchestrate(args)
-    elif args.role == "sfu":
+        return
+    if args.role == "sfu":
         asyncio.run(sfu_main(args.socket))
-    elif args.role == "pub":
+        return
+    if args.role == "pub":  # at normal priority: the load must be sent in full
         asyncio.run(publishers_main(args.socket, args.video, args.count))
     else:
+        os.nice(SUBSCRIBER_NICENESS)  # they only count (8 MB buffers): never before the SFU
         show = args.visible if "--visible" in sys.argv else 0
         asyncio.run(subscribers_main(args.socket, args.first, args.count, show, args.publishers))
 

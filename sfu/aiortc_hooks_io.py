@@ -30,6 +30,7 @@ from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtp import RtpPacket
 
 MAX_DATAGRAMS_PER_WAKEUP = 64
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; Python does not name it
 _original_read_ready = selector_events._SelectorDatagramTransport._read_ready  # type: ignore[attr-defined]
 
 
@@ -128,7 +129,7 @@ def count_srtp(
             for protocol in connection._protocols:
                 sock = protocol.transport.get_extra_info("socket")
                 try:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUFFORCE, receive_buffer)
+                    sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, receive_buffer)
                 except OSError:  # not root: as much as rmem_max allows
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         original = connection.data_received
