@@ -44,6 +44,7 @@ evaluate: $(STAMP)
 bench: $(STAMP)
 	$(LOCAL_KEY) $(PY) bench/sfu_fanout.py
 	$(LOCAL_KEY) $(PY) bench/sfu_congestion.py
+	$(LOCAL_KEY) $(PY) bench/sfu_meeting.py
 	$(LOCAL_KEY) $(PY) bench/sfu_failover.py
 	$(LOCAL_KEY) $(PY) bench/sfu_hostile.py --no-failover
 	$(LOCAL_KEY) $(PY) bench/captions.py ../shared/eval-dev

@@ -381,6 +381,9 @@ SFU_AUDIO_TAP_FACTORY = "transcripts.captions_breaker.make_audio_tap"  # behind 
 SFU_MAX_PARTICIPANTS_PER_MEETING = envint("SFU_MAX_PARTICIPANTS_PER_MEETING", "50")
 SFU_MAX_PUBLISHERS_PER_MEETING = envint("SFU_MAX_PUBLISHERS_PER_MEETING", "12")
 SFU_MAX_PARTICIPANTS_PER_WORKER = envint("SFU_MAX_PARTICIPANTS_PER_WORKER", "100")
+# Subscriber streams (one publisher's audio, camera or screen forwarded to one subscriber) one
+# worker process (one core) holds at <= 1 % loss, measured by bench/sfu_meeting.py (docs/sfu.md).
+SFU_MAX_STREAMS_PER_WORKER = envint("SFU_MAX_STREAMS_PER_WORKER", "300")
 SFU_MAX_SDP_BYTES = envint("SFU_MAX_SDP_BYTES", "65536")
 SFU_MAX_SDP_SECTIONS = envint("SFU_MAX_SDP_SECTIONS", "40")
 SFU_MAX_REMOTE_CANDIDATES = envint("SFU_MAX_REMOTE_CANDIDATES", "20")

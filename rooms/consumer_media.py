@@ -23,6 +23,7 @@ from sfu.watch import worker_watch
 log = logging.getLogger(__name__)
 
 NO_MEDIA_SERVER = "No media server is running; chat works, audio and video do not."
+SERVERS_FULL = "Every media server is full; chat works. Try joining again in a few minutes."
 MEDIA_SERVER_BUSY = "The media server is too busy right now; chat works. Trying again shortly."
 # A page asks for fresh media when its peer connections fail; more often than this is refused.
 MEDIA_RESTART_MIN_INTERVAL = 5.0
@@ -65,6 +66,12 @@ class MediaMixin:
         except MediaBreakerOpen as exc:  # Redis down or stalled: chat only, at once
             self.media_refusal, self.media_retry_after = BREAKER_OPEN, exc.retry_after
             worker = None
+        if worker is None and self.media_refusal == NO_MEDIA_SERVER:
+            try:  # workers there are, but none has room (their capacity: docs/sfu.md#capacity)
+                if await guarded(placement.live_workers):
+                    self.media_refusal = SERVERS_FULL
+            except MediaBreakerOpen:
+                pass
         if worker is not None and worker != current:
             worker = await database_sync_to_async(services.place_meeting)(
                 meeting=meeting, worker_id=worker, replacing=current

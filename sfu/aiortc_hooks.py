@@ -37,7 +37,7 @@ from sfu.aiortc_hooks_guard import (
     BoundedNackGenerator,
 )
 from sfu.aiortc_hooks_subscriber import SilentTrack, SubscriberStream
-from sfu.rtp import PacketHistory, SourcePacket, vp8_descriptor, vp8_keyframe_start
+from sfu.rtp import PacketHistory, RembPacer, SourcePacket, vp8_descriptor, vp8_keyframe_start
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +122,7 @@ class PublisherTrack:
         self.nacks_sent = 0
         self.seq_resets = 0
         self.sequence = BoundedNackGenerator(seq_jump_window)
+        self.remb = RembPacer()
         self._last_pli = -1e9
         self._closed = False
         self._install()
@@ -155,7 +156,7 @@ class PublisherTrack:
                 ssrc=packet.ssrc,
             )
             rtcp_ssrc = r._RTCRtpReceiver__rtcp_ssrc  # type: ignore[attr-defined]
-            if rtcp_ssrc is not None and remb is not None:
+            if rtcp_ssrc is not None and remb is not None and self.remb.due(remb[0], time.monotonic()):
                 await r._send_rtcp(
                     RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb))
                 )

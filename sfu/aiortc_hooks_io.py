@@ -7,21 +7,32 @@
   bound, so one flooded socket cannot hold the loop) per wakeup.
 - ``use_encoder()``: a test publisher's own packer (conference.testing.layers: VP8 temporal layers).
 - ``tap_rtp()``: see each packet a receiver gets, and let it handle the packet as usual.
+- :class:`DirectSend`: a forwarded packet goes to the nominated ICE pair's socket with one
+  ``socket.sendto`` (asyncio's ``DatagramTransport.sendto`` checks its arguments and state in Python
+  first, for every packet of every subscriber); through the transport when that has a backlog or
+  the socket would block, so ordering and buffering stay asyncio's.
 - ``count_rtp()``: a receiver that only counts what arrives (a null sink) instead of reassembling
   and decoding it: for receive-only test and bench peers, which must not spend the CPU that the
   SFU under test needs.
+- ``count_srtp()``: cheaper still, for bench peers that only measure: SRTP datagrams are counted
+  as they leave the peer's socket (SSRC, sequence number and size are in clear) and never
+  decrypted; DTLS, STUN and RTCP go on to aiortc as usual.
 """
 
 from __future__ import annotations
 
+import socket
 from asyncio import selector_events
 from collections.abc import Callable
 from typing import Any
 
+from aiortc import RTCPeerConnection
+from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtp import RtpPacket
 
 MAX_DATAGRAMS_PER_WAKEUP = 64
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; Python does not name it
 _original_read_ready = selector_events._SelectorDatagramTransport._read_ready  # type: ignore[attr-defined]
 
 
@@ -58,6 +69,39 @@ def datagram_drain_installed() -> bool:
     return selector_events._SelectorDatagramTransport._read_ready is _drained_read_ready  # type: ignore[attr-defined]
 
 
+class DirectSend:
+    """Sends datagrams on a DTLS transport's nominated ICE pair (followed if ICE changes it)."""
+
+    __slots__ = ("_connection", "_pair", "_transport", "_sock", "_addr")
+
+    def __init__(self, dtls: RTCDtlsTransport) -> None:
+        self._connection = dtls.transport._connection  # aioice's, shared by bundled sections
+        self._pair: Any = None
+        self._transport: Any = None
+        self._sock: Any = None
+        self._addr: Any = None
+
+    def send(self, data: bytes) -> bool:
+        pair = self._connection._nominated.get(1)
+        if pair is not self._pair:
+            transport = pair.protocol.transport if pair is not None else None
+            if transport is None:
+                return False
+            self._pair, self._transport, self._addr = pair, transport, pair.remote_addr
+            self._sock = transport._sock
+        transport = self._transport
+        if transport._buffer or transport._conn_lost:
+            transport.sendto(data, self._addr)  # queued behind the backlog (or dropped: closing)
+            return not transport._conn_lost
+        try:
+            self._sock.sendto(data, self._addr)
+        except (BlockingIOError, InterruptedError):
+            transport.sendto(data, self._addr)  # asyncio queues it and writes it when it can
+        except OSError:
+            return False
+        return True
+
+
 def count_rtp(receiver: RTCRtpReceiver, on_packet: Callable[[RtpPacket], None]) -> None:
     """Hand every RTP packet routed to ``receiver`` (RTX included) to ``on_packet``; nothing is
     reassembled or decoded, no NACK or receiver statistics are kept."""
@@ -87,3 +131,34 @@ def tap_rtp(receiver: RTCRtpReceiver, on_packet: Callable[[RtpPacket, bool], Non
         await original(packet, arrival_time_ms)
 
     receiver._handle_rtp_packet = handle  # type: ignore[method-assign]
+def count_srtp(
+    pc: RTCPeerConnection, on_rtp: Callable[[int, int, int], None], receive_buffer: int = 0
+) -> None:
+    """``on_rtp(ssrc, seq, size)`` for every RTP datagram pc receives (call after its answer);
+    those datagrams go no further (no SRTP, no receiver statistics, no NACKs).
+
+    ``receive_buffer``: bytes of kernel buffer for its sockets (as root past net.core.rmem_max), so
+    a bench peer's process that the machine's load stalls for a moment does not drop what the SFU
+    sent: the loss a bench reports is then the SFU's."""
+    connections = {
+        id(t.receiver.transport.transport._connection): t.receiver.transport.transport._connection
+        for t in pc.getTransceivers()
+        if t.receiver.transport is not None
+    }
+    for connection in connections.values():
+        if receive_buffer:
+            for protocol in connection._protocols:
+                sock = protocol.transport.get_extra_info("socket")
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, receive_buffer)
+                except OSError:  # not root: as much as rmem_max allows
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        original = connection.data_received
+
+        def data_received(data: bytes, component: int, original: Any = original) -> None:
+            if len(data) >= 12 and 127 < data[0] < 192 and not 192 <= data[1] <= 208:
+                on_rtp(int.from_bytes(data[8:12]), (data[2] << 8) | data[3], len(data))
+                return
+            original(data, component)
+
+        connection.data_received = data_received

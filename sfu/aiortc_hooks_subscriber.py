@@ -31,6 +31,8 @@ from aiortc.utils import random16, random32
 
 from sfu.aiortc_hooks_adapt import LinkAdaptation, ReportHook
 from sfu.aiortc_hooks_guard import park_sender, quiet_rtp, resume_sender, sender_rtt
+from sfu.aiortc_hooks_io import DirectSend
+from sfu.aiortc_hooks_rtcp import batch_sender_reports
 from sfu.guards import TokenBucket
 from sfu.rtp import HISTORY_SIZE, SourcePacket, TemporalFilter
 
@@ -41,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+RTP_HEADER = struct.Struct("!BBHII")
 
 
 # ---------------------------------------------------------------------------
@@ -84,6 +87,12 @@ class SubscriberStream(LinkAdaptation):
         self.rtx_payload_type: int | None = None
         self.mid_ext = b""
         self.abs_send_time_id = 0
+        # The header extension block, built once per negotiation (configure): everything before
+        # the abs-send-time value, and the zero padding after it.
+        self._ext_head = b""
+        self._ext_tail = b""
+        self._direct: DirectSend | None = None
+        self._direct_for: Any = None  # the DTLS transport _direct sends for
         self.waiting = True
         self.seq_offset = 0
         self.next_seq = random16() % 32768
@@ -149,6 +158,7 @@ class SubscriberStream(LinkAdaptation):
         sender.send = send  # type: ignore[method-assign]
         sender._handle_rtcp_packet = handle_rtcp  # type: ignore[method-assign]
         quiet_rtp(sender, lambda: self.parked)
+        batch_sender_reports(sender)  # one SR pass per connection, not an RTCP loop per sender
 
     def park(self) -> None:
         """The slot is free: no RTCP for it until it is reused."""
@@ -173,6 +183,17 @@ class SubscriberStream(LinkAdaptation):
                 self.mid_ext = bytes([(ext.id << 4) | (len(mid) - 1)]) + mid
             elif ext.uri == ABS_SEND_TIME_URI:
                 self.abs_send_time_id = ext.id
+        self._build_extensions()
+
+    def _build_extensions(self) -> None:
+        body = self.mid_ext + (bytes([(self.abs_send_time_id << 4) | 2]) if self.abs_send_time_id else b"")
+        size = len(body) + (3 if self.abs_send_time_id else 0)
+        if not size:
+            self._ext_head = self._ext_tail = b""
+            return
+        pad = -size % 4
+        self._ext_head = struct.pack("!HH", 0xBEDE, (size + pad) // 4) + body
+        self._ext_tail = b"\x00" * pad
 
     def attach(self, source: PublisherTrack, *, paused: bool = False) -> None:
         self.detach()
@@ -223,7 +244,7 @@ class SubscriberStream(LinkAdaptation):
             self._sent = None  # numbering starts again at the next start point (_layer_filter)
 
     def _ready(self) -> bool:
-        dtls = self.sender.transport
+        dtls = self.sender._RTCRtpSender__transport  # type: ignore[attr-defined]  # (not the property)
         return self.payload_type is not None and dtls._state == DtlsState.CONNECTED
 
     def forward(self, packet: SourcePacket, ntp: int, abs_send_time: bytes) -> bool:
@@ -261,10 +282,13 @@ class SubscriberStream(LinkAdaptation):
         if seq == self.highest_src:
             self.next_seq = (out_seq + 1) & 0xFFFF
             self.last_out_ts = out_ts
-        data = self._header(self.payload_type, out_seq, out_ts, self.ssrc, packet, abs_send_time)  # type: ignore[arg-type]
         if self._sent is not None:
             self._sent[out_seq % HISTORY_SIZE] = (out_seq, seq, payload)
-        if not self._send(data + payload + self._padding(packet.padding_size)):
+        if not self._send(
+            self._header(self.payload_type, out_seq, out_ts, self.ssrc, packet, abs_send_time),  # type: ignore[arg-type]
+            payload,
+            packet.padding_size,
+        ):
             return False
         self.packets_sent += 1
         self.octets_sent += len(payload)
@@ -316,7 +340,7 @@ class SubscriberStream(LinkAdaptation):
             else:
                 header = self._header(self.payload_type, out_seq, out_ts, self.ssrc, packet, abs_send_time)  # type: ignore[arg-type]
                 body = payload
-            if self._send(header + body + self._padding(packet.padding_size)):
+            if self._send(header, body, packet.padding_size):
                 self.rtx_sent += 1
 
     def _header(
@@ -328,28 +352,30 @@ class SubscriberStream(LinkAdaptation):
         packet: SourcePacket,
         abs_send_time: bytes,
     ) -> bytes:
-        ext = self.mid_ext
-        if self.abs_send_time_id:
-            ext += bytes([(self.abs_send_time_id << 4) | 2]) + abs_send_time
         first = 0x80 | (0x20 if packet.padding_size else 0)
-        if ext:
-            first |= 0x10
-            ext += b"\x00" * (-len(ext) % 4)
-            ext = struct.pack("!HH", 0xBEDE, len(ext) // 4) + ext
-        return struct.pack("!BBHII", first, (packet.marker << 7) | payload_type, seq, timestamp, ssrc) + ext
+        head = self._ext_head
+        if not head:
+            return RTP_HEADER.pack(first, (packet.marker << 7) | payload_type, seq, timestamp, ssrc)
+        fixed = RTP_HEADER.pack(first | 0x10, (packet.marker << 7) | payload_type, seq, timestamp, ssrc)
+        if self.abs_send_time_id:
+            return b"".join((fixed, head, abs_send_time, self._ext_tail))
+        return b"".join((fixed, head, self._ext_tail))
 
     @staticmethod
     def _padding(size: int) -> bytes:
         return b"\x00" * (size - 1) + bytes([size]) if size else b""
 
-    def _send(self, data: bytes) -> bool:
-        dtls = self.sender.transport
+    def _send(self, header: bytes, body: bytes, padding_size: int) -> bool:
+        """Protect header + body (+ padding) and send it on the nominated pair (DirectSend)."""
+        dtls = self.sender._RTCRtpSender__transport  # type: ignore[attr-defined]  # (not the property)
         try:
+            if padding_size:
+                data = b"".join((header, body, self._padding(padding_size)))
+            else:
+                data = header + body
             protected = dtls._tx_srtp.protect(data)
-            pair = dtls.transport._connection._nominated.get(1)  # follows ICE pair changes
-            if pair is None or pair.protocol.transport is None:
-                return False
-            pair.protocol.transport.sendto(protected, pair.remote_addr)
+            if self._direct_for is not dtls:
+                self._direct, self._direct_for = DirectSend(dtls), dtls
+            return self._direct.send(protected)  # type: ignore[union-attr]
         except Exception:  # a closing transport must not break the publisher's fan-out
             return False
-        return True

@@ -30,21 +30,35 @@ class Heartbeat:
     """Refreshes one worker's key every SFU_HEARTBEAT_SECONDS; owns its task.
 
     ``full``: whether the worker takes no new meetings (placement skips it); never, by default.
+    ``streams`` / ``capacity``: subscriber streams forwarded now and the most it holds; placement
+    prefers the worker with the most room.
     """
 
     def __init__(
-        self, worker_id: str, load: Callable[[], int], full: Callable[[], bool] = lambda: False
+        self,
+        worker_id: str,
+        load: Callable[[], int],
+        full: Callable[[], bool] = lambda: False,
+        streams: Callable[[], int] = lambda: 0,
+        capacity: int = 0,
     ) -> None:
         self.worker_id = worker_id
         self.load = load
         self.full = full
+        self.streams = streams  # subscriber streams forwarded now
+        self.capacity = capacity  # subscriber streams the worker holds (0: not announced)
         self.started_at = time.time()
         self.last_ok = 0.0  # time.monotonic() of the last beat Redis took (0: none yet)
         self._task: asyncio.Task[None] | None = None
 
     def beat(self) -> protocol.SfuHeartbeat:
         return protocol.sfu_heartbeat(
-            worker_id=self.worker_id, load=self.load(), started_at=self.started_at, full=self.full()
+            worker_id=self.worker_id,
+            load=self.load(),
+            started_at=self.started_at,
+            full=self.full(),
+            streams=self.streams(),
+            capacity=self.capacity,
         )
 
     async def start(self) -> None:

@@ -16,6 +16,7 @@ class Limits:
     max_participants_per_meeting: int = 50
     max_publishers_per_meeting: int = 12
     max_participants_per_worker: int = 100
+    max_streams_per_worker: int = 300  # subscriber streams forwarded (bench/sfu_meeting.py); 0: no cap
     # signaling
     max_sdp_bytes: int = 65536
     max_sdp_sections: int = 40

@@ -138,9 +138,12 @@ class Meeting:
                 "meeting-full",
                 f"This meeting is full ({limits.max_participants_per_meeting} people). Try again later.",
             )
-        elif len(worker.participants) >= limits.max_participants_per_worker:
+        elif worker.full:
             worker.forget_route(pid, self.id)
-            raise CommandError("server-full", "The media server is full. Try again in a few minutes.")
+            raise CommandError(
+                "server-full",
+                "The media server is full. You can still chat here; try joining again in a few minutes.",
+            )
         p = Participant(
             id=pid,
             meeting=self.id,

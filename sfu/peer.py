@@ -129,6 +129,23 @@ class Participant:
             stream.temporal.target = max(level - 1, 0)
             stream.link_paused = level == PAUSED
 
+    def streams_forwarded(self) -> int:
+        """Slots forwarding media to this subscriber now: attached to a publisher's stream that
+        has sent something, not paused (a hidden tile, or a link that cannot carry it), not muted.
+        What a worker's capacity counts."""
+        count = 0
+        for slot in self.slots:
+            source = slot.stream.source
+            if (
+                source is not None
+                and not slot.stream.paused
+                and not slot.stream.link_paused
+                and not source.muted
+                and source.media_ssrc is not None
+            ):
+                count += 1
+        return count
+
     def add_publisher_slots(self, publisher: Participant, limits: Limits) -> None:
         """An audio/video/screen triple for publisher, re-using free slots first."""
         for kind in KINDS:

@@ -5,8 +5,11 @@ unless refreshed (sfu.heartbeat.Heartbeat, every SFU_HEARTBEAT_SECONDS): a worke
 disappears by itself.
 
 The rule (``choose_worker``): keep the meeting's current worker while it is alive and not being
-avoided; else the least-loaded live worker that is not full, ties broken by the earliest
-``started_at``, then by ``worker_id``. Storing the choice is the caller's (rooms.services
+avoided; else the live worker with the most room: not full, below its stream capacity (subscriber
+streams, SFU_MAX_STREAMS_PER_WORKER, announced in its heartbeat), the smallest share of that
+capacity in use, then the fewest participants, ties broken by the earliest ``started_at``, then by
+``worker_id``. A meeting already on a worker stays there when it fills up: that worker refuses
+further joins with ``server-full`` (the person keeps the chat and is told to try again). Storing the choice is the caller's (rooms.services
 .place_meeting: the first writer wins, so every participant of a meeting lands on one worker).
 """
 
@@ -85,6 +88,8 @@ def decode(raw: bytes | str | None) -> protocol.SfuHeartbeat | None:
             "load": int(data["load"]),
             "started_at": float(data["started_at"]),
             "full": bool(data.get("full", False)),
+            "streams": int(data.get("streams", 0)),
+            "capacity": int(data.get("capacity", 0)),
         }
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -102,12 +107,25 @@ async def is_alive(worker_id: str) -> bool:
     return bool(await redis_client().exists(heartbeat_key(worker_id)))
 
 
+def has_room(worker: protocol.SfuHeartbeat) -> bool:
+    """Not full by its own word, and below its stream capacity when it announces one."""
+    capacity = worker.get("capacity", 0)
+    return not worker.get("full", False) and not (capacity > 0 and worker.get("streams", 0) >= capacity)
+
+
+def used(worker: protocol.SfuHeartbeat) -> float:
+    """The share of its stream capacity in use (0 when it announces none)."""
+    capacity = worker.get("capacity", 0)
+    return worker.get("streams", 0) / capacity if capacity > 0 else 0.0
+
+
 def least_loaded(workers: list[protocol.SfuHeartbeat], *, avoid: str = "") -> str | None:
-    """The tie-break: load, then started_at, then worker_id; full and avoided workers are skipped."""
-    candidates = [w for w in workers if w["worker_id"] != avoid and not w.get("full", False)]
+    """The worker with the most room: share of stream capacity used, then load (participants),
+    then started_at, then worker_id; full and avoided workers are skipped."""
+    candidates = [w for w in workers if w["worker_id"] != avoid and has_room(w)]
     if not candidates:
         return None
-    return min(candidates, key=lambda w: (w["load"], w["started_at"], w["worker_id"]))["worker_id"]
+    return min(candidates, key=lambda w: (used(w), w["load"], w["started_at"], w["worker_id"]))["worker_id"]
 
 
 async def choose_worker(*, current: str = "", avoid: str = "") -> str | None:

@@ -1,5 +1,6 @@
 """RTP helpers without aiortc: VP8 keyframe detection, the VP8 payload descriptor (temporal layer
-id, picture ID, TL0PICIDX: read and rewritten, never decoded) and the shared packet history."""
+id, picture ID, TL0PICIDX: read and rewritten, never decoded), the shared packet history, REMB
+pacing."""
 
 from __future__ import annotations
 
@@ -223,3 +224,32 @@ class PacketHistory:
     def get(self, seq: int) -> SourcePacket | None:
         packet = self._slots[seq % HISTORY_SIZE]
         return packet if packet is not None and packet.seq == seq else None
+
+
+# ---------------------------------------------------------------------------
+# REMB pacing
+# ---------------------------------------------------------------------------
+
+REMB_MIN_INTERVAL = 0.2  # seconds between two REMBs to one publisher (libwebrtc's REMB throttle)
+REMB_DROP = 0.97  # ... unless the estimate fell by 3 % or more: that one goes at once
+
+
+class RembPacer:
+    """Which of aiortc's REMB estimates go to the publisher: aiortc's estimator offers one on
+    every packet while it sees overuse (a loaded machine, a jittery path), each a protected RTCP
+    datagram; the sender's bandwidth estimate needs at most one per REMB_MIN_INTERVAL, and a
+    fall at once."""
+
+    def __init__(self) -> None:
+        self.last_bitrate = 0
+        self.last_sent = -1e9
+        self.sent = 0
+        self.held = 0
+
+    def due(self, bitrate: int, now: float) -> bool:
+        if now - self.last_sent < REMB_MIN_INTERVAL and bitrate > self.last_bitrate * REMB_DROP:
+            self.held += 1
+            return False
+        self.last_bitrate, self.last_sent = bitrate, now
+        self.sent += 1
+        return True

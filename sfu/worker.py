@@ -108,9 +108,18 @@ class SfuWorker:
         return len(self.participants)
 
     @property
+    def streams(self) -> int:
+        """Subscriber streams forwarded now (one publisher's audio/camera/screen to one person)."""
+        return sum(p.streams_forwarded() for p in self.participants.values())
+
+    @property
     def full(self) -> bool:
-        """At its participant cap: the heartbeat says so and placement skips this worker."""
-        return len(self.participants) >= self.limits.max_participants_per_worker
+        """At its participant cap or its stream capacity: the heartbeat says so, placement puts
+        no new meeting here, and joins are refused with ``server-full``."""
+        cap = self.limits.max_streams_per_worker
+        return len(self.participants) >= self.limits.max_participants_per_worker or (
+            cap > 0 and self.streams >= cap
+        )
 
     @property
     def video_decoder_count(self) -> int:

@@ -58,10 +58,21 @@ class SfuHeartbeat(TypedDict):
     load: int  # participants currently on the worker
     started_at: float
     full: NotRequired[bool]  # takes no new meetings (placement skips it); False when absent
+    streams: NotRequired[int]  # subscriber streams it forwards now (0 when absent)
+    capacity: NotRequired[int]  # subscriber streams it holds (SFU_MAX_STREAMS_PER_WORKER; 0: unknown)
 
 
-def sfu_heartbeat(*, worker_id: str, load: int, started_at: float, full: bool = False) -> SfuHeartbeat:
-    return {"worker_id": worker_id, "load": load, "started_at": started_at, "full": full}
+def sfu_heartbeat(
+    *, worker_id: str, load: int, started_at: float, full: bool = False, streams: int = 0, capacity: int = 0
+) -> SfuHeartbeat:
+    return {
+        "worker_id": worker_id,
+        "load": load,
+        "started_at": started_at,
+        "full": full,
+        "streams": streams,
+        "capacity": capacity,
+    }
 
 
 # ---------------------------------------------------------------------------

@@ -18,8 +18,17 @@ from sfu.heartbeat import Heartbeat, delete_heartbeat, write_heartbeat
 PREFIX = f"{settings.REDIS_PREFIX}-placement"
 
 
-def beat(worker_id: str, load: int, started_at: float = 0.0, full: bool = False) -> protocol.SfuHeartbeat:
-    return protocol.sfu_heartbeat(worker_id=worker_id, load=load, started_at=started_at, full=full)
+def beat(
+    worker_id: str,
+    load: int,
+    started_at: float = 0.0,
+    full: bool = False,
+    streams: int = 0,
+    capacity: int = 0,
+) -> protocol.SfuHeartbeat:
+    return protocol.sfu_heartbeat(
+        worker_id=worker_id, load=load, started_at=started_at, full=full, streams=streams, capacity=capacity
+    )
 
 
 @override_settings(REDIS_PREFIX=PREFIX)
@@ -90,9 +99,40 @@ class ChooseWorkerTests(PlacementTestCase):
         await placement.redis_client().set(placement.heartbeat_key("reg-old"), raw, px=2000)
         self.assertEqual(
             await placement.live_workers(),
-            [{"worker_id": "reg-old", "load": 2, "started_at": 1.0, "full": False}],
+            [
+                {
+                    "worker_id": "reg-old",
+                    "load": 2,
+                    "started_at": 1.0,
+                    "full": False,
+                    "streams": 0,
+                    "capacity": 0,
+                }
+            ],
         )
         self.assertEqual(await placement.choose_worker(), "reg-old")
+
+    async def test_worker_at_its_stream_capacity_takes_no_new_meeting(self) -> None:
+        # Not flagged full (an older worker, or its flag lags): the announced figures decide.
+        await self.announce(
+            beat("reg-at-cap", 1, streams=300, capacity=300), beat("reg-room", 20, streams=10)
+        )
+        self.assertEqual(await placement.choose_worker(), "reg-room")
+        await self.announce(beat("reg-room", 20, streams=301, capacity=300))
+        self.assertIsNone(await placement.choose_worker())
+
+    async def test_worker_with_the_most_room_wins_over_fewer_participants(self) -> None:
+        await self.announce(
+            beat("reg-few-people", 2, streams=250, capacity=300),  # 83 % of its capacity in use
+            beat("reg-many-people", 10, streams=90, capacity=300),  # 30 %
+            beat("reg-big", 10, streams=150, capacity=600),  # 25 %
+        )
+        self.assertEqual(await placement.choose_worker(), "reg-big")
+
+    async def test_meeting_on_a_worker_at_capacity_stays_there(self) -> None:
+        await self.announce(beat("reg-at-cap", 3, streams=300, capacity=300, full=True), beat("reg-room", 0))
+        self.assertEqual(await placement.choose_worker(current="reg-at-cap"), "reg-at-cap")
+        self.assertEqual(await placement.choose_worker(), "reg-room")
 
     @override_settings(SFU_WORKER_TTL_SECONDS=0.3)
     async def test_heartbeat_expires(self) -> None:
@@ -169,6 +209,23 @@ class HeartbeatTests(PlacementTestCase):
         finally:
             await heartbeat.stop()
         self.assertFalse(await placement.is_alive("reg-beat"))
+
+    async def test_heartbeat_announces_streams_and_capacity(self) -> None:
+        streams = [299]
+        heartbeat = Heartbeat("reg-streams", lambda: 4, streams=lambda: streams[0], capacity=300)
+        await heartbeat.start()
+        try:
+            (w,) = await placement.live_workers()
+            self.assertEqual((w["streams"], w["capacity"], w["full"]), (299, 300, False))
+            self.assertEqual(await placement.choose_worker(), "reg-streams")
+            streams[0] = 300
+            deadline = time.monotonic() + 5
+            while (await placement.live_workers())[0]["streams"] != 300:
+                self.assertLess(time.monotonic(), deadline, "the heartbeat never said 300 streams")
+                await asyncio.sleep(0.02)
+            self.assertIsNone(await placement.choose_worker())
+        finally:
+            await heartbeat.stop()
 
     async def test_heartbeat_is_not_full_by_default(self) -> None:
         heartbeat = Heartbeat("reg-default", lambda: 0)

@@ -58,7 +58,13 @@ async def run(worker_id: str) -> None:
     worker = SfuWorker.from_settings(
         send, settings, audio_tap_factory=load_tap_factory(), worker_id=worker_id
     )
-    heartbeat = Heartbeat(worker_id, lambda: worker.load, full=lambda: worker.full)
+    heartbeat = Heartbeat(
+        worker_id,
+        lambda: worker.load,
+        full=lambda: worker.full,
+        streams=lambda: worker.streams,
+        capacity=worker.limits.max_streams_per_worker,
+    )
     stop = asyncio.Event()
     install_stop_signals(stop)
 
