@@ -8,6 +8,7 @@ worse than the extractor's clauses; a larger one configured with LLM_MODEL_PATH 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from summaries.extract import SegmentIn, content, words
@@ -15,6 +16,7 @@ from summaries.extract import SegmentIn, content, words
 REWRITE_MIN_PARAMS = 300_000_000  # the default model has 135 M parameters
 SAID_SHARE = 0.8  # share of a model bullet's content words that its source segments must hold
 MIN_SHARED = 2  # and at least this many
+MAX_SENTENCE_CHARS = 400  # a bound the grammar enforces: a small model may run on in one string
 
 REWRITE_PROMPT = (
     "You write the overview of a meeting. You get numbered facts taken from the transcript. "
@@ -34,7 +36,12 @@ def rewrite_schema(n: int) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
-            "sentences": {"type": "array", "items": {"type": "string"}, "minItems": n, "maxItems": n}
+            "sentences": {
+                "type": "array",
+                "items": {"type": "string", "maxLength": MAX_SENTENCE_CHARS},
+                "minItems": n,
+                "maxItems": n,
+            }
         },
         "required": ["sentences"],
     }
@@ -60,7 +67,8 @@ def ask_rewrite(llm: Any, bullets: list[str], decisions: list[str], max_tokens: 
     said = data.get("sentences") if isinstance(data, dict) else None
     if not isinstance(said, list) or len(said) != len(bullets):
         return []
-    return [s if isinstance(s, str) else "" for s in said]
+    # "1. The parser is done": the fact's number said back
+    return [re.sub(r"^\s*\d+[.)]\s*", "", s) if isinstance(s, str) else "" for s in said]
 
 
 def grounded(sentence: str, source: str) -> bool:

@@ -337,6 +337,16 @@ def _model_pass(
     stop_at = time.monotonic() + model_budget_seconds()
     if deadline is not None:
         stop_at = min(stop_at, deadline)
+    # The overview first: one call, bounded by its tokens; the chunks get the time left.
+    if summary_parts and model_rewrites(llm) and (deadline is None or time.monotonic() < deadline):
+        llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
+        room = max(max_tokens, 2 * sum(len(p.split()) for p in summary_parts))  # tokens for every bullet
+        written = ask_rewrite(llm, summary_parts, decisions, room)
+        stats.add_perf(llm)
+        chosen = choose(summary_parts, summary_segments, written, segments, overview_budget(segments))
+        kept = sum(a != b for a, b in zip(chosen, summary_parts, strict=True))
+        stats.notes.append(f"model rewrote {kept} of {len(chosen)} overview bullets")
+        summary_parts = chosen
     chunks = chunk_lines(llm, lines, budget)
     cues = [sum(has_task_cue(lines[i]) for i in c) for c in chunks]
     order = sorted(range(len(chunks)), key=lambda k: (-cues[k], k))
@@ -360,12 +370,6 @@ def _model_pass(
         decisions += ground_sentences(answer.get("decisions"), words_said, decisions, 2)
     if stats.skipped_chunks:
         stats.notes.append(f"model skipped {stats.skipped_chunks} chunk(s): time budget")
-    if summary_parts and model_rewrites(llm) and time.monotonic() < stop_at:
-        llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
-        room = max(max_tokens, 2 * sum(len(p.split()) for p in summary_parts))  # tokens for every bullet
-        written = ask_rewrite(llm, summary_parts, decisions, room)
-        stats.add_perf(llm)
-        summary_parts = choose(summary_parts, summary_segments, written, segments, overview_budget(segments))
     return summary_parts, decisions, items
 
 

@@ -3,12 +3,15 @@ bullet's segments and within the budget; the default 135M model does not rewrite
 
 from __future__ import annotations
 
+from unittest import mock
+
 from django.conf import settings
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, override_settings
 
 from summaries import summarizer
-from summaries.extract import SegmentIn, content, extract
+from summaries.extract import SegmentIn, content, extract, overview_budget
 from summaries.rewrite import ask_rewrite, choose, grounded, model_rewrites
+from summaries.tests.helpers import MEETINGS
 
 SEGMENTS: list[SegmentIn] = [
     {"id": 7, "speaker": "Ethan Cole", "text": "I renewed the storage token and deployed a fix at eleven."},
@@ -64,3 +67,29 @@ class RealModelTests(SimpleTestCase):
             self.assertTrue(line in bullets or grounded(line, " ".join(text_of[i] for i in ids)), line)
             self.assertTrue(content(line) & said, line)
         self.assertLessEqual(sum(len(x.split()) for x in got), 36)
+
+    @override_settings(SUMMARY_USE_LLM=True, SUMMARY_MODEL_SECONDS=5)
+    def test_summarize_with_the_rewrite_keeps_a_line_and_its_links_per_bullet(self) -> None:
+        """The rewrite branch of summarize, run by the real default model with the size threshold
+        at 0 (as if it were larger): one line per extractor bullet, each with that bullet's
+        segments, grounded in them, within the budget."""
+        import json
+
+        data = json.loads((MEETINGS / "release_planning.json").read_text(encoding="utf-8"))
+        segs: list[SegmentIn] = [dict(s, id=100 + i) for i, s in enumerate(data["segments"])]
+        base = extract(segs, data["participants"])
+        self.addCleanup(summarizer._close_engine)
+        with mock.patch("summaries.rewrite.REWRITE_MIN_PARAMS", 0):
+            stats = summarizer.Stats()
+            result = summarizer.summarize(segs, data["participants"], use_model=True, stats=stats)
+        self.assertFalse(result["model_deferred"])
+        self.assertTrue(any(n.startswith("model rewrote") for n in stats.notes), stats.notes)  # it ran
+        lines = result["summary"].split("\n")
+        self.assertEqual(len(lines), len(base["summary"].split("\n")))
+        self.assertEqual(result["summary_segments"], base["summary_segments"])
+        text_of = {s["id"]: f"{s['speaker']} {s['text']}" for s in segs}
+        for line, ids, bullet in zip(
+            lines, result["summary_segments"], base["summary"].split("\n"), strict=True
+        ):
+            self.assertTrue(line == bullet or grounded(line, " ".join(text_of[i] for i in ids)), line)
+        self.assertLessEqual(len(result["summary"].split()), overview_budget(segs))
