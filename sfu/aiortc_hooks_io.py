@@ -131,6 +131,8 @@ def tap_rtp(receiver: RTCRtpReceiver, on_packet: Callable[[RtpPacket, bool], Non
         await original(packet, arrival_time_ms)
 
     receiver._handle_rtp_packet = handle  # type: ignore[method-assign]
+
+
 def count_srtp(
     pc: RTCPeerConnection, on_rtp: Callable[[int, int, int], None], receive_buffer: int = 0
 ) -> None:

@@ -1,10 +1,12 @@
 """Meeting summarizer: the deterministic extractor plus a local instruct model (llama-cpp-python).
 
 The extractor (summaries/extract/) always runs and gives the action items, decisions and the
-key sentences. The model reads the transcript in chunks that fit its context (map), answers in
+overview bullets. The model reads the transcript in chunks that fit its context (map), answers in
 JSON constrained by a schema grammar, and its answers are merged (reduce) only where they can be
 grounded in the transcript: a model item is kept when its owner is in the meeting and its words
-were said in one segment by or to that owner; a model sentence when its words were said.
+were said in one segment by or to that owner; a model decision when its words were said. A model
+larger than the default one then rewrites the overview's bullets (rewrite.py), each sentence kept
+only when grounded in its bullet's segments.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from summaries.extract import (
     find_due,
     has_task_cue,
     looks_like_task,
+    overview_budget,
     sentences,
 )
+from summaries.rewrite import ask_rewrite, choose, model_rewrites
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +71,7 @@ PROMPT_OVERHEAD_TOKENS = 160  # system prompt + chat template + instructions
 
 class Result(TypedDict):
     summary: str  # the overview, one bullet a line
-    summary_segments: list[list[int]]  # where each line was said ([] for a model's sentence)
+    summary_segments: list[list[int]]  # where each line was said
     decisions: list[str]
     action_items: list[ActionItem]
     model_name: str
@@ -289,14 +293,15 @@ def summarize(
     deferred = False
     if use_model and segments:
         added = llm_breaker.guarded(
-            lambda: _model_pass(segments, participants, summary_parts, decisions, items, stats, deadline)
+            lambda: _model_pass(
+                segments, participants, summary_parts, summary_segments, decisions, items, stats, deadline
+            )
         )
         if added is None:
             deferred = True
         else:
             summary_parts, decisions, items = added
             name = model_name()
-    summary_segments += [[] for _ in summary_parts[len(summary_segments) :]]  # the model's lines
     return {
         "summary": "\n".join(p for p in summary_parts if p).strip(),
         "summary_segments": summary_segments[: len(summary_parts)],
@@ -311,12 +316,15 @@ def _model_pass(
     segments: list[SegmentIn],
     participants: list[str],
     summary_parts: list[str],
+    summary_segments: list[list[int]],
     decisions: list[str],
     items: list[ActionItem],
     stats: Stats,
     deadline: float | None,
 ) -> tuple[list[str], list[str], list[ActionItem]]:
-    """The model's additions to the extractor's result (new lists; any error leaves them out)."""
+    """The model's additions to the extractor's result (new lists; any error leaves them out):
+    grounded action items and decisions from every chunk, and, with a model larger than the
+    default, the overview rewritten from the extractor's bullets (each bullet keeps its segments)."""
     summary_parts, decisions, items = list(summary_parts), list(decisions), list(items)
     llm = get_engine()
     max_tokens = settings.LLM_MAX_TOKENS
@@ -324,12 +332,21 @@ def _model_pass(
     lines = [f"{s['speaker'].split()[0]}: {s['text']}" for s in segments]
     import llama_cpp
 
-    extra_sentences: list[str] = []
     # The model is an extra over the extractor: it gets a time budget, and the chunks with the
     # most commitments and requests go first so that the budget is spent where it may help.
     stop_at = time.monotonic() + model_budget_seconds()
     if deadline is not None:
         stop_at = min(stop_at, deadline)
+    # The overview first: one call, bounded by its tokens; the chunks get the time left.
+    if summary_parts and model_rewrites(llm) and (deadline is None or time.monotonic() < deadline):
+        llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
+        room = max(max_tokens, 2 * sum(len(p.split()) for p in summary_parts))  # tokens for every bullet
+        written = ask_rewrite(llm, summary_parts, decisions, room)
+        stats.add_perf(llm)
+        chosen = choose(summary_parts, summary_segments, written, segments, overview_budget(segments))
+        kept = sum(a != b for a, b in zip(chosen, summary_parts, strict=True))
+        stats.notes.append(f"model rewrote {kept} of {len(chosen)} overview bullets")
+        summary_parts = chosen
     chunks = chunk_lines(llm, lines, budget)
     cues = [sum(has_task_cue(lines[i]) for i in c) for c in chunks]
     order = sorted(range(len(chunks)), key=lambda k: (-cues[k], k))
@@ -350,13 +367,9 @@ def _model_pass(
         words_said = set().union(*(content(s["text"]) for s in chunk_segs))
         raw_items = answer.get("action_items") if isinstance(answer.get("action_items"), list) else []
         items += ground_model_items(raw_items, chunk_segs, participants, items)
-        extra_sentences += ground_sentences(
-            answer.get("summary"), words_said, summary_parts + extra_sentences, 1
-        )
         decisions += ground_sentences(answer.get("decisions"), words_said, decisions, 2)
     if stats.skipped_chunks:
         stats.notes.append(f"model skipped {stats.skipped_chunks} chunk(s): time budget")
-    summary_parts += extra_sentences
     return summary_parts, decisions, items
 
 

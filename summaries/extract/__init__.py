@@ -19,7 +19,7 @@ decisions.py and summary.py read the same turns for decisions and summary points
 from summaries.extract.checks import has_task_cue, looks_like_task
 from summaries.extract.dates import find_due, find_dues
 from summaries.extract.items import extract_items, find_items
-from summaries.extract.pipeline import extract
+from summaries.extract.pipeline import extract, overview_budget
 from summaries.extract.text import content, sentences, words
 from summaries.extract.types import ActionItem, Extraction, SegmentIn
 
@@ -35,6 +35,7 @@ __all__ = [
     "find_items",
     "has_task_cue",
     "looks_like_task",
+    "overview_budget",
     "sentences",
     "words",
 ]

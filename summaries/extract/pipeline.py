@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from summaries.extract.decisions import extract_decisions
 from summaries.extract.items import items_of
-from summaries.extract.overview import overview
-from summaries.extract.text import content
+from summaries.extract.overview import SPOKEN_WORDS_PER_MINUTE, budget_words, overview
+from summaries.extract.text import content, words
 from summaries.extract.turns import meeting_names, to_turns
 from summaries.extract.types import Extraction, SegmentIn
 
@@ -17,6 +17,14 @@ def meeting_minutes(segments: list[SegmentIn]) -> float | None:
     if not ends:
         return None
     return max(0.0, max(ends) - min([0.0, *starts])) / 60
+
+
+def overview_budget(segments: list[SegmentIn]) -> int:
+    """The overview's words at most: by the meeting's length (from its words when untimed)."""
+    minutes = meeting_minutes(segments)
+    if minutes is None:
+        minutes = sum(len(words(s["text"])) for s in segments) / SPOKEN_WORDS_PER_MINUTE
+    return budget_words(minutes)
 
 
 def extract(segments: list[SegmentIn], participants: list[str]) -> Extraction:

@@ -65,6 +65,12 @@ class EvaluateSummariesCommandTests(SimpleTestCase):
         text = out.getvalue()
         self.assertIn("release_planning", text)
         self.assertIn("MEAN", text)
+        # the overview's length, in words and per 10 minutes, and the decisions' words
+        self.assertRegex(
+            text, r"overview \d+ words in \d+ bullets, decisions \d+ words; transcript \d+ words"
+        )
+        self.assertRegex(text, r"overview \d+ words per 10 min \(target <= 120\)")
+        self.assertRegex(text, r"LENGTH .*\d+ words per 10 min over [0-9.]+ min\), decisions \d+ words")
         self.assertIn("PASSED", text)
 
     def test_exits_non_zero_below_the_targets(self) -> None:

@@ -2,7 +2,8 @@
 
 For every meetings/<name>.json with a <name>.gold.json it summarizes the transcript (same service
 and settings as production), scores it with the set's own `score.py summary GOLD PRED`, prints
-per-meeting and mean figures, and exits non-zero when a target is missed.
+per-meeting and mean figures (with each overview's length in words and per 10 minutes of meeting,
+and the decisions' words), and exits non-zero when an enforced target is missed.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from summaries.management.commands.summarize_transcript import load_transcript
 
 MIN_F1 = 0.8
-OVERVIEW_WORDS_PER_10_MIN = 120  # issue 13's target for the overview (printed, not yet enforced)
+OVERVIEW_WORDS_PER_10_MIN = 120  # issue 13's target for the overview (enforced)
+POINTS_TARGET = 0.85  # issue 13's target for summary points covered (printed, not enforced)
 MIN_POINTS = 0.6
 SCORE_TIMEOUT_SECONDS = 60
 
@@ -113,6 +115,8 @@ class Command(BaseCommand):
                 "seconds": seconds,
                 "chunks": stats.chunks,
                 "summary_words": len(result["summary"].split()),
+                "decision_words": sum(len(d.split()) for d in result["decisions"]),
+                "bullets": len([b for b in result["summary"].split("\n") if b.strip()]),
                 "transcript_words": sum(len(s["text"].split()) for s in segments),
                 "minutes": minutes,
             }
@@ -124,14 +128,17 @@ class Command(BaseCommand):
                 f"outside_owners={row['outsiders']} chunks={row['chunks']} {seconds:.1f}s"
             )
             self.stdout.write(
-                f"{'':28s} summary {row['summary_words']} words of {row['transcript_words']} "
-                f"({row['minutes']:.1f} min): {row['per_10_min']:.0f} words per 10 min "
+                f"{'':28s} overview {row['summary_words']} words in {row['bullets']} bullets, "
+                f"decisions {row['decision_words']} words; transcript {row['transcript_words']} words "
+                f"({row['minutes']:.1f} min): overview {row['per_10_min']:.0f} words per 10 min "
                 f"(target <= {OVERVIEW_WORDS_PER_10_MIN})"
             )
         n = len(rows)
         mean = {k: sum(r[k] for r in rows) / n for k in ("f1", "precision", "recall", "points", "decisions")}
         distractors = sum(r["distractors"] for r in rows)
         summary_words = sum(r["summary_words"] for r in rows)
+        decision_words = sum(r["decision_words"] for r in rows)
+        minutes = sum(r["minutes"] for r in rows)
         transcript_words = sum(r["transcript_words"] for r in rows)
         over = [r["name"] for r in rows if r["per_10_min"] > OVERVIEW_WORDS_PER_10_MIN]
         outsiders = sum(r["outsiders"] for r in rows)
@@ -141,9 +148,15 @@ class Command(BaseCommand):
             f"outside_owners={outsiders}  (predictions in {outdir})"
         )
         self.stdout.write(
-            f"{'LENGTH':28s} summaries {summary_words} words of {transcript_words} transcript words "
-            f"({summary_words / max(transcript_words, 1):.1%}); over {OVERVIEW_WORDS_PER_10_MIN} words "
-            f"per 10 min: {', '.join(over) or 'none'}"
+            f"{'LENGTH':28s} overviews {summary_words} words of {transcript_words} transcript words "
+            f"({summary_words / max(transcript_words, 1):.1%}; "
+            f"{summary_words * 10 / max(minutes, 1e-9):.0f} words per 10 min over {minutes:.1f} min), "
+            f"decisions {decision_words} words; over {OVERVIEW_WORDS_PER_10_MIN} words per 10 min: "
+            f"{', '.join(over) or 'none'}"
+        )
+        self.stdout.write(
+            f"{'TARGETS':28s} points covered {mean['points']:.3f} (issue 13 asks >= {POINTS_TARGET}) "
+            f"with the overview <= {OVERVIEW_WORDS_PER_10_MIN} words per 10 min"
         )
         failures = []
         if mean["f1"] < MIN_F1:
@@ -152,9 +165,14 @@ class Command(BaseCommand):
             failures.append(f"{distractors} distractor(s) listed")
         if outsiders:
             failures.append(f"{outsiders} owner(s) not in the meeting")
+        if over:
+            failures.append(f"overview over {OVERVIEW_WORDS_PER_10_MIN} words per 10 min: {', '.join(over)}")
         if mean["points"] < MIN_POINTS:
             failures.append(f"mean summary points covered {mean['points']:.3f} < {MIN_POINTS}")
         if failures:
             self.stderr.write("FAILED: " + "; ".join(failures))
             sys.exit(1)
-        self.stdout.write("PASSED: all targets met")
+        self.stdout.write(
+            f"PASSED: F1 >= {MIN_F1}, no distractors, owners in the meeting, points >= {MIN_POINTS}, "
+            f"overview <= {OVERVIEW_WORDS_PER_10_MIN} words per 10 min"
+        )

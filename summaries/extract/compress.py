@@ -1,0 +1,152 @@
+"""Short clauses for the overview: a sentence said in a meeting cut into the clauses that carry
+its content, without discourse markers, hedges and fillers, and kept only when a clause can be
+read on its own (it has a verb and does not start as a subordinate or a dangling pronoun)."""
+
+from __future__ import annotations
+
+import re
+
+from summaries.extract.text import words
+
+MIN_CLAUSE_WORDS = 4
+
+# Where a sentence splits into clauses. The part after ", which" / ", including" only adds to the
+# clause before it, and it is read as a clause of its own only when it can stand alone (rarely).
+_SUBJECT = (
+    r"(?:I|I'm|I've|I'd|we|we're|we've|you|he|she|they|they're|it's|that's|there's|there|the|a|an|our|their|"
+    r"all|every|everything|everyone|some|most|nobody|someone|[A-Z][a-z]+|\d+)\b"
+)
+_SPLIT_RE = re.compile(
+    r",\s+(?:and|but|so|because)\s+|;\s+|\s+—\s+|\s+-\s+|:\s+|\s+because\s+|,\s+(?=(?:which|including)\b)|"
+    rf",\s+(?={_SUBJECT})"
+)
+# Words at the start that only run the conversation ("So, honestly, I think the build ...").
+_LEAD_RE = re.compile(
+    r"^(?:so|okay|ok|well|right|yes|yeah|no|honestly|basically|and|but|also|now|great|good|actually|"
+    r"perfect|alright|sure|oh|um|uh|look|anyway|then|plus|i think|i guess|i mean|you know|to be honest|"
+    r"the thing is|good news|bad news|the good news is|the bad news is|the honest answer is|the short answer is|"
+    r"in the end|for what it's worth|as i said|on my side|on our side|from my side|"
+    r"yesterday|today|this morning|last night|tonight|overnight)\b(?:\s+that\b)?[,\s]+",
+    re.I,
+)
+# Hedges and fillers inside a clause: they cost words and carry no fact.
+_HEDGE_RE = re.compile(
+    r"\s*\b(?:just|really|actually|basically|honestly|literally|pretty much|pretty|kind of|sort of|"
+    r"i think|i guess|you know|i mean|a bit|a little|quite|definitely|totally|simply)\b,?",
+    re.I,
+)
+_TRAILING_TAG_RE = re.compile(r",?\s+(?:right|i think|i guess|you know|as well|too|though|anyway)$", re.I)
+# A clause that cannot be read alone: it hangs on the clause before it.
+_DANGLING_RE = re.compile(
+    r"^(?:(?:mostly|partly|only|even|just)\s+)?(?:which|who|whom|whose|where|when|while|if|unless|because|since|although|though|as|including|"
+    r"especially|except|like|than|and|or|but|so|to|for|with|of|that one|that's why)\b",
+    re.I,
+)
+# A clause about something named before it: only worth a place if its other words say a lot.
+_VAGUE_RE = re.compile(r"^(?:it|it's|that|that's|this|this is|they|they're|those|these|them|he|she)\b", re.I)
+_REQUEST_RE = re.compile(r"\bplease\b|^(?:let's|let me|can you|could you)\b", re.I)
+_OBJECT_RE = re.compile(r"\s(?:it|them|that one|this one)\b", re.I)  # "above it": what?
+_YOU_RE = re.compile(r"\b(?:you|your)\b", re.I)
+# Words that make a clause a clause (a finite verb), rather than a list of nouns.
+_VERBS = frozenset(
+    """is are was were be been has have had do does did will would can could should must might may shall
+    isn't aren't wasn't weren't hasn't haven't hadn't don't doesn't didn't won't wouldn't can't couldn't
+    shouldn't need needs want wants go goes went come comes came get gets got make makes made take takes took
+    give gives gave keep keeps kept run runs ran say says said see sees saw know knows knew think thinks
+    thought look looks find finds found feel feels felt leave leaves left put puts set sets cost costs
+    stays stay starts start ends end land lands works work moves move shows show sends send pays pay sits
+    hurt hurts loads load comes means mean spent sent built paid lost won held led met brought bought caught
+    taught fought sold told began wrote spoke broke chose grew drew threw""".split()
+) | frozenset(
+    f"{v}{end}"
+    for v in """happen ship seem fit matter help use expire fail plan ask agree belong depend include require
+    cover explain publish lock cut open close wait block test fix handle own lead live grow drop rise fall
+    sign buy sell win lose cause break change build bring hold spend save owe lack miss skip drive arrive
+    fly apply reach beat cancel launch deliver pass hit track""".split()
+    for end in ("", "s", "es")
+)
+_PERSON_VERBS = frozenset(
+    """said says asked asks mentioned mentions thinks thought wants wanted knows knew told tells agreed agrees
+    feels felt prefers preferred was has had""".split()
+)
+_DETERMINERS = frozenset("the a an our their this that my your his her its every each any no".split())
+_NOT_PAST = frozenset("hundred red need seed speed feed bed shed".split())
+_BASE_VERBS = frozenset(
+    w for w in _VERBS if not w.endswith(("s", "ed", "'t")) and w not in {"had", "did", "was", "were", "can"}
+) | frozenset("agree decide deal check see try".split())
+_CONTRACTED_VERB_RE = re.compile(r"[a-z]'(?:s|re|ve|ll|d|m)\b")
+
+
+def clauses(sentence: str) -> list[str]:
+    """The clauses of a sentence that read on their own, shortened; the whole sentence first."""
+    whole = shorten(sentence)
+    out = [whole] if readable(whole) else []
+    for k, part in enumerate(_SPLIT_RE.split(sentence)):
+        part = shorten(part)
+        first = part.split(" ", 1)[0].lower()
+        if k and first in _BASE_VERBS:  # "..., and agree what we change": the subject is before
+            continue
+        if part != whole and readable(part):
+            out.append(part)
+    return out
+
+
+_AGENDA_RE = re.compile(
+    r"^(?:let's|we'll|we're here to|we need to)\s+(?:go through|go over|talk about|review|discuss|look at)\s+",
+    re.I,
+)
+
+
+def agenda(sentence: str) -> str | None:
+    """ "Let's go through the Maple Street escalation" -> "The meeting is about the Maple Street escalation"."""
+    if not _AGENDA_RE.match(sentence):
+        return None
+    return _AGENDA_RE.sub("The meeting is about ", sentence.rstrip(".!"), count=1)
+
+
+def shorten(text: str) -> str:
+    text = text.strip(" ,.;!?-—")
+    previous = None
+    while previous != text:
+        previous = text
+        text = _LEAD_RE.sub("", text).strip(" ,")
+    text = _HEDGE_RE.sub("", text)
+    text = _TRAILING_TAG_RE.sub("", text)
+    text = re.sub(r"\s+", " ", text).strip(" ,;:")
+    return text
+
+
+def readable(clause: str) -> bool:
+    ws = words(clause)
+    if len(ws) < MIN_CLAUSE_WORDS or _DANGLING_RE.match(clause):
+        return False
+    past = any(w.endswith("ed") and w not in _NOT_PAST for w in ws[1:])  # "Shared calendars": no verb
+    # "the change management document": after a determiner a verb's form is a noun
+    verb = any(w in _VERBS and (k == 0 or ws[k - 1] not in _DETERMINERS) for k, w in enumerate(ws))
+    return past or verb or bool(_CONTRACTED_VERB_RE.search(clause.lower()))
+
+
+def vagueness(clause: str) -> float:
+    """How much a clause leans on what was said before it: 0 (none) to 1 (unreadable alone)."""
+    if _VAGUE_RE.match(clause) or _REQUEST_RE.search(clause):
+        return 1.0
+    return min(1.0, 0.5 * bool(_OBJECT_RE.search(clause)) + 0.3 * bool(_YOU_RE.search(clause)))
+
+
+def people_named(text: str) -> set[str]:
+    """Capitalised words said as a person is ("Owen was ...", "Owen's salary", "Nina asked"): people."""
+    found = re.finditer(r"(?:^|[.!?]\s+)([A-Z][a-z]+)(?:('s)|\s+([a-z]+))", text)
+    return {m.group(1) for m in found if m.group(2) or m.group(3) in _PERSON_VERBS}
+
+
+def last_person(sentence: str, people: set[str], exclude: str) -> str | None:
+    """The last of ``people`` a sentence names (not ``exclude``, the speaker)."""
+    found = [w for w in re.findall(r"\b[A-Z][a-z]+\b", sentence) if w in people and w != exclude]
+    return found[-1] if found else None
+
+
+def name_subject(clause: str, person: str | None) -> str:
+    """ "He also mentioned ..." -> "Owen also mentioned ..." when the person just talked about is known."""
+    if person is None:
+        return clause
+    return re.sub(r"^(?:he|she)\b", person, clause, count=1, flags=re.I)
