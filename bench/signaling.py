@@ -368,7 +368,10 @@ def main() -> int:
         "--servers", default="daphne,granian", help="web servers to compare, one cluster each, in this order"
     )
     parser.add_argument(
-        "--no-before", dest="before", action="store_false", help="skip the handshake rate before the session cache"
+        "--no-before",
+        dest="before",
+        action="store_false",
+        help="skip the handshake rate before the session cache",
     )
     args = parser.parse_args()
     limit = raise_fd_limit(2 * args.connections + 1024)  # Caddy: two sockets per connection
@@ -378,7 +381,9 @@ def main() -> int:
     psql(f"CREATE DATABASE {DB_NAME}")
     results: dict[str, dict[str, float]] = {}
     try:
-        people = setup_people(args.participants + 1)
+        migrate = [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"]
+        subprocess.run(migrate, cwd=ROOT, env={**os.environ, **ENV}, check=True, timeout=300)
+        people = setup_people(args.participants + 1)  # the same people for every server
         for i, server in enumerate(s.strip() for s in args.servers.split(",")):
             (run_dir / server).mkdir()
             results[server] = one_server(server, args, run_dir, people, first=i == 0)

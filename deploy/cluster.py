@@ -64,7 +64,18 @@ def web_command(server: str, port: int) -> list[str]:
     if server == "granian":  # in this process, so its pid is the serving one (conference.granian_web)
         return [PY, "-m", "conference.granian_web", "--host", "127.0.0.1", "--port", str(port)]
     if server == "daphne":
-        return [PY, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port), "conference.asgi:application"]
+        return [
+            PY,
+            "-m",
+            "daphne",
+            "-v",
+            "0",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "conference.asgi:application",
+        ]
     raise ValueError(f"unknown web server {server!r}; one of {WEB_SERVERS}")
 
 
