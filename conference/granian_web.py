@@ -5,9 +5,12 @@
 Why not the ``granian`` command: it runs a supervisor and the application in a child process,
 so the pid a supervisor (deploy/cluster.py, a test that SIGKILLs a web process, the bench that
 reads its RSS) knows would not be the process that serves. Here Granian's embedded server runs
-on this process's asyncio loop, like Daphne: one process, one pid. In containers the plain
-``granian`` command works as well (deploy/compose, deploy/kubernetes use this module for one
-behaviour everywhere).
+on this process's asyncio loop, like Daphne: one process, one pid.
+
+Daphne stays the default everywhere (`deploy/cluster.py --web-server granian` or WEB_SERVER=granian
+selects this): Granian 2.8.7 holds ~150 kB per idle WebSocket in its Rust side (tungstenite's
+default 128 KiB read buffer, not configurable), against ~23 kB for bare Daphne
+(docs/signaling.md has the side-by-side figures).
 
 What Daphne did that is kept here (docs/signaling.md#web-servers):
 - no lifespan (interface ``asginl``: Channels' router has no lifespan application);

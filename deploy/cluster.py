@@ -1,4 +1,5 @@
-"""Run the distributed deployment on one machine: Caddy in front of several Daphne processes, several
+"""Run the distributed deployment on one machine: Caddy in front of several web processes (Daphne;
+Granian with --web-server granian or WEB_SERVER=granian, docs/signaling.md), several
 SFU workers, several transcribers, a Celery worker and Celery beat, all on one Redis and one
 database. The processes find each other only through Redis and the database, exactly as on many
 machines; only the addresses differ.
@@ -55,7 +56,7 @@ http://localhost:{port}, http://127.0.0.1:{port} {{
 
 
 WEB_SERVERS = ("granian", "daphne")
-DEFAULT_WEB_SERVER = "granian"
+DEFAULT_WEB_SERVER = "daphne"  # Granian holds ~150 kB per idle WebSocket (docs/signaling.md)
 
 
 def web_command(server: str, port: int) -> list[str]:

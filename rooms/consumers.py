@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from channels.consumer import get_handler_name
-from channels.db import DatabaseSyncToAsync, database_sync_to_async
+from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -96,11 +96,7 @@ class RoomConsumer(WaitingMixin, ModerationMixin, MediaMixin, AsyncWebsocketCons
         self.strikes = 0
         self.presence = PresenceBeat()
         self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST, time.monotonic())
-        # Not on the process's one database thread (database_sync_to_async): handshakes there
-        # wait for each other's round trips (session, user, room: ~9 ms each, ~110 per second at
-        # most). They only read, so any pool thread may run them side by side.
-        to_enter = DatabaseSyncToAsync(self.room_to_enter, thread_sensitive=False)
-        room = await to_enter(self.scope["url_route"]["kwargs"]["slug"])
+        room = await database_sync_to_async(self.room_to_enter)(self.scope["url_route"]["kwargs"]["slug"])
         if room is None:
             # Refused at the handshake: nothing recorded, nothing joined.
             await self.close()
