@@ -5,7 +5,8 @@ chat fan-out latency to the participants of one meeting on two web processes and
     SECRET_KEY=x .venv/bin/python bench/signaling.py [--connections 2000] [--rate-connections 1000]
 
 Real parts: deploy/cluster.py (Caddy least_conn, 2 web processes, 1 SFU worker, no transcribers,
-no Celery), once per web server of --servers (Daphne, then Granian; docs/signaling.md) on a PostgreSQL database this bench creates and drops (server from BENCH_POSTGRES, default
+no Celery), once per web server of --servers (Daphne, then Granian; docs/signaling.md), on a
+PostgreSQL database this bench creates and drops (server from BENCH_POSTGRES, default
 postgres://postgres@127.0.0.1:5432) and Redis (REDIS_URL) under a prefix of its own. Clients are
 ``websockets`` clients in child processes (bench/_signaling.py), all on 127.0.0.1, timed with
 time.time() on this one machine. Memory: RSS of each web process from /proc before and after; the
