@@ -8,6 +8,7 @@ process's single database thread, the handshake's bottleneck (bench/signaling.py
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
@@ -34,3 +35,14 @@ def resolve_user(scope: dict[str, Any]) -> Any:
     if isinstance(user, UserLazyObject) and user._wrapped is empty:
         user._wrapped = auth.get_user(SimpleNamespace(session=scope["session"]))  # type: ignore[arg-type]
     return scope.get("user")
+
+
+def forget_handshake(scope: Mapping[str, Any]) -> None:
+    """Let the handshake's headers and cookies go once they are read (the request id, the client
+    address, the session): each middleware keeps its own copy of the scope for the socket's whole
+    life, but they all share these one list and one dict, so emptying them in place frees them
+    (~1.5 kB a connection). Servers that hand over an immutable headers object keep it."""
+    for name in ("headers", "cookies"):
+        value = scope.get(name)
+        if isinstance(value, list | dict):
+            value.clear()

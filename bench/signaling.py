@@ -4,11 +4,12 @@ chat fan-out latency to the participants of one meeting on two web processes and
 
     SECRET_KEY=x .venv/bin/python bench/signaling.py [--connections 2000] [--rate-connections 1000]
 
-Real parts: deploy/cluster.py (Caddy least_conn, 2 Daphne, 1 SFU worker, no transcribers, no
-Celery) on a PostgreSQL database this bench creates and drops (server from BENCH_POSTGRES, default
+Real parts: deploy/cluster.py (Caddy least_conn, 2 web processes, 1 SFU worker, no transcribers,
+no Celery), once per web server of --servers (Daphne, then Granian; docs/signaling.md), on a
+PostgreSQL database this bench creates and drops (server from BENCH_POSTGRES, default
 postgres://postgres@127.0.0.1:5432) and Redis (REDIS_URL) under a prefix of its own. Clients are
 ``websockets`` clients in child processes (bench/_signaling.py), all on 127.0.0.1, timed with
-time.time() on this one machine. Memory: RSS of each Daphne from /proc before and after; the
+time.time() on this one machine. Memory: RSS of each web process from /proc before and after; the
 connections each one holds: its socket descriptors.
 """
 
@@ -103,9 +104,10 @@ def pct(values: list[float], q: float) -> float:
 class Cluster:
     """deploy/cluster.py as a child: its `cluster ready` line gives each process's pid and port."""
 
-    def __init__(self, webs: int, run_dir: Path) -> None:
+    def __init__(self, webs: int, run_dir: Path, server: str) -> None:
         self.port = free_port()
         argv = [sys.executable, str(ROOT / "deploy" / "cluster.py"), "--port", str(self.port)]
+        argv += ["--web-server", server]
         argv += ["--webs", str(webs), "--sfus", "1", "--transcribers", "0", "--no-celery"]
         argv += ["--run-dir", str(run_dir)]
         self.proc = subprocess.Popen(
@@ -207,7 +209,13 @@ def join_children(procs: list[Any]) -> None:
             p.join(5)
 
 
-def idle(cluster: Cluster, url: str, cookies: list[str], n: int, procs_n: int) -> None:
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def idle(cluster: Cluster, url: str, cookies: list[str], n: int, procs_n: int) -> dict[str, float]:
+    """Hold ``n`` idle sockets through the load balancer; the least held by one web process and
+    the most kB of RSS per connection among them."""
     webs = cluster.webs()
     before = {name: (rss_kb(w["pid"]), sockets_of(w["pid"])) for name, w in webs.items()}
     release, results = MP.Event(), MP.Queue()
@@ -223,7 +231,8 @@ def idle(cluster: Cluster, url: str, cookies: list[str], n: int, procs_n: int) -
         time.sleep(3)  # the last handshakes settle on the server side
         opened = sum(r["opened"] for r in got)
         failures = sum(r["failures"] for r in got)
-        print(f"idle: {opened} connections open through the load balancer ({failures} failed)")
+        print(f"idle: {opened} connections open through the load balancer ({failures} failed), load {load()}")
+        held_min, kb_max = float("inf"), 0.0
         for name, w in webs.items():
             rss0, sock0 = before[name]
             held = sockets_of(w["pid"]) - sock0
@@ -232,12 +241,17 @@ def idle(cluster: Cluster, url: str, cookies: list[str], n: int, procs_n: int) -
             print(
                 f"  {name}: {held} connections held, RSS {rss0 / 1024:.0f} -> {(rss0 + grown) / 1024:.0f} MB, {per:.1f} kB per connection"
             )
+            held_min, kb_max = min(held_min, held), max(kb_max, per)
+        return {"held": held_min, "kb": kb_max}
     finally:
         release.set()
         join_children(procs)
 
 
-def rate(url: str, label: str, cookies: list[str], n: int, concurrency: int, procs_n: int, pid: int) -> float:
+def rate(url: str, label: str, cookies: list[str], args: argparse.Namespace, pid: int) -> tuple[float, float]:
+    """Open args.rate_connections sockets to one web process, args.concurrency at a time:
+    (accepted per second, that process's CPU ms per connection)."""
+    n, concurrency, procs_n = args.rate_connections, args.concurrency, args.client_processes
     release, results = MP.Event(), MP.Queue()
     cpu0 = cpu_seconds(pid)
     start_at = time.time() + 1.5
@@ -260,9 +274,9 @@ def rate(url: str, label: str, cookies: list[str], n: int, concurrency: int, pro
     per_second = opened / seconds
     failed = sum(r["failures"] for r in got)
     print(
-        f"accept rate{label}: {opened} connections in {seconds:.2f} s, {concurrency} at a time = {per_second:.0f} per second ({failed} failed), web CPU {1000 * cpu / max(1, opened):.1f} ms per connection"
+        f"accept rate{label}: {opened} connections in {seconds:.2f} s, {concurrency} at a time = {per_second:.0f} per second ({failed} failed), web CPU {1000 * cpu / max(1, opened):.2f} ms per connection, load {load()}"
     )
-    return per_second
+    return per_second, 1000 * cpu / max(1, opened)
 
 
 def fanout(
@@ -305,6 +319,44 @@ def forget_redis_keys() -> None:
         r.delete(key)
 
 
+def one_server(
+    server: str, args: argparse.Namespace, run_dir: Path, people: tuple[str, list[str]], first: bool
+) -> dict[str, float]:
+    """Every figure for one web server, on a cluster of its own (same database and people)."""
+    print(f"\n== web server: {server} ==", flush=True)
+    slug, cookies = people
+    cluster = Cluster(2, run_dir / server, server)
+    figures: dict[str, float] = {}
+    try:
+        lb = f"ws://127.0.0.1:{cluster.port}/ws/rooms/{slug}/"
+        web1 = f"ws://127.0.0.1:{cluster.webs()['web-1']['port']}/ws/rooms/{slug}/"
+        figures.update(idle(cluster, lb, cookies, args.connections, args.client_processes))
+        if first and args.before:
+            before, port = lone_daphne(BEFORE, run_dir / "web-before.log")
+            try:
+                url = f"ws://127.0.0.1:{port}/ws/rooms/{slug}/"
+                rate(url, " before (Daphne, database sessions, no pool)", cookies, args, before.pid)
+            finally:
+                before.terminate()
+                before.wait(15)
+        web1_pid = cluster.webs()["web-1"]["pid"]
+        figures["rate"], figures["cpu_ms"] = rate(web1, f" of web-1 ({server})", cookies, args, web1_pid)
+        settle([w["port"] for w in cluster.webs().values()])
+        p50, p95, where = fanout(lb, slug, cookies, args.client_processes, args.messages)
+        print(
+            f"chat fan-out ({server}) to {args.participants} on {len(where)} web processes {sorted(where.values())}: p50 {p50:.1f} ms, p95 {p95:.1f} ms"
+        )
+        settle([w["port"] for w in cluster.webs().values()])
+        q50, q95, where1 = fanout(web1, slug, cookies, args.client_processes, args.messages)
+        print(
+            f"chat fan-out ({server}) to {args.participants} on {len(where1)} web process: p50 {q50:.1f} ms, p95 {q95:.1f} ms, ratio p95 one/two {q95 / p95:.2f}"
+        )
+        figures.update(two_p50=p50, two_p95=p95, one_p50=q50, one_p95=q95)
+    finally:
+        cluster.stop()
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--connections", type=int, default=2000, help="idle connections to hold")
@@ -313,57 +365,38 @@ def main() -> int:
     parser.add_argument("--participants", type=int, default=100)
     parser.add_argument("--messages", type=int, default=30)
     parser.add_argument("--client-processes", type=int, default=4)
+    parser.add_argument(
+        "--servers", default="daphne,granian", help="web servers to compare, one cluster each, in this order"
+    )
+    parser.add_argument(
+        "--no-before",
+        dest="before",
+        action="store_false",
+        help="skip the handshake rate before the session cache",
+    )
     args = parser.parse_args()
     limit = raise_fd_limit(2 * args.connections + 1024)  # Caddy: two sockets per connection
-    print(f"fd limit (RLIMIT_NOFILE) for the cluster: {limit}")
+    print(f"fd limit (RLIMIT_NOFILE) for the cluster: {limit}; load {load()}")
     os.environ.update(ENV)
     run_dir = Path(tempfile.mkdtemp(prefix="bench-signaling-"))
     psql(f"CREATE DATABASE {DB_NAME}")
-    cluster: Cluster | None = None
+    results: dict[str, dict[str, float]] = {}
     try:
-        cluster = Cluster(2, run_dir)
-        slug, cookies = setup_people(args.participants + 1)
-        lb = f"ws://127.0.0.1:{cluster.port}/ws/rooms/{slug}/"
-        web1 = f"ws://127.0.0.1:{cluster.webs()['web-1']['port']}/ws/rooms/{slug}/"
-        idle(cluster, lb, cookies, args.connections, args.client_processes)
-        before, port = lone_daphne(BEFORE, run_dir / "web-before.log")
-        try:
-            url = f"ws://127.0.0.1:{port}/ws/rooms/{slug}/"
-            rate(
-                url,
-                " before (database sessions, no pool)",
-                cookies,
-                args.rate_connections,
-                args.concurrency,
-                args.client_processes,
-                before.pid,
+        migrate = [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"]
+        subprocess.run(migrate, cwd=ROOT, env={**os.environ, **ENV}, check=True, timeout=300)
+        people = setup_people(args.participants + 1)  # the same people for every server
+        for i, server in enumerate(s.strip() for s in args.servers.split(",")):
+            (run_dir / server).mkdir()
+            results[server] = one_server(server, args, run_dir, people, first=i == 0)
+            forget_redis_keys()
+        print(f"\nside by side (load {load()}):")
+        print("  server   held/web  kB/conn  accepts/s  CPU ms/conn  two p50/p95 ms  one p50/p95 ms")
+        for server, f in results.items():
+            print(
+                f"  {server:8} {f['held']:8.0f} {f['kb']:8.1f} {f['rate']:10.0f} {f['cpu_ms']:12.2f}"
+                f"  {f['two_p50']:6.1f}/{f['two_p95']:<6.1f}  {f['one_p50']:6.1f}/{f['one_p95']:<6.1f}"
             )
-        finally:
-            before.terminate()
-            before.wait(15)
-        web1_pid = cluster.webs()["web-1"]["pid"]
-        rate(
-            web1,
-            " of web-1",
-            cookies,
-            args.rate_connections,
-            args.concurrency,
-            args.client_processes,
-            web1_pid,
-        )
-        settle([w["port"] for w in cluster.webs().values()])
-        p50, p95, where = fanout(lb, slug, cookies, args.client_processes, args.messages)
-        print(
-            f"chat fan-out to {args.participants} on {len(where)} web processes {sorted(where.values())}: p50 {p50:.1f} ms, p95 {p95:.1f} ms"
-        )
-        settle([w["port"] for w in cluster.webs().values()])
-        q50, q95, where1 = fanout(web1, slug, cookies, args.client_processes, args.messages)
-        print(
-            f"chat fan-out to {args.participants} on {len(where1)} web process: p50 {q50:.1f} ms, p95 {q95:.1f} ms, ratio p95 one/two {q95 / p95:.2f}"
-        )
     finally:
-        if cluster is not None:
-            cluster.stop()
         from django.db import connections
 
         connections.close_all()

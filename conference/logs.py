@@ -64,7 +64,7 @@ def process_kind(argv: list[str] | None = None) -> str:
             return kind
     if "celery" in words or any(a.endswith("celery/__main__.py") for a in args):
         return "beat" if "beat" in args else "celery"
-    if "daphne" in words or any("daphne" in a for a in args[:2]):
+    if words & {"daphne", "granian"} or any("daphne" in a or "granian" in a for a in args[:2]):
         return "web"
     return "web" if "runserver" in args else "manage"
 
@@ -228,6 +228,9 @@ def logging_config(*, fmt: str, level: str, kind: str = "") -> dict[str, Any]:
             "aioice": {"level": "WARNING"},
             "aiortc": {"level": "WARNING"},
             "daphne": {"level": "WARNING"},
+            # Granian's own loggers (conference.granian_web) write through ours, not to stdout.
+            "_granian": {"handlers": [], "level": "WARNING", "propagate": True},
+            "granian.access": {"handlers": [], "level": "WARNING", "propagate": True},
             "django.request": {"level": "ERROR"},  # 403/404s are answered to the user, not logged
             # Django's own console handlers (DEBUG) would print each line twice, unscrubbed.
             "django": {"handlers": [], "level": "INFO", "propagate": True},

@@ -1,4 +1,5 @@
-"""Run the distributed deployment on one machine: Caddy in front of several Daphne processes, several
+"""Run the distributed deployment on one machine: Caddy in front of several web processes (Daphne;
+Granian with --web-server granian or WEB_SERVER=granian, docs/signaling.md), several
 SFU workers, several transcribers, a Celery worker and Celery beat, all on one Redis and one
 database. The processes find each other only through Redis and the database, exactly as on many
 machines; only the addresses differ.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -53,11 +55,62 @@ http://localhost:{port}, http://127.0.0.1:{port} {{
 """
 
 
+WEB_SERVERS = ("granian", "daphne")
+DEFAULT_WEB_SERVER = "daphne"  # Granian holds ~150 kB per idle WebSocket (docs/signaling.md)
+
+
+def web_command(server: str, port: int) -> list[str]:
+    """One web process on 127.0.0.1:port. Neither writes an access log (room links carry
+    tokens); the web's own access lines name the URL pattern (conference.middleware)."""
+    if server == "granian":  # in this process, so its pid is the serving one (conference.granian_web)
+        return [PY, "-m", "conference.granian_web", "--host", "127.0.0.1", "--port", str(port)]
+    if server == "daphne":
+        return [
+            PY,
+            "-m",
+            "daphne",
+            "-v",
+            "0",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "conference.asgi:application",
+        ]
+    raise ValueError(f"unknown web server {server!r}; one of {WEB_SERVERS}")
+
+
+# Each idle WebSocket is one descriptor in its web process and two in Caddy: the default soft
+# limit (1,024) would stop a web process near 1,000 connections. The children inherit this.
+FD_LIMIT = 65536
+
+
+def raise_fd_limit(want: int) -> int:
+    """Soft (and, as root, hard) RLIMIT_NOFILE to at least ``want``; the limit in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= want:
+        return soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(hard, want)))
+    except (ValueError, OSError):  # not root: as far as the hard limit goes
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 class Cluster:
     def __init__(
-        self, *, port: int, webs: int, sfus: int, transcribers: int, run_dir: Path, celery: bool = True
+        self,
+        *,
+        port: int,
+        webs: int,
+        sfus: int,
+        transcribers: int,
+        run_dir: Path,
+        celery: bool = True,
+        web_server: str = "",
     ) -> None:
         self.port, self.run_dir, self.celery = port, run_dir, celery
+        self.web_server = web_server or os.environ.get("WEB_SERVER", DEFAULT_WEB_SERVER)
         for old in run_dir.glob("*.log"):
             old.unlink()  # a fresh log per run: readiness is read from it
         self.counts = {"web": webs, "sfu": sfus, "transcriber": transcribers}
@@ -84,21 +137,7 @@ class Cluster:
         )
         for i in range(1, self.counts["web"] + 1):
             port = self.ports[f"web-{i}"] = free_port()
-            # -v 0: no Daphne access log (it prints paths, and room links carry tokens); the
-            # web's own access lines name the URL pattern (conference.middleware).
-            daphne = [
-                PY,
-                "-m",
-                "daphne",
-                "-v",
-                "0",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "conference.asgi:application",
-            ]
-            self.spawn(f"web-{i}", daphne)
+            self.spawn(f"web-{i}", web_command(self.web_server, port))
         for i in range(1, self.counts["sfu"] + 1):
             self.spawn(f"sfu-{i}", [PY, "manage.py", "runsfu", "--worker-id", f"sfu-{i}-{os.getpid()}"])
         for i in range(1, self.counts["transcriber"] + 1):
@@ -159,11 +198,18 @@ def main() -> int:
         "--no-celery", dest="celery", action="store_false", help="no Celery worker and beat (benchmarks)"
     )
     parser.add_argument("--run-dir", type=Path, default=ROOT / ".run" / "cluster")
+    parser.add_argument(
+        "--web-server",
+        choices=WEB_SERVERS,
+        default=os.environ.get("WEB_SERVER", DEFAULT_WEB_SERVER),
+        help="what serves the web processes (env WEB_SERVER)",
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         print("Set DATABASE_URL to a PostgreSQL database: several processes write to it at once.")
         return 2
     args.run_dir.mkdir(parents=True, exist_ok=True)
+    fd_limit = raise_fd_limit(FD_LIMIT)
     cluster = Cluster(
         port=args.port,
         webs=args.webs,
@@ -171,6 +217,7 @@ def main() -> int:
         transcribers=args.transcribers,
         run_dir=args.run_dir,
         celery=args.celery,
+        web_server=args.web_server,
     )
     stopping = False
 
@@ -182,6 +229,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         cluster.start()
+        print(f"web server: {cluster.web_server}, fd limit {fd_limit}", flush=True)
         print(f"cluster ready: {json.dumps(cluster.layout())}", flush=True)
         print(
             f"\n  Open http://localhost:{args.port}/  (logs in {args.run_dir}). Ctrl-C stops everything.\n",

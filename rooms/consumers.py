@@ -24,7 +24,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from accounts.websocket_auth import resolve_user
+from accounts.websocket_auth import forget_handshake, resolve_user
 from conference import logs, protocol, turn
 from conference.errors import error_text
 from conference.middleware import request_id_from
@@ -91,6 +91,8 @@ class RoomConsumer(WaitingMixin, ModerationMixin, MediaMixin, AsyncWebsocketCons
             await self.close()
             return
         self.room = room
+        self.client_address = _address(self.scope)
+        forget_handshake(self.scope)
         await self.accept()
         metrics.WEBSOCKETS.inc()
         self.counted = True
@@ -243,7 +245,7 @@ class RoomConsumer(WaitingMixin, ModerationMixin, MediaMixin, AsyncWebsocketCons
                 guest_key=self.guest_key,
                 channel_name=self.channel_name,
                 resume_token=resume,
-                client_address=_address(self.scope),
+                client_address=self.client_address,
             )
         except services.MustWait:
             return await self.wait_in_lobby(resume=resume)

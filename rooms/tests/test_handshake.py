@@ -8,7 +8,9 @@ import redis
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db.backends.signals import connection_created
+from django.test import SimpleTestCase
 
+from accounts.websocket_auth import forget_handshake
 from rooms import selectors
 from rooms.models import Room
 from rooms.tests.test_consumer import TIMEOUT, ConsumerTestCase, closing
@@ -113,3 +115,20 @@ class RedisClientsTestCase(ConsumerTestCase):
         grown = await database_sync_to_async(self.clients)() - before
         # Other test runs share this Redis: a few clients may come and go, not one per connection.
         self.assertLess(grown, 10, f"{grown} more Redis clients for 20 more connections")
+
+
+class ForgetHandshakeTestCase(SimpleTestCase):
+    def test_headers_and_cookies_are_emptied_in_every_copy_of_the_scope(self) -> None:
+        headers = [(b"cookie", b"sessionid=abc"), (b"x-forwarded-for", b"203.0.113.7")]
+        outer = {"type": "websocket", "headers": headers}  # what the server made
+        cookies = dict(outer, cookies={"sessionid": "abc"})  # the middlewares' copies
+        routed = dict(cookies, url_route={"kwargs": {"slug": "r"}})
+        forget_handshake(routed)
+        self.assertEqual(outer["headers"], [])
+        self.assertEqual(cookies["cookies"], {})
+        self.assertEqual(routed["url_route"], {"kwargs": {"slug": "r"}})
+
+    def test_an_immutable_headers_object_is_left_alone(self) -> None:
+        scope = {"headers": ((b"host", b"localhost"),)}
+        forget_handshake(scope)
+        self.assertEqual(scope["headers"], ((b"host", b"localhost"),))
