@@ -272,7 +272,8 @@ class SubscriberStream(LinkAdaptation):
             elif 0x10000 - delta > self.span:
                 return False  # older than our start point
         payload = packet.payload
-        if self.temporal is not None:
+        temporal = self.temporal
+        if temporal is not None and not temporal.passes_whole(packet.vp8):
             filtered = self._layer_filter(packet)
             if filtered is None:
                 return False

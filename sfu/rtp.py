@@ -151,6 +151,13 @@ class TemporalFilter:
         """Whether payloads are rewritten (something was dropped, or the stream restarted)."""
         return self._pid_delta != 0 or self._tl0_delta != 0
 
+    def passes_whole(self, d: Vp8Descriptor | None) -> bool:
+        """A packet of a stream without temporal layers (no T bit) while no picture ID is being
+        shifted: forwarded as it is, without the per-frame bookkeeping (most cameras today)."""
+        return (
+            d is not None and d.tid == NO_TID and not (self._continue or self._pid_delta or self._tl0_delta)
+        )
+
     def restart(self) -> None:
         self._frame_ts = self._prev_ts = None
         self._continue = self._last_pid is not None or self._last_tl0 is not None

@@ -196,6 +196,18 @@ class TemporalFilterTests(SimpleTestCase):
         self.assertEqual(out.picture_id, sent[-1] + 1)
         self.assertEqual(out.tl0picidx, 0 + 1)  # frames 0..3 carried TL0PICIDX 0
 
+    def test_a_stream_without_layers_passes_whole_until_ids_are_shifted(self) -> None:
+        f = TemporalFilter()
+        plain = vp8_descriptor(descriptor_bytes(tid=None, tl0=None) + VP8_DELTA)
+        layered = vp8_descriptor(frame(1000, 0, 0))
+        assert plain is not None and layered is not None
+        self.assertTrue(f.passes_whole(plain))
+        self.assertFalse(f.passes_whole(layered))  # a T bit: the frame is decided by the filter
+        self.assertFalse(f.passes_whole(None))  # malformed: the filter drops it
+        self.run_frames(f, range(4))
+        f.restart()  # resumed after a pause: picture IDs continue from the last sent
+        self.assertFalse(f.passes_whole(plain))
+
     def test_picture_ids_wrap(self) -> None:
         f = TemporalFilter()
         f.target = 0
