@@ -12,18 +12,17 @@ pictures, bit for bit, as decoding everything, at those frames.
 
 from __future__ import annotations
 
-import asyncio
 import fractions
 import random
-import time
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from aiortc.codecs.vpx import PACKET_MAX
-from aiortc.mediastreams import VIDEO_TIME_BASE, MediaStreamTrack, convert_timebase
+from aiortc.mediastreams import VIDEO_TIME_BASE, convert_timebase
 
 from conference.testing.peers import PatternVideoTrack
+from conference.testing.vp8 import PreEncodedVideoTrack
 
 PATTERN = (0, 2, 1, 2)  # TID of frames 0..3 of each period (FFmpeg's ts_layering_mode=3)
 SYNC = (False, True, True, False)  # Y: frame 1 (TL2) and frame 2 (TL1) reference TL0 only
@@ -100,27 +99,16 @@ def layer_check(loop: tuple[LayeredFrame, ...], max_tid: int) -> tuple[int, int]
     return sum(full[i] == alone[k] for k, i in enumerate(kept)), len(kept)
 
 
-class LayeredVideoTrack(MediaStreamTrack):
-    """Yields the loop's frames at ``fps``; keyframe requests are not honoured (one per loop)."""
-
-    kind = "video"
+class LayeredVideoTrack(PreEncodedVideoTrack):
+    """Yields the loop's layered frames at ``fps`` (for LayeredVp8Packer); keyframe requests are
+    not honoured (one per loop)."""
 
     def __init__(self, frames: tuple[LayeredFrame, ...] | None = None, fps: int = 30) -> None:
-        super().__init__()
-        self.frames = frames or layered_vp8_loop()
-        self.fps = fps
-        self.count = 0
-        self.start: float | None = None
+        super().__init__(frames or layered_vp8_loop(), fps)  # type: ignore[arg-type]
 
     async def recv(self) -> Any:
-        if self.start is None:
-            self.start = time.time()
-        self.count += 1
-        wait = self.start + self.count / self.fps - time.time()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        frame = self.frames[(self.count - 1) % len(self.frames)]
-        return EncodedPicture(frame, int(self.count * 90000 / self.fps), fractions.Fraction(1, 90000))
+        frame, pts = await self.paced()
+        return EncodedPicture(frame, pts, fractions.Fraction(1, 90000))
 
 
 class LayeredVp8Packer:

@@ -49,16 +49,21 @@ class PreEncodedVideoTrack(MediaStreamTrack):
         self.count = 0
         self.start: float | None = None
 
-    async def recv(self) -> Any:
-        import av
-
+    async def paced(self) -> tuple[Any, int]:
+        """Wait for the next frame's time; that frame of the loop and its pts (90 kHz)."""
         if self.start is None:
             self.start = time.time()
         self.count += 1
         wait = self.start + self.count / self.fps - time.time()
         if wait > 0:
             await asyncio.sleep(wait)
-        packet = av.Packet(self.frames[(self.count - 1) % len(self.frames)])
-        packet.pts = int(self.count * 90000 / self.fps)
+        return self.frames[(self.count - 1) % len(self.frames)], int(self.count * 90000 / self.fps)
+
+    async def recv(self) -> Any:
+        import av
+
+        data, pts = await self.paced()
+        packet = av.Packet(data)
+        packet.pts = pts
         packet.time_base = fractions.Fraction(1, 90000)
         return packet
