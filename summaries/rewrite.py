@@ -11,7 +11,9 @@ import json
 import re
 from typing import Any
 
-from summaries.extract import SegmentIn, content, words
+from summaries.extract import SegmentIn, content
+from summaries.extract.figures import with_digits
+from summaries.extract.overview import overview_words
 
 REWRITE_MIN_PARAMS = 300_000_000  # the default model has 135 M parameters
 SAID_SHARE = 0.8  # share of a model bullet's content words that its source segments must hold
@@ -73,8 +75,8 @@ def ask_rewrite(llm: Any, bullets: list[str], decisions: list[str], max_tokens: 
 
 def grounded(sentence: str, source: str) -> bool:
     """A model sentence whose content words were said in its source segments."""
-    sw = content(sentence)
-    shared = sw & content(source)
+    sw = content(with_digits(sentence))  # "$900" was said as "nine hundred dollars"
+    shared = sw & content(with_digits(source))
     return len(shared) >= MIN_SHARED and len(shared) >= SAID_SHARE * len(sw)
 
 
@@ -89,11 +91,11 @@ def choose(
     extractor's; a model sentence that would take the overview over ``budget`` words is not used."""
     text_of = {s["id"]: f"{s['speaker']} {s['text']}" for s in segments}  # "Ethan found": the speaker
     out: list[str] = []
-    used = sum(len(words(b)) for b in bullets)
+    used = sum(overview_words(b) for b in bullets)
     for bullet, ids, new in zip(bullets, bullet_segments, written, strict=False):
         source = " ".join(text_of.get(i, "") for i in ids)
         new = " ".join(new.split())
-        extra = len(words(new)) - len(words(bullet))
+        extra = overview_words(new) - overview_words(bullet)
         if new and grounded(new, source) and used + extra <= budget:
             out.append(new if new.endswith((".", "!")) else new + ".")
             used += extra

@@ -45,7 +45,8 @@ _DANGLING_RE = re.compile(
 # A clause about something named before it: only worth a place if its other words say a lot.
 _VAGUE_RE = re.compile(r"^(?:it|it's|that|that's|this|this is|they|they're|those|these|them|he|she)\b", re.I)
 _REQUEST_RE = re.compile(r"\bplease\b|^(?:let's|let me|can you|could you)\b", re.I)
-_OBJECT_RE = re.compile(r"\s(?:it|them|that one|this one)\b", re.I)  # "above it": what?
+# "above it", "thirty new ones", "checked a few": of what?
+_OBJECT_RE = re.compile(r"\s(?:it|them|that one|this one|ones|one in|a few$)\b", re.I)
 _YOU_RE = re.compile(r"\b(?:you|your)\b", re.I)
 # Words that make a clause a clause (a finite verb), rather than a list of nouns.
 _VERBS = frozenset(
@@ -69,6 +70,7 @@ _PERSON_VERBS = frozenset(
     """said says asked asks mentioned mentions thinks thought wants wanted knows knew told tells agreed agrees
     feels felt prefers preferred was has had""".split()
 )
+_RELATIVES = frozenset("who which that whose whom".split())
 _DETERMINERS = frozenset("the a an our their this that my your his her its every each any no".split())
 _NOT_PAST = frozenset("hundred red need seed speed feed bed shed".split())
 _BASE_VERBS = frozenset(
@@ -98,10 +100,10 @@ _AGENDA_RE = re.compile(
 
 
 def agenda(sentence: str) -> str | None:
-    """ "Let's go through the Maple Street escalation" -> "The meeting is about the Maple Street escalation"."""
+    """ "Let's go through the Maple Street escalation" -> "Topic: the Maple Street escalation"."""
     if not _AGENDA_RE.match(sentence):
         return None
-    return _AGENDA_RE.sub("The meeting is about ", sentence.rstrip(".!"), count=1)
+    return _AGENDA_RE.sub("Topic: ", sentence.rstrip(".!"), count=1)
 
 
 def shorten(text: str) -> str:
@@ -120,10 +122,14 @@ def readable(clause: str) -> bool:
     ws = words(clause)
     if len(ws) < MIN_CLAUSE_WORDS or _DANGLING_RE.match(clause):
         return False
+    # "Six vendors that need a review": the only verb is in a relative clause, there is no main one
+    rel = next((k for k, w in enumerate(ws) if k and w in _RELATIVES), None)
+    if rel is not None:
+        ws = ws[:rel]
     past = any(w.endswith("ed") and w not in _NOT_PAST for w in ws[1:])  # "Shared calendars": no verb
     # "the change management document": after a determiner a verb's form is a noun
     verb = any(w in _VERBS and (k == 0 or ws[k - 1] not in _DETERMINERS) for k, w in enumerate(ws))
-    return past or verb or bool(_CONTRACTED_VERB_RE.search(clause.lower()))
+    return past or verb or bool(_CONTRACTED_VERB_RE.search(" ".join(ws)))
 
 
 def vagueness(clause: str) -> float:
@@ -131,6 +137,43 @@ def vagueness(clause: str) -> float:
     if _VAGUE_RE.match(clause) or _REQUEST_RE.search(clause):
         return 1.0
     return min(1.0, 0.5 * bool(_OBJECT_RE.search(clause)) + 0.3 * bool(_YOU_RE.search(clause)))
+
+
+# Headline style: words a reader does not miss in a bullet. Articles (not in "a few", "a week"),
+# "their" and "our" ("Their token expired"), intensifiers, "on" before a weekday.
+_ARTICLE_RE = re.compile(
+    r"\b(?:the|an|a)\s+(?!(?:few|lot|bit|little|couple|half|week|day|month|year|while|number)\b)", re.I
+)
+_POSSESSIVE_RE = re.compile(r"\b(?:their|our)\s+(?=[a-z])", re.I)
+_INTENSIFIER_RE = re.compile(r"\s*\b(?:also|very|even|in order)\b(?=\s)", re.I)
+# When, relative to the meeting's day: the summary is read later, and the clause keeps its fact.
+_RELATIVE_TIME_RE = re.compile(
+    r"\s*\b(?:last night|this morning|this afternoon|this evening|yesterday|today|tonight|overnight|"
+    r"so far|right now|at the moment|as usual|by hand)\b",
+    re.I,
+)
+# A tail that only adds to what the clause says ("..., including the largest ones").
+_TAIL_RE = re.compile(r",\s+(?:including|especially|which|who)\b.*$", re.I)
+_ON_DAY_RE = re.compile(r"\bon\s+(?=(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b)")
+# "We have two finalists" / "There are 31 open bugs": the figure is the subject.
+_HAVE_FIGURE_RE = re.compile(
+    r"^(?:we|they|there)\s+(?:have|had|are|were)\s+(?=(?:\d|\$|about\b|two|three|four|five|six|seven|eight|"
+    r"nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b)",
+    re.I,
+)
+
+
+def headline(clause: str) -> str:
+    """A clause in the style of a headline: the same facts in fewer words (the words dropped
+    carry no content: a point is judged by the content words it keeps)."""
+    text = _TAIL_RE.sub("", clause)
+    text = _HAVE_FIGURE_RE.sub("", text)
+    text = _POSSESSIVE_RE.sub("", text)
+    text = _ARTICLE_RE.sub("", text)
+    text = _INTENSIFIER_RE.sub("", text)
+    text = _ON_DAY_RE.sub("", text)
+    text = _RELATIVE_TIME_RE.sub("", text)
+    return re.sub(r"\s+", " ", text).strip(" ,;:")
 
 
 def people_named(text: str) -> set[str]:
@@ -149,4 +192,6 @@ def name_subject(clause: str, person: str | None) -> str:
     """ "He also mentioned ..." -> "Owen also mentioned ..." when the person just talked about is known."""
     if person is None:
         return clause
-    return re.sub(r"^(?:he|she)\b", person, clause, count=1, flags=re.I)
+    clause = re.sub(r"^(?:he|she)'d\b", f"{person} would", clause, count=1, flags=re.I)
+    clause = re.sub(r"^(?:he|she)'ll\b", f"{person} will", clause, count=1, flags=re.I)
+    return re.sub(r"^(?:he|she)\b(?!')", person, clause, count=1, flags=re.I)

@@ -15,8 +15,17 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from summaries.extract.compress import agenda, clauses, last_person, name_subject, people_named, vagueness
+from summaries.extract.compress import (
+    agenda,
+    clauses,
+    headline,
+    last_person,
+    name_subject,
+    people_named,
+    vagueness,
+)
 from summaries.extract.cues import OUTCOME_RE
+from summaries.extract.figures import with_digits
 from summaries.extract.phrases import STOP
 from summaries.extract.summary import Candidate, has_number, is_point
 from summaries.extract.text import cap, content, words
@@ -27,6 +36,7 @@ WORDS_PER_MINUTE = 12
 SPOKEN_WORDS_PER_MINUTE = 140  # the meeting's length when the segments carry no times
 MIN_BULLETS, MAX_BULLETS = 3, 7
 MINUTES_PER_BULLET = 5  # bullets = minutes / this + 2, within the bounds above
+MIN_CONTENT = 3  # a fact names something and says something of it: "Role is closed" says too little
 NEW_WORDS = 0.5  # a clause is picked only when at least this share of its content words is new
 NUMBER_BONUS = 0.8  # figures are facts
 OUTCOME_BONUS = 0.4  # causes and outcomes
@@ -41,6 +51,12 @@ SPEAKER_WEIGHT = 0.5  # a participant's name in a clause
 class Point:
     text: str
     segments: list[int]
+
+
+def overview_words(text: str) -> int:
+    """Words as the reader (and evaluate_summaries) counts them: what is between spaces, so
+    "$480,000" and "Owen's" are one word each."""
+    return len(text.split())
 
 
 def budget_words(minutes: float) -> int:
@@ -88,10 +104,10 @@ def pick(cands: list[Candidate], weights: dict[str, float], known: set[str], bud
     while left:
         best, best_gain = None, 0.0
         for c in left:
-            n = len(words(c.sentence))
-            cw = content(c.sentence)
+            n = overview_words(c.sentence)
+            cw = content(c.spoken)  # as said: a figure weighs its words ("one hundred percent")
             new = cw - said
-            if used + n > budget or not cw or len(new) < NEW_WORDS * len(cw):
+            if used + n > budget or len(cw) < MIN_CONTENT or len(new) < NEW_WORDS * len(cw):
                 continue
             gain = (sum(weights.get(w, 0.0) for w in new) + _bonus(c)) * (1 - vagueness(c.sentence)) / n
             if gain > best_gain or (gain == best_gain and best is not None and c.order < best.order):
@@ -99,8 +115,8 @@ def pick(cands: list[Candidate], weights: dict[str, float], known: set[str], bud
         if best is None:
             break
         picked.append(best)
-        said |= content(best.sentence)
-        used += len(words(best.sentence))
+        said |= content(best.spoken)
+        used += overview_words(best.sentence)
         left = [c for c in left if c is not best]
     return picked
 
@@ -122,19 +138,35 @@ def _candidates(turns: Sequence[Turn]) -> list[Candidate]:
     people = people_named(" ".join(t.text for t in turns)) | {
         t.speaker.split()[0] for t in turns if t.speaker
     }
+    speakers = content(" ".join({t.speaker for t in turns}))
     person: str | None = None  # the person talked about last ("he", "she")
     for t in turns:
         name = t.speaker.split()[0] if t.speaker else ""
         for s in t.sentences:
             order += 1
             if t.index < OPENING_TURNS and (about := agenda(s)):
-                out.append(Candidate(t.index, order, t.label, about, t.segment_id))
+                out.append(
+                    Candidate(t.index, order, t.label, headline(with_digits(about)), t.segment_id, about)
+                )
             elif is_point(s, set()):
                 for clause in clauses(s):
-                    text = third_person(name_subject(clause, person), name)
-                    out.append(Candidate(t.index, order, t.label, text, t.segment_id))
+                    spoken = third_person(name_subject(clause, person), name)
+                    if _roll_call(spoken, speakers):
+                        continue
+                    out.append(
+                        Candidate(
+                            t.index, order, t.label, headline(with_digits(spoken)), t.segment_id, spoken
+                        )
+                    )
             person = last_person(s, people, name) or person
     return out
+
+
+def _roll_call(clause: str, speakers: set[str]) -> bool:
+    """ "Lena sees Peter, Mia, Jake and Ivy": about who is in the call, not about the topic."""
+    cw = content(clause)
+    named = cw & speakers
+    return len(named) >= 2 and 2 * len(named) >= len(cw)
 
 
 def _groups(picked: list[Candidate], bullets: int) -> list[list[Candidate]]:

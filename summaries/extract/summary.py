@@ -16,8 +16,9 @@ class Candidate:
     turn: int  # index of the turn
     order: int  # position among all sentences (the clauses of one sentence share it)
     speaker: str
-    sentence: str
+    sentence: str  # as the overview writes it (headline style, figures in digits)
     segment_id: int
+    spoken: str = ""  # as it was said: what its content words are weighed by
 
 
 def has_number(s: str) -> bool:

@@ -17,7 +17,8 @@ from summaries.extract.phrases import (
 
 
 def words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower())
+    # "480,000" and "1.8" are one word each (the overview writes figures in digits)
+    return re.findall(r"[a-z0-9]+(?:[,.][0-9]+)*(?:'[a-z]+)?", text.lower())
 
 
 def stem(w: str) -> str:

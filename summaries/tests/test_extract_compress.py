@@ -75,6 +75,6 @@ class ClauseTests(unittest.TestCase):
     def test_an_agenda_line_says_what_the_meeting_is_about(self) -> None:
         self.assertEqual(
             agenda("Let's go through the Maple Street escalation."),
-            "The meeting is about the Maple Street escalation",
+            "Topic: the Maple Street escalation",
         )
         self.assertIsNone(agenda("Let's not set that precedent."))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from summaries.extract import extract
+from summaries.extract.figures import with_digits
 from summaries.extract.overview import (
     MAX_BULLETS,
     MIN_BULLETS,
@@ -83,7 +84,7 @@ class OverviewTests(PhrasingCase):
         self.assertGreaterEqual(len(bullets), MIN_BULLETS)
         self.assertLessEqual(len(bullets), MAX_BULLETS)
         self.assertEqual(len(result["summary_segments"]), len(bullets))
-        said = {s["id"]: content(f"{s['speaker']} {s['text']}") for s in segs}
+        said = {s["id"]: content(with_digits(f"{s['speaker']} {s['text']}")) for s in segs}
         for bullet, ids in zip(bullets, result["summary_segments"], strict=True):
             with self.subTest(bullet):
                 self.assertNotRegex(bullet, r"^[A-Z][a-z]+:")  # no "Bo: ..." quotes
@@ -94,7 +95,8 @@ class OverviewTests(PhrasingCase):
                 self.assertTrue(ids and set(ids) <= set(said), ids)
                 # the link is right: every content word of the bullet was said in its segments
                 self.assertLessEqual(content(bullet), set().union(*(said[i] for i in ids)))
-        self.assertIn("forty two pallets", result["summary"])  # figures are facts
+        self.assertIn("42 pallets", result["summary"])  # figures are facts, in digits
+        self.assertIn("$900", result["summary"])
         self.assertIn("Bo counted", result["summary"])  # "I counted" said by Bo
 
     def test_length_budget_follows_the_duration(self) -> None:
