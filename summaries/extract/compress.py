@@ -45,8 +45,13 @@ _DANGLING_RE = re.compile(
 # A clause about something named before it: only worth a place if its other words say a lot.
 _VAGUE_RE = re.compile(r"^(?:it|it's|that|that's|this|this is|they|they're|those|these|them|he|she)\b", re.I)
 _REQUEST_RE = re.compile(r"\bplease\b|^(?:let's|let me|can you|could you)\b", re.I)
-# "above it", "thirty new ones", "checked a few": of what?
-_OBJECT_RE = re.compile(r"\s(?:it|them|that one|this one|ones|one in|a few$)\b", re.I)
+# "above it": what?
+_OBJECT_RE = re.compile(r"\s(?:it|them|that one|this one)\b", re.I)
+# What the clause is about was said before it ("thirty new ones", "checked a few") or comes in
+# the next sentence ("Ethan found the cause"): unreadable alone.
+_ELLIPTIC_RE = re.compile(
+    r"\s(?:ones\b|one in\b|a few$|(?:the\s+)?(?:cause|problem|issue|reason|answer)$)", re.I
+)
 _YOU_RE = re.compile(r"\b(?:you|your)\b", re.I)
 # Words that make a clause a clause (a finite verb), rather than a list of nouns.
 _VERBS = frozenset(
@@ -134,7 +139,7 @@ def readable(clause: str) -> bool:
 
 def vagueness(clause: str) -> float:
     """How much a clause leans on what was said before it: 0 (none) to 1 (unreadable alone)."""
-    if _VAGUE_RE.match(clause) or _REQUEST_RE.search(clause):
+    if _VAGUE_RE.match(clause) or _REQUEST_RE.search(clause) or _ELLIPTIC_RE.search(clause):
         return 1.0
     return min(1.0, 0.5 * bool(_OBJECT_RE.search(clause)) + 0.3 * bool(_YOU_RE.search(clause)))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unittest
 
-from summaries.extract.compress import headline, readable
+from summaries.extract.compress import headline, readable, vagueness
 from summaries.extract.figures import parse, with_digits
 
 
@@ -56,3 +56,12 @@ class HeadlineTests(unittest.TestCase):
         self.assertFalse(readable("Someone who left the company last spring"))
         self.assertFalse(readable("Six vendors that need a security review"))
         self.assertTrue(readable("The billing service still uses keys that were created two years ago"))
+
+
+class VaguenessTests(unittest.TestCase):
+    def test_a_clause_about_what_was_said_around_it_is_not_used(self) -> None:
+
+        for clause in ("We're ordering thirty new ones", "Ethan spot checked a few", "Ethan found the cause"):
+            with self.subTest(clause):
+                self.assertEqual(vagueness(clause), 1.0)
+        self.assertEqual(vagueness("The storage access token expired on Monday"), 0.0)
