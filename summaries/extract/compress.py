@@ -22,7 +22,7 @@ _SPLIT_RE = re.compile(
 )
 # Words at the start that only run the conversation ("So, honestly, I think the build ...").
 _LEAD_RE = re.compile(
-    r"^(?:so|okay|ok|well|right|yes|yeah|no|honestly|basically|and|but|also|now|great|good|actually|"
+    r"^(?:so|okay|ok|well|right|yes|yeah|no|honestly|basically|and|but|also|now|great|good|actually|fine|agreed|"
     r"perfect|alright|sure|oh|um|uh|look|anyway|then|plus|i think|i guess|i mean|you know|to be honest|"
     r"the thing is|good news|bad news|the good news is|the bad news is|the honest answer is|the short answer is|"
     r"in the end|for what it's worth|as i said|on my side|on our side|from my side|"
