@@ -146,8 +146,9 @@ def vagueness(clause: str) -> float:
 
 # Headline style: words a reader does not miss in a bullet. Articles (not in "a few", "a week"),
 # "their" and "our" ("Their token expired"), intensifiers, "on" before a weekday.
+# (a capital "A" inside a clause is a letter: "plan A is cheaper")
 _ARTICLE_RE = re.compile(
-    r"\b(?:the|an|a)\s+(?!(?:few|lot|bit|little|couple|half|week|day|month|year|while|number)\b)", re.I
+    r"(?:^(?:The|An|A)|\b(?:the|an|a))\s+(?!(?:few|lot|bit|little|couple|half|week|day|month|year|while|number)\b)"
 )
 _POSSESSIVE_RE = re.compile(r"\b(?:their|our)\s+(?=[a-z])", re.I)
 _INTENSIFIER_RE = re.compile(r"\s*\b(?:also|very|even|in order)\b(?=\s)", re.I)

@@ -48,6 +48,7 @@ class HeadlineTests(unittest.TestCase):
                 "migration handled 50,000 accounts",
             ),
             ("Ethan spot checked a few", "Ethan spot checked a few"),  # "a few" keeps its article
+            ("The team thinks plan A is cheaper", "team thinks plan A is cheaper"),  # a letter, no article
         ):
             with self.subTest(clause):
                 self.assertEqual(headline(clause), short)
