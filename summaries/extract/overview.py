@@ -26,7 +26,6 @@ from summaries.extract.compress import (
 )
 from summaries.extract.cues import OUTCOME_RE
 from summaries.extract.figures import with_digits
-from summaries.extract.phrases import STOP
 from summaries.extract.summary import Candidate, has_number, is_point
 from summaries.extract.text import cap, content, words
 from summaries.extract.types import Turn
@@ -74,7 +73,8 @@ def overview(turns: Sequence[Turn], minutes: float | None, known: set[str]) -> l
     cands = _candidates(turns)
     picked = pick(cands, _weights(turns), known, budget_words(minutes))
     picked.sort(key=lambda c: c.order)
-    return [_point(group) for group in _groups(picked, bullet_count(minutes))]
+    names = _capitalised(turns)
+    return [_point(group, names) for group in _groups(picked, bullet_count(minutes))]
 
 
 def _weights(turns: Sequence[Turn]) -> dict[str, float]:
@@ -189,15 +189,32 @@ def _groups(picked: list[Candidate], bullets: int) -> list[list[Candidate]]:
     return [g for g in groups if g]
 
 
-def _point(group: list[Candidate]) -> Point:
-    parts = [group[0].sentence, *(_lower_start(c.sentence) for c in group[1:])]
+def _capitalised(turns: Sequence[Turn]) -> set[str]:
+    """Words said with a capital inside a sentence: names ("Owen", "Chicago", "Postgres")."""
+    found: set[str] = set()
+    for t in turns:
+        for s in t.sentences:
+            found |= set(re.findall(r"(?<=\s)[A-Z][\w']*", s))
+        found |= set(t.speaker.split())
+    return found
+
+
+def _point(group: list[Candidate], names: set[str]) -> Point:
+    parts = [group[0].sentence, *(_lower_start(c.sentence, names) for c in group[1:])]
     return Point(cap("; ".join(parts)) + ".", sorted({c.segment_id for c in group}))
 
 
-def _lower_start(clause: str) -> str:
-    """ "The areas are ..." inside a bullet: "the areas are ..." (names keep their capital)."""
+def _lower_start(clause: str, names: set[str]) -> str:
+    """ "Everything new goes ..." inside a bullet: "everything new goes ..." (a sentence's first
+    word has a capital only there; names, "I" and "Q3" keep theirs)."""
     first = clause.split(" ", 1)[0]
-    return clause[:1].lower() + clause[1:] if first.lower() in STOP and first != "I" else clause
+    keep = (
+        first in names
+        or first == "I"
+        or first.startswith("I'")
+        or (len(first) > 1 and not first[1:].islower())
+    )
+    return clause if keep or not first[:1].isupper() else clause[:1].lower() + clause[1:]
 
 
 # "I" becomes the speaker: "I've seen" -> "Nina has seen", "I found" -> "Ethan found".
