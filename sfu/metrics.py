@@ -55,6 +55,7 @@ GUARD_FIELDS = {
     "rtp_dropped": "dropped_rtp_over_budget",
     "rtcp_dropped": "dropped_rtcp_over_budget",
     "ssrc_dropped": "dropped_unknown_ssrc",
+    "srtp_dropped": "dropped_bad_srtp",
 }
 
 # Always exported (at 0 too), so a rate over them works from the start.
