@@ -164,6 +164,14 @@ class PublisherTrack:
                 _sfu_decoder_threads.add(thread)
             codecs = r._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
             self.media_payload_types = {pt: c.clockRate for pt, c in codecs.items() if not is_rtx(c)}
+            # aiortc's router knows a receiver's media SSRCs only; an RTX SSRC it learns from the
+            # payload type, which fails when two receivers share it (our camera and screen):
+            # the publisher's retransmissions were dropped. Its announced RTX SSRCs are ours.
+            transport = r.transport
+            if transport is not None:
+                table = transport._rtp_router.ssrc_table
+                for rtx_ssrc in r._RTCRtpReceiver__rtx_ssrc:  # type: ignore[attr-defined]
+                    table.setdefault(rtx_ssrc, r)
 
         r.receive = receive  # type: ignore[method-assign]
         r._handle_rtp_packet = self._handle_rtp_packet  # type: ignore[method-assign]
