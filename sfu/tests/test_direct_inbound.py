@@ -40,13 +40,13 @@ class DirectInboundTests(SimpleTestCase):
             before = p.guard.direct_packets
             frames = viewer.frames[(1, "video")]
             await wait_for(lambda: viewer.frames[(1, "video")] >= frames + 20, 15, "more video")
-            self.assertGreater(p.guard.direct_packets - before, 50)
-            self.assertGreater(video.packets_received, 50)
+            self.assertGreater(p.guard.direct_packets - before, 20)
+            self.assertGreater(video.packets_received, 20)
             self.assertEqual(p.guard.srtp_dropped, 0)
             # aiortc's receiver-report statistics are fed: its RTCP task reports on the stream...
             streams = p.publish_pc.getTransceivers()[1].receiver._RTCRtpReceiver__remote_streams
             ssrc = publisher_ssrcs(publisher)["video"]
-            self.assertGreater(streams[ssrc].packets_received, 50)
+            self.assertGreater(streams[ssrc].packets_received, 20)
 
             # ... and the publisher's sender gets those receiver reports (remote-inbound stats).
             async def reported() -> bool:
