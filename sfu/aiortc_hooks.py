@@ -1,8 +1,11 @@
 """RTP-level forwarding on top of aiortc 1.16.0: publisher side and process-wide hooks.
 
-Publisher side: a :class:`PublisherTrack` replaces a receiver's ``_handle_rtp_packet`` with a copy
-of aiortc's that keeps SRTP, RTCP stats, REMB, RTX unwrap and NACK generation, then hands every
-packet to the tap instead of the depacketizer / jitter buffer / decoder.
+Publisher side: a :class:`PublisherTrack` taps a receiver. Media packets come to
+``receive_direct`` from sfu.aiortc_hooks_inbound (unprotected where the guard sees the datagram);
+the rest (RTX, the first packets, new SSRCs) to its replacement of the receiver's
+``_handle_rtp_packet``. Both keep what aiortc's receiver keeps per packet (REMB estimation,
+receiver-report statistics; RTX unwrap on aiortc's path), generate NACKs with a bounded generator,
+then fan the packet out instead of handing it to the depacketizer / jitter buffer / decoder.
 
 Subscriber side: sfu.aiortc_hooks_subscriber. Bounds on client input: sfu.aiortc_hooks_guard.
 Every access to aiortc internals lives in these ``aiortc_hooks*`` modules.
@@ -48,7 +51,6 @@ from sfu.rtp import (
     ntp_now,
     parse_rtp,
     vp8_descriptor,
-    vp8_keyframe_start,
 )
 
 logger = logging.getLogger(__name__)
@@ -315,16 +317,8 @@ class PublisherTrack:
     def fan_out(self, ssrc: int, seq: int, timestamp: int, marker: int, payload: bytes, padding: int) -> None:
         self.media_ssrc = ssrc
         self.packets_received += 1
-        is_video = self.is_video
-        source = SourcePacket(
-            seq=seq,
-            timestamp=timestamp,
-            marker=marker,
-            payload=payload,
-            padding_size=padding,
-            keyframe_start=is_video and vp8_keyframe_start(payload),
-            vp8=vp8_descriptor(payload) if is_video else None,
-        )
+        vp8 = vp8_descriptor(payload) if self.is_video else None  # (one parse: keyframe too)
+        source = SourcePacket(seq, timestamp, marker, payload, padding, vp8 is not None and vp8.keyframe, vp8)
         self.history.add(source)
         if self.muted:
             return

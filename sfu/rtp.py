@@ -141,6 +141,7 @@ class Vp8Descriptor:
     picture_id_at: int
     tl0picidx: int
     tl0picidx_at: int
+    keyframe: bool = False  # the first packet of a keyframe (what vp8_keyframe_start tells)
 
 
 def vp8_descriptor(payload: bytes) -> Vp8Descriptor | None:
@@ -182,7 +183,8 @@ def vp8_descriptor(payload: bytes) -> Vp8Descriptor | None:
             pos += 1
     if pos >= n:
         return None
-    return Vp8Descriptor(tid, sync, start, pid, pid_bits, pid_at, tl0, tl0_at)
+    keyframe = start and payload[pos] & 0x01 == 0
+    return Vp8Descriptor(tid, sync, start, pid, pid_bits, pid_at, tl0, tl0_at, keyframe)
 
 
 def vp8_rewrite(payload: bytes, d: Vp8Descriptor, picture_id: int, tl0picidx: int) -> bytes:
