@@ -39,6 +39,7 @@ SOURCE_FIELDS = {
     "plis_throttled": "dropped_pli_throttled",
     "nacks_sent": "nacks_sent",
     "seq_resets": "seq_resets",
+    "malformed": "dropped_malformed_rtp",
 }
 STREAM_FIELDS = {
     "packets_sent": "packets_forwarded",

@@ -11,6 +11,7 @@ from django.test import SimpleTestCase
 
 from conference.testing.hostile import Harness, dtls, payload_types, publisher_ssrcs
 from conference.testing.peers import wait_for
+from sfu.metrics import participant_counts
 from sfu.rtp import parse_rtp
 
 MEETING = 7
@@ -98,6 +99,9 @@ class DirectInboundTests(SimpleTestCase):
                 forged = struct.pack("!BBHII", 0x80, pt, (40_000 + i) & 0xFFFF, i, ssrc) + b"\x10" * 60
                 await ice.send(forged)
             await wait_for(lambda: p.guard.srtp_dropped >= 20, 5, "the forged packets counted")
+            counts = participant_counts(p)
+            self.assertGreaterEqual(counts["dropped_bad_srtp"], 20)
+            self.assertEqual(counts["dropped_malformed_rtp"], 0)
             frames = viewer.frames[(1, "video")]
             await wait_for(lambda: viewer.frames[(1, "video")] >= frames + 10, 10, "video after them")
         finally:
