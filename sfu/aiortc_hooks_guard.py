@@ -20,6 +20,7 @@ from aiortc import RTCPeerConnection
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtp import RtcpByePacket
 
+from sfu.aiortc_hooks_inbound import DirectInbound, install_stun_demux
 from sfu.guards import TokenBucket
 from sfu.limits import Limits
 
@@ -92,6 +93,17 @@ class InboundGuard:
         self.rtcp_dropped = 0  # over the RTCP rate or too large
         self.ssrc_dropped = 0  # unknown SSRC once the connection has its share
         self._transports: list[Any] = []
+        self._direct: list[DirectInbound] = []
+
+    @property
+    def srtp_dropped(self) -> int:
+        """Publishers' RTP that failed SRTP authentication (or replay) on the direct path."""
+        return sum(d.srtp_failed for d in self._direct)
+
+    @property
+    def direct_packets(self) -> int:
+        """Publishers' RTP taken by the direct inbound path (sfu.aiortc_hooks_inbound)."""
+        return sum(d.packets for d in self._direct)
 
     def install(self, pc: RTCPeerConnection) -> None:
         """Guard every DTLS transport of pc (call again after each negotiation: bundling)."""
@@ -102,6 +114,10 @@ class InboundGuard:
 
     def _guard(self, transport: Any) -> None:
         self._transports.append(transport)
+        install_stun_demux()
+        direct = DirectInbound(transport)
+        self._direct.append(direct)
+        take_direct = direct.handle
         router = transport._rtp_router
         original_route = router.route_rtp
         packets, bits, rtcp = self.packets, self.bits, self.rtcp
@@ -149,7 +165,7 @@ class InboundGuard:
                 elif len(data) > MAX_DATAGRAM:
                     self.rtp_dropped += 1
                     return
-                elif not admit_rtp(data):
+                elif not admit_rtp(data) or take_direct(data):
                     return
             original_data_received(data, component)
 
@@ -161,6 +177,7 @@ class InboundGuard:
 
     def release(self) -> None:
         self._transports.clear()
+        self._direct.clear()
 
 
 def receiver_state_size(pc: RTCPeerConnection) -> int:

@@ -91,6 +91,7 @@ class SubscriberStream(LinkAdaptation):
         # the abs-send-time value, and the zero padding after it.
         self._ext_head = b""
         self._ext_tail = b""
+        self._pack_header: Callable[..., bytes] | None = None
         self._direct: DirectSend | None = None
         self._direct_for: Any = None  # the DTLS transport _direct sends for
         self.waiting = True
@@ -186,6 +187,7 @@ class SubscriberStream(LinkAdaptation):
         self._build_extensions()
 
     def _build_extensions(self) -> None:
+        self._pack_header = None
         body = self.mid_ext + (bytes([(self.abs_send_time_id << 4) | 2]) if self.abs_send_time_id else b"")
         size = len(body) + (3 if self.abs_send_time_id else 0)
         if not size:
@@ -194,6 +196,8 @@ class SubscriberStream(LinkAdaptation):
         pad = -size % 4
         self._ext_head = struct.pack("!HH", 0xBEDE, (size + pad) // 4) + body
         self._ext_tail = b"\x00" * pad
+        if self.abs_send_time_id:  # the usual header in one pack: fixed part, extensions, abs-send-time
+            self._pack_header = struct.Struct(f"!BBHII{len(self._ext_head)}s3s{pad}s").pack
 
     def attach(self, source: PublisherTrack, *, paused: bool = False) -> None:
         self.detach()
@@ -249,7 +253,9 @@ class SubscriberStream(LinkAdaptation):
 
     def forward(self, packet: SourcePacket, ntp: int, abs_send_time: bytes) -> bool:
         """Send one packet; returns True when this stream still waits for a keyframe."""
-        if not self._ready():
+        dtls = self.sender._RTCRtpSender__transport  # type: ignore[attr-defined]  # (not the property)
+        payload_type = self.payload_type
+        if payload_type is None or dtls._state is not DtlsState.CONNECTED:
             self.dropped_not_ready += 1
             return False
         seq = packet.seq
@@ -285,11 +291,25 @@ class SubscriberStream(LinkAdaptation):
             self.last_out_ts = out_ts
         if self._sent is not None:
             self._sent[out_seq % HISTORY_SIZE] = (out_seq, seq, payload)
-        if not self._send(
-            self._header(self.payload_type, out_seq, out_ts, self.ssrc, packet, abs_send_time),  # type: ignore[arg-type]
-            payload,
-            packet.padding_size,
-        ):
+        pack = self._pack_header
+        if pack is not None and not packet.padding_size:
+            data = (
+                pack(
+                    0x90,
+                    (packet.marker << 7) | payload_type,
+                    out_seq,
+                    out_ts,
+                    self.ssrc,
+                    self._ext_head,
+                    abs_send_time,
+                    self._ext_tail,
+                )
+                + payload
+            )
+        else:
+            header = self._header(payload_type, out_seq, out_ts, self.ssrc, packet, abs_send_time)
+            data = b"".join((header, payload, self._padding(packet.padding_size)))
+        if not self._send_datagram(dtls, data):
             return False
         self.packets_sent += 1
         self.octets_sent += len(payload)
@@ -369,11 +389,12 @@ class SubscriberStream(LinkAdaptation):
     def _send(self, header: bytes, body: bytes, padding_size: int) -> bool:
         """Protect header + body (+ padding) and send it on the nominated pair (DirectSend)."""
         dtls = self.sender._RTCRtpSender__transport  # type: ignore[attr-defined]  # (not the property)
+        if padding_size:
+            return self._send_datagram(dtls, b"".join((header, body, self._padding(padding_size))))
+        return self._send_datagram(dtls, header + body)
+
+    def _send_datagram(self, dtls: Any, data: bytes) -> bool:
         try:
-            if padding_size:
-                data = b"".join((header, body, self._padding(padding_size)))
-            else:
-                data = header + body
             protected = dtls._tx_srtp.protect(data)
             if self._direct_for is not dtls:
                 self._direct, self._direct_for = DirectSend(dtls), dtls

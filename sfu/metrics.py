@@ -39,6 +39,7 @@ SOURCE_FIELDS = {
     "plis_throttled": "dropped_pli_throttled",
     "nacks_sent": "nacks_sent",
     "seq_resets": "seq_resets",
+    "malformed": "dropped_malformed_rtp",
 }
 STREAM_FIELDS = {
     "packets_sent": "packets_forwarded",
@@ -55,6 +56,7 @@ GUARD_FIELDS = {
     "rtp_dropped": "dropped_rtp_over_budget",
     "rtcp_dropped": "dropped_rtcp_over_budget",
     "ssrc_dropped": "dropped_unknown_ssrc",
+    "srtp_dropped": "dropped_bad_srtp",
 }
 
 # Always exported (at 0 too), so a rate over them works from the start.

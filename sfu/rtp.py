@@ -4,9 +4,92 @@ pacing."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from struct import Struct
 
 HISTORY_SIZE = 1024
+NTP_UNIX_OFFSET = 2208988800  # seconds from 1900 (NTP) to 1970 (Unix)
+_RTP_FIXED = Struct("!BBHII")
+
+
+def ntp_now() -> int:
+    """The 64-bit NTP time now (what aiortc's clock.current_ntp_time() gives, without datetime)."""
+    t = time.time()
+    return ((int(t) + NTP_UNIX_OFFSET) << 32) | int((t % 1.0) * 4294967296.0)
+
+
+def ms_now() -> int:
+    """Milliseconds since the NTP epoch (aiortc's clock.current_ms(), without datetime)."""
+    return int((time.time() + NTP_UNIX_OFFSET) * 1000)
+
+
+# ---------------------------------------------------------------------------
+# RTP
+# ---------------------------------------------------------------------------
+
+RtpFields = tuple[int, int, int, int, int, bytes, int, int]
+
+
+def parse_rtp(data: bytes, abs_send_time_id: int) -> RtpFields | None:
+    """(payload type, marker, seq, timestamp, ssrc, payload, padding size, abs-send-time or -1)
+    of a plain RTP packet, checked as aiortc's RtpPacket.parse checks it; None when malformed.
+    Only the abs-send-time header extension is read (``abs_send_time_id``, 0: not negotiated)."""
+    n = len(data)
+    if n < 12:
+        return None
+    first, m_pt, seq, timestamp, ssrc = _RTP_FIXED.unpack_from(data)
+    if first >> 6 != 2:
+        return None
+    pos = 12 + 4 * (first & 0x0F)
+    if n < pos:
+        return None
+    abs_send_time = -1
+    if first & 0x10:
+        if n < pos + 4:
+            return None
+        profile = (data[pos] << 8) | data[pos + 1]
+        end = pos + 4 + 4 * ((data[pos + 2] << 8) | data[pos + 3])
+        if n < end:
+            return None
+        pos += 4
+        if profile == 0xBEDE:  # one-byte elements
+            while pos < end:
+                b = data[pos]
+                if b == 0:  # padding
+                    pos += 1
+                    continue
+                length = (b & 0x0F) + 1
+                pos += 1
+                if pos + length > end:
+                    return None
+                if b >> 4 == abs_send_time_id and length == 3 and abs_send_time_id:
+                    abs_send_time = (data[pos] << 16) | (data[pos + 1] << 8) | data[pos + 2]
+                pos += length
+        elif profile == 0x1000:  # two-byte elements
+            while pos < end:
+                if data[pos] == 0:
+                    pos += 1
+                    continue
+                if pos + 2 > end:
+                    return None
+                x_id, length = data[pos], data[pos + 1]
+                pos += 2
+                if pos + length > end:
+                    return None
+                if x_id == abs_send_time_id and length == 3 and abs_send_time_id:
+                    abs_send_time = (data[pos] << 16) | (data[pos + 1] << 8) | data[pos + 2]
+                pos += length
+        pos = end
+    padding = 0
+    if first & 0x20:
+        padding = data[-1]
+        if not padding or padding > n - pos:
+            return None
+        payload = data[pos : n - padding]
+    else:
+        payload = data[pos:]
+    return m_pt & 0x7F, m_pt >> 7, seq, timestamp, ssrc, payload, padding, abs_send_time
 
 
 # ---------------------------------------------------------------------------
@@ -58,6 +141,7 @@ class Vp8Descriptor:
     picture_id_at: int
     tl0picidx: int
     tl0picidx_at: int
+    keyframe: bool = False  # the first packet of a keyframe (what vp8_keyframe_start tells)
 
 
 def vp8_descriptor(payload: bytes) -> Vp8Descriptor | None:
@@ -99,7 +183,8 @@ def vp8_descriptor(payload: bytes) -> Vp8Descriptor | None:
             pos += 1
     if pos >= n:
         return None
-    return Vp8Descriptor(tid, sync, start, pid, pid_bits, pid_at, tl0, tl0_at)
+    keyframe = start and payload[pos] & 0x01 == 0
+    return Vp8Descriptor(tid, sync, start, pid, pid_bits, pid_at, tl0, tl0_at, keyframe)
 
 
 def vp8_rewrite(payload: bytes, d: Vp8Descriptor, picture_id: int, tl0picidx: int) -> bytes:

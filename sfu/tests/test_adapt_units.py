@@ -77,7 +77,7 @@ class DescriptorTests(SimpleTestCase):
         for _ in range(5000):  # random bytes: either a descriptor within bounds or None
             data = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 8)))
             d = vp8_descriptor(data)
-            vp8_keyframe_start(data)
+            self.assertEqual(vp8_keyframe_start(data), d is not None and d.keyframe, data)
             if d is not None:
                 self.assertLess(max(d.picture_id_at, d.tl0picidx_at), len(data))
                 self.assertEqual(len(vp8_rewrite(data, d, 5, 6)), len(data))
