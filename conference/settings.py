@@ -167,8 +167,10 @@ elif DATABASES["default"]["ENGINE"].endswith("postgresql") and envbool(
 ):
     # A pool per process: a new PostgreSQL connection per database_sync_to_async call cost the
     # WebSocket handshake two connections (~5 ms of its single database thread, bench/signaling.py).
-    # Health checks: a connection the server dropped (restart, fault) is replaced, not handed out.
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Health checks: a connection the server dropped (restart, fault) is replaced, not handed out;
+    # checked by a look at its socket, a round trip only when the server said something
+    # (conference/postgresql: CONN_HEALTH_CHECKS would be psycopg-pool's round trip per checkout).
+    DATABASES["default"]["ENGINE"] = "conference.postgresql"
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": envint("DATABASE_POOL_MAX", "10"),
