@@ -42,6 +42,9 @@ class WebsocketAuthMiddleware:
                 break
         store = import_module(settings.SESSION_ENGINE).SessionStore
         session = store(cookies.get(settings.SESSION_COOKIE_NAME))
+        prefetch = getattr(session, "aprefetch", None)  # accounts.sessions: Redis, without a thread
+        if prefetch is not None:
+            await prefetch()
         scope = dict(scope, cookies=cookies, session=session, user=UserLazyObject())
         return await self.inner(scope, receive, send)
 

@@ -140,12 +140,17 @@ class Cluster:
 BEFORE = {"DATABASE_POOL": "False", "SESSION_ENGINE": "django.contrib.sessions.backends.db"}
 
 
-def lone_daphne(env: dict[str, str], log: Path, tree: Path = ROOT) -> tuple[subprocess.Popen[bytes], int]:
+def lone_web(
+    env: dict[str, str], log: Path, tree: Path = ROOT, server: str = "daphne"
+) -> tuple[subprocess.Popen[bytes], int]:
     """One more web process, outside the load balancer, with settings of its own, from the
     checkout ``tree`` (another one: the code before a change, measured in the same run)."""
     port = free_port()
-    argv = [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port)]
-    argv += ["conference.asgi:application"]
+    if server == "granian":  # as deploy/cluster.py starts each
+        argv = [sys.executable, "-m", "conference.granian_web", "--host", "127.0.0.1", "--port", str(port)]
+    else:
+        argv = [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port)]
+        argv += ["conference.asgi:application"]
     with log.open("wb") as out:
         proc = subprocess.Popen(
             argv, cwd=tree, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
@@ -353,13 +358,13 @@ def rates(
     first: bool,
 ) -> dict[str, float]:
     """web-1's accept rate, after the lone Daphnes of the comparisons asked for (same run)."""
-    lone: list[tuple[str, dict[str, str], Path]] = []
+    lone: list[tuple[str, dict[str, str], Path, str]] = []
     if first and args.before:
-        lone.append((" before (Daphne, database sessions, no pool)", BEFORE, ROOT))
-    if first and args.compare_tree:
-        lone.append((f" of {args.compare_tree} (Daphne, lone)", {}, Path(args.compare_tree)))
-    for i, (label, env, tree) in enumerate(lone):
-        proc, port = lone_daphne(env, run_dir / f"web-lone-{i}.log", tree)
+        lone.append((" before (Daphne, database sessions, no pool)", BEFORE, ROOT, "daphne"))
+    for tree in filter(None, args.compare_tree.split(",")):
+        lone.append((f" of {tree} ({server}, lone)", {}, Path(tree), server))
+    for i, (label, env, tree, kind) in enumerate(lone):
+        proc, port = lone_web(env, run_dir / f"web-lone-{i}.log", tree, kind)
         try:
             rate(f"ws://127.0.0.1:{port}/ws/rooms/{slug}/", label, cookies, args, proc.pid)
         finally:
@@ -416,7 +421,7 @@ def main() -> int:
     parser.add_argument(
         "--compare-tree",
         default="",
-        help="another checkout (e.g. a git worktree of the commit before a change): the rate of a lone Daphne from it, in the same run",
+        help="other checkouts, comma-separated (e.g. git worktrees of the commits before a change): the rate of a lone web process of each, before web-1's, in the same run",
     )
     parser.add_argument(
         "--py-spy", default="", help="record web-1 with py-spy (on PATH) during its rate test, to this file"
