@@ -39,8 +39,13 @@ def _async_client() -> redis.asyncio.Redis | None:
     loop = asyncio.get_running_loop()
     known = _clients.get(loop)
     if known is None or known[0] != location:
-        # Bounded: with Redis away the handshake falls back to the database after this long.
-        client = redis.asyncio.Redis.from_url(location, socket_timeout=2, socket_connect_timeout=2)
+        # A few connections, reused (handshakes come a hundred at a time: one connection each
+        # would be a hundred Redis clients and as many connects); each wait bounded, after which
+        # the handshake falls back to load().
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            location, max_connections=8, timeout=2, socket_timeout=2, socket_connect_timeout=2
+        )
+        client = redis.asyncio.Redis(connection_pool=pool)
         _clients[loop] = known = (location, client)
     return known[1]
 
@@ -61,7 +66,7 @@ class SessionStore(cached_db.SessionStore):
         if client is None:
             return
         try:
-            raw = await client.get(self._cache.make_and_validate_key(self.cache_key))
+            raw = await client.get(self._cache.make_key(self.cache_key))  # load()'s key
         except Exception as e:  # Redis away: load() reads the database
             log.debug("Session prefetch failed: %r", e)
             return
