@@ -59,15 +59,19 @@ def resolve_user(scope: dict[str, Any]) -> Any:
     return scope.get("user")
 
 
-def claimed_user(scope: dict[str, Any]) -> tuple[Any, ModelBackend] | None:
+def claimed_user(scope: dict[str, Any], *, loaded_only: bool = False) -> tuple[Any, ModelBackend] | None:
     """(user id, backend) of a signed-in session whose backend loads users as ModelBackend does,
     while the scope's user is still deferred: the caller may then load that user with its own
     query and hand it to ``settle_user``. None: ``resolve_user`` decides (signed out: no query;
-    another backend, or one no longer configured: Django's rule). Synchronous."""
+    another backend, or one no longer configured: Django's rule). Synchronous; with
+    ``loaded_only``, None also when reading the session would need I/O (it was not prefetched),
+    so that it can run on the event loop."""
     user = scope.get("user")
     if not (isinstance(user, UserLazyObject) and user._wrapped is empty):
         return None
     session = scope["session"]
+    if loaded_only and not hasattr(session, "_session_cache"):  # SessionBase's loaded-session slot
+        return None
     try:
         user_id = auth._get_user_session_key(SimpleNamespace(session=session))  # type: ignore[arg-type]
         backend_path = session[auth.BACKEND_SESSION_KEY]

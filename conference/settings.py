@@ -177,6 +177,9 @@ elif DATABASES["default"]["ENGINE"].endswith("postgresql") and envbool(
         "timeout": 10.0,  # seconds to wait for a free connection: bounded, then an error
         "max_idle": 60.0,
     }
+# The WebSocket handshake's one query on the event loop, not the database thread
+# (conference/postgresql/aio.py); with the pool, so not in the test runner's own process.
+DB_ON_EVENT_LOOP = envbool("DB_ON_EVENT_LOOP", str(bool(DATABASES["default"].get("OPTIONS", {}).get("pool"))))
 # The test database's name, always explicit: the live-server process of browser tests derives its
 # database from it. TEST_DATABASE_NAME lets several test runs share one PostgreSQL server.
 DATABASES["default"]["TEST"] = {

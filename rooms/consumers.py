@@ -85,7 +85,9 @@ class RoomConsumer(WaitingMixin, ModerationMixin, MediaMixin, AsyncWebsocketCons
         self.strikes = 0
         self.presence = PresenceBeat()
         self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST, time.monotonic())
-        room = await database_sync_to_async(self.room_to_enter)(self.scope["url_route"]["kwargs"]["slug"])
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        settled = await self.room_on_the_loop(slug)
+        room = settled[0] if settled is not None else await database_sync_to_async(self.room_to_enter)(slug)
         if room is None:
             # Refused at the handshake: nothing recorded, nothing joined.
             await self.close()
@@ -96,6 +98,22 @@ class RoomConsumer(WaitingMixin, ModerationMixin, MediaMixin, AsyncWebsocketCons
         await self.accept()
         metrics.WEBSOCKETS.inc()
         self.counted = True
+
+    async def room_on_the_loop(self, slug: str) -> tuple[Room | None] | None:
+        """``room_to_enter`` without the database thread, for the usual signed-in session already
+        read from Redis: the same query on the event loop's connection, the same rules. None
+        when it does not decide (``room_to_enter`` then does, all of it, in the thread)."""
+        claim = claimed_user(self.scope, loaded_only=True)
+        if claim is None:
+            return None
+        got = await selectors.aroom_and_user(slug, claim[0])
+        if got is None or not settle_user(self.scope, claim[1], got[1]):
+            return None
+        room, user, is_member = got
+        self.guest_name, self.guest_key = "", self.scope["session"].get("guest_key", "")
+        if room is None or not selectors.can_enter_room(user, room, is_member=is_member):
+            return (None,)
+        return (room,)
 
     def room_to_enter(self, slug: str) -> Room | None:
         """The handshake's database work, in one call: the user (deferred by the middleware),

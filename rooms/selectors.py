@@ -16,6 +16,7 @@ from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from accounts.models import Membership, User
 from conference import protocol
+from conference.postgresql import aio
 from rooms.errors import MeetingHidden
 from rooms.models import Admission, ChatMessage, Meeting, Participant, Room
 
@@ -106,6 +107,19 @@ def room_and_user(slug: str, user_id: Any) -> tuple[Room | None, User | None, bo
     with connection.cursor() as cursor:
         cursor.execute(_room_and_user_sql(connection), [slug, user_id])
         row = cursor.fetchone()
+    return _room_and_user_row(row, connection)
+
+
+async def aroom_and_user(slug: str, user_id: Any) -> tuple[Room | None, User | None, bool] | None:
+    """``room_and_user`` on the event loop's own connection (conference/postgresql/aio.py);
+    None when that is off or failed: the caller asks ``room_and_user`` in the database thread."""
+    alias = router.db_for_read(Room)
+    connection = connections[alias]  # for its SQL dialect and converters; it runs no query here
+    row = await aio.fetchone(_room_and_user_sql(connection), [slug, user_id], alias)
+    return None if row is None else _room_and_user_row(row, connection)
+
+
+def _room_and_user_row(row: Any, connection: Any) -> tuple[Room | None, User | None, bool]:
     n = len(Room._meta.concrete_fields)
     room = _instance(Room, row[:n], connection) if row[0] is not None else None
     user = _instance(User, row[n:-1], connection) if row[n] is not None else None

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.sessions import SessionStore
 from accounts.websocket_auth import forget_handshake
+from conference.postgresql import aio
 from rooms import selectors
 from rooms.models import Room
 from rooms.tests.test_consumer import TIMEOUT, ConsumerTestCase, closing
@@ -149,6 +150,54 @@ class HandshakeRulesTestCase(ConsumerTestCase):
         self.assertEqual(len(sql), 1, sql)
 
     handshake_queries = HandshakeQueriesTestCase.handshake_queries
+
+
+@override_settings(DB_ON_EVENT_LOOP=True)
+class HandshakeOnTheLoopTestCase(ConsumerTestCase):
+    """The handshake's query on the event loop's own connection (on in deployments, with the
+    pool): no database thread for a member, the same answers, and the connection closed."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+            self.skipTest("PostgreSQL only")
+
+    async def connects(self, cookie: str) -> tuple[bool, list[str]]:
+        try:
+            with QueryLog() as log:
+                connected, _ = await self.communicator(cookie).connect(timeout=TIMEOUT)
+            return connected, log.sql
+        finally:
+            await self.close_all()
+            await aio.aclose()  # this test's loop ends with the test: so does its connection
+
+    async def test_a_member_enters_without_the_database_thread(self) -> None:
+        cookie = await database_sync_to_async(self.cookie_for)(self.bob)
+        connected, sql = await self.connects(cookie)
+        self.assertTrue(connected)
+        self.assertEqual(sql, [], "no query on Django's connections")
+
+    async def test_an_outsider_is_refused_without_it_too(self) -> None:
+        cookie = await database_sync_to_async(self.cookie_for)(self.charlie)
+        connected, sql = await self.connects(cookie)
+        self.assertFalse(connected)
+        self.assertEqual(sql, [])
+
+    async def test_an_inactive_member_goes_to_djangos_rule_and_is_refused(self) -> None:
+        cookie = await database_sync_to_async(self.cookie_for)(self.bob)
+        self.bob.is_active = False
+        await database_sync_to_async(self.bob.save)(update_fields=["is_active"])  # then closed
+        connected, sql = await self.connects(cookie)
+        self.assertFalse(connected)
+        self.assertTrue(sql, "the database thread decided")
+
+    async def test_a_guest_still_takes_the_thread(self) -> None:
+        self.room.access = Room.Access.LINK
+        await self.room.asave(update_fields=["access"])
+        cookie = await database_sync_to_async(self.guest_cookie)(self.room, "Gus")
+        connected, sql = await self.connects(cookie)
+        self.assertTrue(connected)
+        self.assertEqual(len(sql), 1, sql)
 
 
 class RoomAndUserTestCase(ConsumerTestCase):
