@@ -178,8 +178,12 @@ elif DATABASES["default"]["ENGINE"].endswith("postgresql") and envbool(
         "max_idle": 60.0,
     }
 # The WebSocket handshake's one query on the event loop, not the database thread
-# (conference/postgresql/aio.py); with the pool, so not in the test runner's own process.
-DB_ON_EVENT_LOOP = envbool("DB_ON_EVENT_LOOP", str(bool(DATABASES["default"].get("OPTIONS", {}).get("pool"))))
+# (conference/postgresql/aio.py): on under Granian (conference.granian_web sets it), off under
+# Daphne, whose loop thread is already the handshake's bottleneck (docs/signaling.md); only with
+# the pool, so never in the test runner's own process.
+DB_ON_EVENT_LOOP = bool(DATABASES["default"].get("OPTIONS", {}).get("pool")) and envbool(
+    "DB_ON_EVENT_LOOP", "False"
+)
 # The test database's name, always explicit: the live-server process of browser tests derives its
 # database from it. TEST_DATABASE_NAME lets several test runs share one PostgreSQL server.
 DATABASES["default"]["TEST"] = {
