@@ -140,13 +140,20 @@ class Cluster:
 BEFORE = {"DATABASE_POOL": "False", "SESSION_ENGINE": "django.contrib.sessions.backends.db"}
 
 
-def lone_daphne(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """One more web process, outside the load balancer, with settings of its own."""
+def lone_web(
+    env: dict[str, str], log: Path, tree: Path = ROOT, server: str = "daphne"
+) -> tuple[subprocess.Popen[bytes], int]:
+    """One more web process, outside the load balancer, with settings of its own, from the
+    checkout ``tree`` (another one: the code before a change, measured in the same run)."""
     port = free_port()
-    argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "conference.asgi:application"]
+    if server == "granian":  # as deploy/cluster.py starts each
+        argv = [sys.executable, "-m", "conference.granian_web", "--host", "127.0.0.1", "--port", str(port)]
+    else:
+        argv = [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port)]
+        argv += ["conference.asgi:application"]
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            argv, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
+            argv, cwd=tree, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
         )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -330,31 +337,68 @@ def one_server(
     try:
         lb = f"ws://127.0.0.1:{cluster.port}/ws/rooms/{slug}/"
         web1 = f"ws://127.0.0.1:{cluster.webs()['web-1']['port']}/ws/rooms/{slug}/"
-        figures.update(idle(cluster, lb, cookies, args.connections, args.client_processes))
-        if first and args.before:
-            before, port = lone_daphne(BEFORE, run_dir / "web-before.log")
-            try:
-                url = f"ws://127.0.0.1:{port}/ws/rooms/{slug}/"
-                rate(url, " before (Daphne, database sessions, no pool)", cookies, args, before.pid)
-            finally:
-                before.terminate()
-                before.wait(15)
-        web1_pid = cluster.webs()["web-1"]["pid"]
-        figures["rate"], figures["cpu_ms"] = rate(web1, f" of web-1 ({server})", cookies, args, web1_pid)
-        settle([w["port"] for w in cluster.webs().values()])
-        p50, p95, where = fanout(lb, slug, cookies, args.client_processes, args.messages)
-        print(
-            f"chat fan-out ({server}) to {args.participants} on {len(where)} web processes {sorted(where.values())}: p50 {p50:.1f} ms, p95 {p95:.1f} ms"
-        )
-        settle([w["port"] for w in cluster.webs().values()])
-        q50, q95, where1 = fanout(web1, slug, cookies, args.client_processes, args.messages)
-        print(
-            f"chat fan-out ({server}) to {args.participants} on {len(where1)} web process: p50 {q50:.1f} ms, p95 {q95:.1f} ms, ratio p95 one/two {q95 / p95:.2f}"
-        )
-        figures.update(two_p50=p50, two_p95=p95, one_p50=q50, one_p95=q95)
+        if "idle" in args.parts:
+            figures.update(idle(cluster, lb, cookies, args.connections, args.client_processes))
+        if "rate" in args.parts:
+            figures.update(rates(cluster, slug, cookies, args, run_dir, server, first))
+        if "fanout" in args.parts:
+            figures.update(fanouts(cluster, lb, web1, slug, cookies, args, server))
     finally:
         cluster.stop()
     return figures
+
+
+def rates(
+    cluster: Cluster,
+    slug: str,
+    cookies: list[str],
+    args: argparse.Namespace,
+    run_dir: Path,
+    server: str,
+    first: bool,
+) -> dict[str, float]:
+    """web-1's accept rate, after the lone Daphnes of the comparisons asked for (same run)."""
+    lone: list[tuple[str, dict[str, str], Path, str]] = []
+    if first and args.before:
+        lone.append((" before (Daphne, database sessions, no pool)", BEFORE, ROOT, "daphne"))
+    for tree in filter(None, args.compare_tree.split(",")):
+        lone.append((f" of {tree} ({server}, lone)", {}, Path(tree), server))
+    for i, (label, env, tree, kind) in enumerate(lone):
+        proc, port = lone_web(env, run_dir / f"web-lone-{i}.log", tree, kind)
+        try:
+            rate(f"ws://127.0.0.1:{port}/ws/rooms/{slug}/", label, cookies, args, proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(15)
+    web1 = cluster.webs()["web-1"]
+    url = f"ws://127.0.0.1:{web1['port']}/ws/rooms/{slug}/"
+    spy = None
+    if args.py_spy:  # py-spy's collapsed stacks of web-1 during its rate test (docs/signaling.md)
+        argv = ["py-spy", "record", "-p", str(web1["pid"]), "-f", "raw", "-r", "250", "-t", "-o", args.py_spy]
+        spy = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1)
+    per_second, cpu_ms = rate(url, f" of web-1 ({server})", cookies, args, web1["pid"])
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(30)
+    settle([w["port"] for w in cluster.webs().values()])
+    return {"rate": per_second, "cpu_ms": cpu_ms}
+
+
+def fanouts(
+    cluster: Cluster, lb: str, web1: str, slug: str, cookies: list[str], args: argparse.Namespace, server: str
+) -> dict[str, float]:
+    """Chat fan-out through the load balancer (two web processes), then to web-1 alone."""
+    p50, p95, where = fanout(lb, slug, cookies, args.client_processes, args.messages)
+    print(
+        f"chat fan-out ({server}) to {args.participants} on {len(where)} web processes {sorted(where.values())}: p50 {p50:.1f} ms, p95 {p95:.1f} ms"
+    )
+    settle([w["port"] for w in cluster.webs().values()])
+    q50, q95, where1 = fanout(web1, slug, cookies, args.client_processes, args.messages)
+    print(
+        f"chat fan-out ({server}) to {args.participants} on {len(where1)} web process: p50 {q50:.1f} ms, p95 {q95:.1f} ms, ratio p95 one/two {q95 / p95:.2f}"
+    )
+    return {"two_p50": p50, "two_p95": p95, "one_p50": q50, "one_p95": q95}
 
 
 def main() -> int:
@@ -374,7 +418,19 @@ def main() -> int:
         action="store_false",
         help="skip the handshake rate before the session cache",
     )
+    parser.add_argument(
+        "--compare-tree",
+        default="",
+        help="other checkouts, comma-separated (e.g. git worktrees of the commits before a change): the rate of a lone web process of each, before web-1's, in the same run",
+    )
+    parser.add_argument(
+        "--py-spy", default="", help="record web-1 with py-spy (on PATH) during its rate test, to this file"
+    )
+    parser.add_argument(
+        "--parts", default="idle,rate,fanout", help="which figures: idle, rate, fanout (comma-separated)"
+    )
     args = parser.parse_args()
+    args.parts = {p.strip() for p in args.parts.split(",")}
     limit = raise_fd_limit(2 * args.connections + 1024)  # Caddy: two sockets per connection
     print(f"fd limit (RLIMIT_NOFILE) for the cluster: {limit}; load {load()}")
     os.environ.update(ENV)
@@ -391,7 +447,12 @@ def main() -> int:
             forget_redis_keys()
         print(f"\nside by side (load {load()}):")
         print("  server   held/web  kB/conn  accepts/s  CPU ms/conn  two p50/p95 ms  one p50/p95 ms")
+        nan = float("nan")
         for server, f in results.items():
+            f = {
+                k: f.get(k, nan)
+                for k in ("held", "kb", "rate", "cpu_ms", "two_p50", "two_p95", "one_p50", "one_p95")
+            }
             print(
                 f"  {server:8} {f['held']:8.0f} {f['kb']:8.1f} {f['rate']:10.0f} {f['cpu_ms']:12.2f}"
                 f"  {f['two_p50']:6.1f}/{f['two_p95']:<6.1f}  {f['one_p50']:6.1f}/{f['one_p95']:<6.1f}"

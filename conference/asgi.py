@@ -9,7 +9,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from accounts.websocket_auth import DeferredAuthMiddlewareStack  # noqa: E402
+from accounts.websocket_auth import WebsocketAuthMiddleware  # noqa: E402
 from conference import daphne_hooks  # noqa: E402
 from rooms.routing import websocket_urlpatterns  # noqa: E402
 
@@ -18,9 +18,7 @@ daphne_hooks.install()  # the server imports this module before it accepts conne
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # The user is loaded by the consumer with its room, in one database call (accounts.websocket_auth).
-        "websocket": AllowedHostsOriginValidator(
-            DeferredAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        # One flat middleware; the consumer loads the user with its room (accounts.websocket_auth).
+        "websocket": AllowedHostsOriginValidator(WebsocketAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

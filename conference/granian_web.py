@@ -43,6 +43,9 @@ def application() -> Any:
     """Granian's factory: Django is set up (and its LOGGING applied) only now, after Granian
     configured its own loggers, so that ours win."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "conference.settings")
+    # The handshake's query on this loop, not the database thread: Granian's Rust thread does
+    # the server's work, so the loop has room (under Daphne it does not; docs/signaling.md).
+    os.environ.setdefault("DB_ON_EVENT_LOOP", "True")
     from conference.asgi import application as app
 
     return app

@@ -167,14 +167,23 @@ elif DATABASES["default"]["ENGINE"].endswith("postgresql") and envbool(
 ):
     # A pool per process: a new PostgreSQL connection per database_sync_to_async call cost the
     # WebSocket handshake two connections (~5 ms of its single database thread, bench/signaling.py).
-    # Health checks: a connection the server dropped (restart, fault) is replaced, not handed out.
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Health checks: a connection the server dropped (restart, fault) is replaced, not handed out;
+    # checked by a look at its socket, a round trip only when the server said something
+    # (conference/postgresql: CONN_HEALTH_CHECKS would be psycopg-pool's round trip per checkout).
+    DATABASES["default"]["ENGINE"] = "conference.postgresql"
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": envint("DATABASE_POOL_MAX", "10"),
         "timeout": 10.0,  # seconds to wait for a free connection: bounded, then an error
         "max_idle": 60.0,
     }
+# The WebSocket handshake's one query on the event loop, not the database thread
+# (conference/postgresql/aio.py): on under Granian (conference.granian_web sets it), off under
+# Daphne, whose loop thread is already the handshake's bottleneck (docs/signaling.md); only with
+# the pool, so never in the test runner's own process.
+DB_ON_EVENT_LOOP = bool(DATABASES["default"].get("OPTIONS", {}).get("pool")) and envbool(
+    "DB_ON_EVENT_LOOP", "False"
+)
 # The test database's name, always explicit: the live-server process of browser tests derives its
 # database from it. TEST_DATABASE_NAME lets several test runs share one PostgreSQL server.
 DATABASES["default"]["TEST"] = {

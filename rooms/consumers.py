@@ -24,7 +24,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from accounts.websocket_auth import forget_handshake, resolve_user
+from accounts.websocket_auth import claimed_user, forget_handshake, resolve_user, settle_user
 from conference import logs, protocol, turn
 from conference.errors import error_text
 from conference.middleware import request_id_from
@@ -85,7 +85,9 @@ class RoomConsumer(WaitingMixin, ModerationMixin, MediaMixin, AsyncWebsocketCons
         self.strikes = 0
         self.presence = PresenceBeat()
         self.bucket = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_BURST, time.monotonic())
-        room = await database_sync_to_async(self.room_to_enter)(self.scope["url_route"]["kwargs"]["slug"])
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        settled = await self.room_on_the_loop(slug)
+        room = settled[0] if settled is not None else await database_sync_to_async(self.room_to_enter)(slug)
         if room is None:
             # Refused at the handshake: nothing recorded, nothing joined.
             await self.close()
@@ -97,15 +99,42 @@ class RoomConsumer(WaitingMixin, ModerationMixin, MediaMixin, AsyncWebsocketCons
         metrics.WEBSOCKETS.inc()
         self.counted = True
 
+    async def room_on_the_loop(self, slug: str) -> tuple[Room | None] | None:
+        """``room_to_enter`` without the database thread, for the usual signed-in session already
+        read from Redis: the same query on the event loop's connection, the same rules. None
+        when it does not decide (``room_to_enter`` then does, all of it, in the thread)."""
+        claim = claimed_user(self.scope, loaded_only=True)
+        if claim is None:
+            return None
+        got = await selectors.aroom_and_user(slug, claim[0])
+        if got is None or not settle_user(self.scope, claim[1], got[1]):
+            return None
+        room, user, is_member = got
+        self.guest_name, self.guest_key = "", self.scope["session"].get("guest_key", "")
+        if room is None or not selectors.can_enter_room(user, room, is_member=is_member):
+            return (None,)
+        return (room,)
+
     def room_to_enter(self, slug: str) -> Room | None:
         """The handshake's database work, in one call: the user (deferred by the middleware),
-        the session's guest identity and the room."""
-        user = resolve_user(self.scope)
+        the session's guest identity and the room (with the user, in one query, when it can)."""
+        fast: tuple[Room | None, bool] | None = None
+        claim = claimed_user(self.scope)  # a signed-in session: the user with the room, one query
+        if claim is not None:
+            room, found, is_member = selectors.room_and_user(slug, claim[0])
+            if settle_user(self.scope, claim[1], found):
+                fast = room, is_member
+        user = resolve_user(self.scope)  # Django's rule, when the above did not settle it
         session = self.scope.get("session") or {}
         signed_in = getattr(user, "is_authenticated", False)
         self.guest_name = session.get("guest_name", "") if not signed_in else ""
         self.guest_key = session.get("guest_key", "")
-        return selectors.room_to_enter(slug, user, guest_name=self.guest_name)
+        if fast is None:
+            return selectors.room_to_enter(slug, user, guest_name=self.guest_name)
+        room, is_member = fast
+        if room is None or not selectors.can_enter_room(user, room, is_member=is_member):
+            return None
+        return room
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         # Channels' own also closes stale database connections (see dispatch); no class groups.

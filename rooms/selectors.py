@@ -8,12 +8,15 @@ records (``_records_filter``, behind ``can_view_meeting``, ``viewable_meeting``,
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, NamedTuple
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import connections, router
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from accounts.models import Membership, User
 from conference import protocol
+from conference.postgresql import aio
 from rooms.errors import MeetingHidden
 from rooms.models import Admission, ChatMessage, Meeting, Participant, Room
 
@@ -93,6 +96,73 @@ def room_to_enter(slug: str, user: User | None, *, guest_name: str = "") -> Room
     if not can_enter_room(user, room, guest_name=guest_name, is_member=signed_in and room.is_member):
         return None
     return room
+
+
+def room_and_user(slug: str, user_id: Any) -> tuple[Room | None, User | None, bool]:
+    """The room with this slug, the user with this id (each None if there is none) and whether
+    that user is a member of the room's organization: one query, one row, built once (no ORM
+    compile per call). For the WebSocket handshake of a signed-in person (accounts.websocket_auth);
+    the access decision stays ``can_enter_room``'s."""
+    connection = connections[router.db_for_read(Room)]
+    with connection.cursor() as cursor:
+        cursor.execute(_room_and_user_sql(connection), [slug, user_id])
+        row = cursor.fetchone()
+    return _room_and_user_row(row, connection)
+
+
+async def aroom_and_user(slug: str, user_id: Any) -> tuple[Room | None, User | None, bool] | None:
+    """``room_and_user`` on the event loop's own connection (conference/postgresql/aio.py);
+    None when that is off or failed: the caller asks ``room_and_user`` in the database thread."""
+    alias = router.db_for_read(Room)
+    connection = connections[alias]  # for its SQL dialect and converters; it runs no query here
+    row = await aio.fetchone(_room_and_user_sql(connection), [slug, user_id], alias)
+    return None if row is None else _room_and_user_row(row, connection)
+
+
+def _room_and_user_row(row: Any, connection: Any) -> tuple[Room | None, User | None, bool]:
+    n = len(Room._meta.concrete_fields)
+    room = _instance(Room, row[:n], connection) if row[0] is not None else None
+    user = _instance(User, row[n:-1], connection) if row[n] is not None else None
+    return room, user, bool(row[-1])
+
+
+_SQL: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+_CONVERTERS: weakref.WeakKeyDictionary[Any, dict[type[Model], list[tuple[Any, list[Any]]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _room_and_user_sql(connection: Any) -> str:
+    sql = _SQL.get(connection)
+    if sql is None:
+        qn = connection.ops.quote_name
+        rooms, users, members = (qn(m._meta.db_table) for m in (Room, User, Membership))
+        columns = [f"r.{qn(f.column)}" for f in Room._meta.concrete_fields]
+        columns += [f"u.{qn(f.column)}" for f in User._meta.concrete_fields]
+        user_col, org_col = qn(Membership._meta.get_field("user").column), qn("organization_id")
+        sql = _SQL[connection] = (
+            f"SELECT {', '.join(columns)}, EXISTS (SELECT 1 FROM {members} m"
+            f" WHERE m.{user_col} = u.{qn(User._meta.pk.column)} AND m.{org_col} = r.{org_col})"
+            f" FROM (SELECT 1) one LEFT JOIN {rooms} r ON r.{qn('slug')} = %s"
+            f" LEFT JOIN {users} u ON u.{qn(User._meta.pk.column)} = %s"
+        )
+    return sql
+
+
+def _instance(model: type[Model], values: tuple[Any, ...], connection: Any) -> Any:
+    """A model instance from its columns, with the conversions the ORM applies to them."""
+    per_model = _CONVERTERS.setdefault(connection, {})
+    if model not in per_model:
+        cols = [f.get_col(model._meta.db_table) for f in model._meta.concrete_fields]
+        per_model[model] = [
+            (col, connection.ops.get_db_converters(col) + col.get_db_converters(connection)) for col in cols
+        ]
+    converted = []
+    for value, (col, converters) in zip(values, per_model[model], strict=True):
+        for convert in converters:
+            value = convert(value, col, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], converted)
 
 
 def rooms_for_user(user: User) -> QuerySet[Room]:

@@ -7,10 +7,14 @@ from __future__ import annotations
 import redis
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY
 from django.db.backends.signals import connection_created
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, override_settings
+from django.utils import timezone
 
+from accounts.sessions import SessionStore
 from accounts.websocket_auth import forget_handshake
+from conference.postgresql import aio
 from rooms import selectors
 from rooms.models import Room
 from rooms.tests.test_consumer import TIMEOUT, ConsumerTestCase, closing
@@ -51,19 +55,19 @@ class HandshakeQueriesTestCase(ConsumerTestCase):
         return connected, log.sql
 
     @closing
-    async def test_a_member_costs_two_queries_and_no_session_query(self) -> None:
+    async def test_a_member_costs_one_query_and_no_session_query(self) -> None:
         cookie = await database_sync_to_async(self.cookie_for)(self.bob)
         connected, sql = await self.handshake_queries(cookie)
         self.assertTrue(connected)
-        self.assertEqual(len(sql), 2, sql)  # the user; the room with the membership
+        self.assertEqual(len(sql), 1, sql)  # the user, the room and the membership
         self.assertFalse([q for q in sql if "django_session" in q], "the session comes from Redis")
 
     @closing
-    async def test_an_outsider_is_still_refused_in_two_queries(self) -> None:
+    async def test_an_outsider_is_still_refused_in_one_query(self) -> None:
         cookie = await database_sync_to_async(self.cookie_for)(self.charlie)
         connected, sql = await self.handshake_queries(cookie)
         self.assertFalse(connected)
-        self.assertEqual(len(sql), 2, sql)
+        self.assertEqual(len(sql), 1, sql)
 
     @closing
     async def test_a_guest_of_a_link_room_needs_only_the_room(self) -> None:
@@ -82,6 +86,136 @@ class HandshakeQueriesTestCase(ConsumerTestCase):
         await self.bob.asave()
         connected, _ = await self.communicator(cookie).connect(timeout=TIMEOUT)
         self.assertFalse(connected)
+
+
+class HandshakeRulesTestCase(ConsumerTestCase):
+    """The one-query handshake decides only the usual case; the rest is Django's get_user, so a
+    signed-in person is let in or refused exactly as for a page."""
+
+    async def connects(self, cookie: str) -> bool:
+        connected, _ = await self.communicator(cookie).connect(timeout=TIMEOUT)
+        return connected
+
+    @closing
+    async def test_an_inactive_member_is_refused(self) -> None:
+        cookie = await database_sync_to_async(self.cookie_for)(self.bob)
+        self.bob.is_active = False
+        await self.bob.asave(update_fields=["is_active"])
+        self.assertFalse(await self.connects(cookie))
+
+    @closing
+    async def test_a_deleted_member_is_refused(self) -> None:
+        cookie = await database_sync_to_async(self.cookie_for)(self.bob)
+        await self.bob.adelete()
+        self.assertFalse(await self.connects(cookie))
+
+    @closing
+    async def test_a_session_without_its_hash_is_refused_and_flushed(self) -> None:
+        cookie = await database_sync_to_async(self.cookie_for)(self.bob)
+        key = cookie.removeprefix("sessionid=")
+        session = SessionStore(key)
+        del session[HASH_SESSION_KEY]
+        await database_sync_to_async(session.save)()
+        self.assertFalse(await self.connects(cookie))
+        self.assertFalse(await database_sync_to_async(SessionStore().exists)(key), "Django flushes it")
+
+    @closing
+    async def test_a_session_signed_with_a_fallback_secret_still_enters(self) -> None:
+        cookie = await database_sync_to_async(self.cookie_for)(self.bob)  # hash of the current key
+        with override_settings(
+            SECRET_KEY="a new secret key " * 4, SECRET_KEY_FALLBACKS=[settings.SECRET_KEY]
+        ):
+            self.assertTrue(await self.connects(cookie))
+
+    @closing
+    async def test_a_backend_no_longer_configured_signs_the_session_out(self) -> None:
+        cookie = await database_sync_to_async(self.cookie_for)(self.bob)
+        with override_settings(AUTHENTICATION_BACKENDS=["django.contrib.auth.backends.RemoteUserBackend"]):
+            self.assertFalse(await self.connects(cookie))
+
+    @closing
+    async def test_an_archived_room_refuses_its_members(self) -> None:
+        cookie = await database_sync_to_async(self.cookie_for)(self.bob)
+        self.room.archived_at = timezone.now()
+        await self.room.asave(update_fields=["archived_at"])
+        self.assertFalse(await self.connects(cookie))
+
+    @closing
+    async def test_a_link_room_lets_a_signed_in_outsider_in_with_one_query(self) -> None:
+        self.room.access = Room.Access.LINK
+        await self.room.asave(update_fields=["access"])
+        cookie = await database_sync_to_async(self.cookie_for)(self.charlie)
+        connected, sql = await self.handshake_queries(cookie)
+        self.assertTrue(connected)
+        self.assertEqual(len(sql), 1, sql)
+
+    handshake_queries = HandshakeQueriesTestCase.handshake_queries
+
+
+@override_settings(DB_ON_EVENT_LOOP=True)
+class HandshakeOnTheLoopTestCase(ConsumerTestCase):
+    """The handshake's query on the event loop's own connection (on in deployments, with the
+    pool): no database thread for a member, the same answers, and the connection closed."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+            self.skipTest("PostgreSQL only")
+
+    async def connects(self, cookie: str) -> tuple[bool, list[str]]:
+        try:
+            with QueryLog() as log:
+                connected, _ = await self.communicator(cookie).connect(timeout=TIMEOUT)
+            return connected, log.sql
+        finally:
+            await self.close_all()
+            await aio.aclose()  # this test's loop ends with the test: so does its connection
+
+    async def test_a_member_enters_without_the_database_thread(self) -> None:
+        cookie = await database_sync_to_async(self.cookie_for)(self.bob)
+        connected, sql = await self.connects(cookie)
+        self.assertTrue(connected)
+        self.assertEqual(sql, [], "no query on Django's connections")
+
+    async def test_an_outsider_is_refused_without_it_too(self) -> None:
+        cookie = await database_sync_to_async(self.cookie_for)(self.charlie)
+        connected, sql = await self.connects(cookie)
+        self.assertFalse(connected)
+        self.assertEqual(sql, [])
+
+    async def test_an_inactive_member_goes_to_djangos_rule_and_is_refused(self) -> None:
+        cookie = await database_sync_to_async(self.cookie_for)(self.bob)
+        self.bob.is_active = False
+        await database_sync_to_async(self.bob.save)(update_fields=["is_active"])  # then closed
+        connected, sql = await self.connects(cookie)
+        self.assertFalse(connected)
+        self.assertTrue(sql, "the database thread decided")
+
+    async def test_a_guest_still_takes_the_thread(self) -> None:
+        self.room.access = Room.Access.LINK
+        await self.room.asave(update_fields=["access"])
+        cookie = await database_sync_to_async(self.guest_cookie)(self.room, "Gus")
+        connected, sql = await self.connects(cookie)
+        self.assertTrue(connected)
+        self.assertEqual(len(sql), 1, sql)
+
+
+class RoomAndUserTestCase(ConsumerTestCase):
+    def test_the_room_the_user_and_the_membership_in_one_query(self) -> None:
+        for slug, user_id, expected in (
+            (self.room.slug, self.bob.pk, (self.room, self.bob, True)),
+            (self.room.slug, self.charlie.pk, (self.room, self.charlie, False)),
+            ("no-such-room", self.bob.pk, (None, self.bob, False)),
+            (self.room.slug, 10**9, (self.room, None, False)),
+        ):
+            with self.subTest(slug=slug, user_id=user_id), self.assertNumQueries(1):
+                room, user, is_member = selectors.room_and_user(slug, user_id)
+                self.assertEqual((room, user, is_member), expected)
+        room, user, _ = selectors.room_and_user(self.room.slug, self.bob.pk)
+        assert room is not None and user is not None
+        self.assertEqual(room.created_at, self.room.created_at)  # the ORM's conversions
+        self.assertEqual(user.password, self.bob.password)
+        self.assertFalse(room._state.adding)  # saved instances, as the ORM returns them
 
 
 class RoomToEnterTestCase(ConsumerTestCase):
