@@ -72,6 +72,9 @@ class RoomConsumer(WaitingMixin, ModerationMixin, MediaMixin, AsyncWebsocketCons
             presence = getattr(self, "presence", None)
             if presence is not None:
                 await presence.stop()
+            forget = getattr(self.channel_layer, "forget_channel", None)  # conference.channel_layer
+            if forget is not None and getattr(self, "channel_name", None):
+                forget(self.channel_name)  # its inbox, even if it ended while not receiving
 
     async def connect(self) -> None:
         # One id per socket (the handshake's X-Request-ID when a proxy set one), bound for every
