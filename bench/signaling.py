@@ -319,9 +319,12 @@ def forget_redis_keys() -> None:
         r.delete(key)
 
 
-# "daphne/channels-redis" in --servers: that server with channels-redis's own receive instead of
-# conference.channel_layer's one reader per process (CHANNEL_LAYER_LOCAL_RECEIVE=False).
-VARIANTS = {"channels-redis": {"CHANNEL_LAYER_LOCAL_RECEIVE": "False"}}
+# "daphne/local" in --servers: that server with conference.channel_layer's one reader per process
+# (CHANNEL_LAYER_LOCAL_RECEIVE=True); "/channels-redis": channels-redis's own receive.
+VARIANTS = {
+    "local": {"CHANNEL_LAYER_LOCAL_RECEIVE": "True"},
+    "channels-redis": {"CHANNEL_LAYER_LOCAL_RECEIVE": "False"},
+}
 
 
 def one_server(
@@ -375,8 +378,8 @@ def main() -> int:
     parser.add_argument(
         "--servers",
         default="daphne,uvicorn,granian",
-        help="web servers to compare, one cluster each, in this order; daphne/channels-redis: "
-        "with channels-redis's own receive (docs/signaling.md)",
+        help="web servers to compare, one cluster each, in this order; daphne/local: with "
+        "conference.channel_layer's one reader per process (docs/signaling.md)",
     )
     parser.add_argument(
         "--no-before",

@@ -71,35 +71,55 @@ class LocalReceiveRedisChannelLayer(RedisChannelLayer):
         self.inboxes[name] = Inbox()
         return name
 
+    def inbox(self, channel: str) -> Inbox:
+        """The inbox of a local channel (made if missing), for a consumer's own loop
+        (rooms.consumer_loop): it waits on ``Inbox.waiter`` itself, with no receive task."""
+        self.on_loop()
+        inbox = self.inboxes.get(channel)
+        if inbox is None:
+            inbox = self.inboxes[channel] = Inbox()
+        return inbox
+
+    def ensure_reader(self, channel: str) -> None:
+        if self.reader is None or self.reader.done():  # the first wait, or after a failure
+            self.reader = asyncio.get_running_loop().create_task(self.read(self.non_local_name(channel)))
+
     async def receive(self, channel: str) -> dict[str, Any]:
         if "!" not in channel:
             return await super().receive(channel)
         assert self.require_valid_channel_name(channel)
         assert self.non_local_name(channel).endswith(self.client_prefix + "!"), "Wrong client prefix"
-        loop = self.on_loop()
-        inbox = self.inboxes.get(channel)
-        if inbox is None:
-            inbox = self.inboxes[channel] = Inbox()
+        inbox = self.inbox(channel)
         while not inbox.messages:
-            if self.reader is None or self.reader.done():  # the first receive, or after a failure
-                self.reader = loop.create_task(self.read(self.non_local_name(channel)))
-            inbox.waiter = loop.create_future()
+            self.ensure_reader(channel)
+            inbox.waiter = asyncio.get_running_loop().create_future()
             try:
                 await inbox.waiter
             except asyncio.CancelledError:
                 # The consumer ended (Channels cancels its receive): nobody reads this channel.
-                self.forget_channel(channel)
+                await self.release_channel(channel)
                 raise
             finally:
                 inbox.waiter = None
         return inbox.messages.pop(0)
 
-    def forget_channel(self, channel: str) -> None:
-        """Drop a local channel's inbox (its consumer ended); the reader stops with the last."""
+    def forget_channel(self, channel: str) -> asyncio.Task[None] | None:
+        """Drop a local channel's inbox (its consumer ended); the reader stops with the last
+        (returned, cancelled)."""
         self.inboxes.pop(channel, None)
+        reader = None
         if not self.inboxes and self.reader is not None:
-            self.reader.cancel()
-            self.reader = None
+            reader, self.reader = self.reader, None
+            reader.cancel()
+        return reader
+
+    async def release_channel(self, channel: str) -> None:
+        """forget_channel, and wait (bounded) for a stopped reader to unwind its Redis read
+        while the consumer still runs, as channels-redis's receive did in the consumer's task
+        (not later, among the tasks a closing event loop cancels)."""
+        reader = self.forget_channel(channel)
+        if reader is not None:
+            await asyncio.wait({reader}, timeout=5)
 
     async def read(self, process_channel: str) -> None:
         """The one reader of this process's specific channels, while any inbox is open."""

@@ -103,3 +103,43 @@ class RedisFailureTests(unittest.IsolatedAsyncioTestCase):
         await layer.send(names[0], {"type": "again"})
         self.assertEqual(await asyncio.wait_for(layer.receive(names[0]), WAIT), {"type": "again"})
         await layer.flush()
+
+
+class DispatchLoopTests(unittest.IsolatedAsyncioTestCase):
+    """rooms.consumer_loop on this layer: both sources in order, one task per consumer."""
+
+    async def test_both_sources_in_order_and_no_task_for_the_layer(self) -> None:
+        from channels.exceptions import StopConsumer
+
+        from rooms.consumer_loop import dispatch_loop
+
+        layer, sender = make_layer(settings.REDIS_URL), make_layer(settings.REDIS_URL)
+        name = await layer.new_channel()
+        client: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+        got: list[object] = []
+
+        async def dispatch(message: dict[str, object]) -> None:
+            got.append(message["n"])
+            if message["n"] == "end":
+                raise StopConsumer()
+
+        loop_task = asyncio.create_task(dispatch_loop(client.get, layer, name, dispatch))
+        await asyncio.sleep(0.2)
+        tasks = asyncio.all_tasks() - {asyncio.current_task(), loop_task}
+        self.assertEqual(len(tasks), 2, tasks)  # the client receive and the process's one reader
+        for i in range(3):
+            await sender.send(name, {"type": "x", "n": f"layer-{i}"})
+            await client.put({"type": "websocket.receive", "n": f"client-{i}"})
+        async with asyncio.timeout(WAIT):
+            while len(got) < 6:
+                await asyncio.sleep(0.05)
+        self.assertEqual([n for n in got if str(n).startswith("layer")], ["layer-0", "layer-1", "layer-2"])
+        self.assertEqual(
+            [n for n in got if str(n).startswith("client")], ["client-0", "client-1", "client-2"]
+        )
+        await client.put({"type": "websocket.disconnect", "n": "end"})
+        with self.assertRaises(StopConsumer):
+            await asyncio.wait_for(loop_task, WAIT)
+        self.assertEqual(layer.inboxes, {})  # forgotten; the reader stops with it
+        await layer.flush()
+        await sender.close_pools()
