@@ -5,7 +5,7 @@ chat fan-out latency to the participants of one meeting on two web processes and
     SECRET_KEY=x .venv/bin/python bench/signaling.py [--connections 2000] [--rate-connections 1000]
 
 Real parts: deploy/cluster.py (Caddy least_conn, 2 web processes, 1 SFU worker, no transcribers,
-no Celery), once per web server of --servers (Daphne, then Granian; docs/signaling.md), on a
+no Celery), once per web server of --servers (default Daphne, uvicorn, Granian; docs/signaling.md), on a
 PostgreSQL database this bench creates and drops (server from BENCH_POSTGRES, default
 postgres://postgres@127.0.0.1:5432) and Redis (REDIS_URL) under a prefix of its own. Clients are
 ``websockets`` clients in child processes (bench/_signaling.py), all on 127.0.0.1, timed with
@@ -104,14 +104,14 @@ def pct(values: list[float], q: float) -> float:
 class Cluster:
     """deploy/cluster.py as a child: its `cluster ready` line gives each process's pid and port."""
 
-    def __init__(self, webs: int, run_dir: Path, server: str) -> None:
+    def __init__(self, webs: int, run_dir: Path, server: str, env: dict[str, str]) -> None:
         self.port = free_port()
         argv = [sys.executable, str(ROOT / "deploy" / "cluster.py"), "--port", str(self.port)]
         argv += ["--web-server", server]
         argv += ["--webs", str(webs), "--sfus", "1", "--transcribers", "0", "--no-celery"]
         argv += ["--run-dir", str(run_dir)]
         self.proc = subprocess.Popen(
-            argv, cwd=ROOT, env={**os.environ, **ENV}, stdout=subprocess.PIPE, text=True
+            argv, cwd=ROOT, env={**os.environ, **ENV, **env}, stdout=subprocess.PIPE, text=True
         )
         self.layout: dict[str, dict[str, int]] = {}
         deadline = time.monotonic() + 240
@@ -146,8 +146,8 @@ def lone_web(
     """One more web process, outside the load balancer, with settings of its own, from the
     checkout ``tree`` (another one: the code before a change, measured in the same run)."""
     port = free_port()
-    if server == "granian":  # as deploy/cluster.py starts each
-        argv = [sys.executable, "-m", "conference.granian_web", "--host", "127.0.0.1", "--port", str(port)]
+    if server in ("granian", "uvicorn"):  # as deploy/cluster.py starts each
+        argv = [sys.executable, "-m", f"conference.{server}_web", "--host", "127.0.0.1", "--port", str(port)]
     else:
         argv = [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port)]
         argv += ["conference.asgi:application"]
@@ -326,13 +326,23 @@ def forget_redis_keys() -> None:
         r.delete(key)
 
 
+# "daphne/local" in --servers: that server with conference.channel_layer's one reader per process
+# (CHANNEL_LAYER_LOCAL_RECEIVE=True); "/channels-redis": channels-redis's own receive.
+VARIANTS = {
+    "local": {"CHANNEL_LAYER_LOCAL_RECEIVE": "True"},
+    "channels-redis": {"CHANNEL_LAYER_LOCAL_RECEIVE": "False"},
+}
+
+
 def one_server(
-    server: str, args: argparse.Namespace, run_dir: Path, people: tuple[str, list[str]], first: bool
+    spec: str, args: argparse.Namespace, run_dir: Path, people: tuple[str, list[str]], first: bool
 ) -> dict[str, float]:
-    """Every figure for one web server, on a cluster of its own (same database and people)."""
-    print(f"\n== web server: {server} ==", flush=True)
+    """Every figure for one web server (``server[/variant]``), on a cluster of its own (same
+    database and people)."""
+    print(f"\n== web server: {spec} ==", flush=True)
+    server, _, variant = spec.partition("/")
     slug, cookies = people
-    cluster = Cluster(2, run_dir / server, server)
+    cluster = Cluster(2, run_dir / spec.replace("/", "-"), server, VARIANTS[variant] if variant else {})
     figures: dict[str, float] = {}
     try:
         lb = f"ws://127.0.0.1:{cluster.port}/ws/rooms/{slug}/"
@@ -410,7 +420,10 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=30)
     parser.add_argument("--client-processes", type=int, default=4)
     parser.add_argument(
-        "--servers", default="daphne,granian", help="web servers to compare, one cluster each, in this order"
+        "--servers",
+        default="daphne,uvicorn,granian",
+        help="web servers to compare, one cluster each, in this order; daphne/local: with "
+        "conference.channel_layer's one reader per process (docs/signaling.md)",
     )
     parser.add_argument(
         "--no-before",
@@ -442,11 +455,13 @@ def main() -> int:
         subprocess.run(migrate, cwd=ROOT, env={**os.environ, **ENV}, check=True, timeout=300)
         people = setup_people(args.participants + 1)  # the same people for every server
         for i, server in enumerate(s.strip() for s in args.servers.split(",")):
-            (run_dir / server).mkdir()
+            (run_dir / server.replace("/", "-")).mkdir()
             results[server] = one_server(server, args, run_dir, people, first=i == 0)
             forget_redis_keys()
         print(f"\nside by side (load {load()}):")
-        print("  server   held/web  kB/conn  accepts/s  CPU ms/conn  two p50/p95 ms  one p50/p95 ms")
+        print(
+            "  server                 held/web  kB/conn  accepts/s  CPU ms/conn  two p50/p95 ms  one p50/p95 ms"
+        )
         nan = float("nan")
         for server, f in results.items():
             f = {
@@ -454,7 +469,7 @@ def main() -> int:
                 for k in ("held", "kb", "rate", "cpu_ms", "two_p50", "two_p95", "one_p50", "one_p95")
             }
             print(
-                f"  {server:8} {f['held']:8.0f} {f['kb']:8.1f} {f['rate']:10.0f} {f['cpu_ms']:12.2f}"
+                f"  {server:22} {f['held']:8.0f} {f['kb']:8.1f} {f['rate']:10.0f} {f['cpu_ms']:12.2f}"
                 f"  {f['two_p50']:6.1f}/{f['two_p95']:<6.1f}  {f['one_p50']:6.1f}/{f['one_p95']:<6.1f}"
             )
     finally:

@@ -64,7 +64,8 @@ def process_kind(argv: list[str] | None = None) -> str:
             return kind
     if "celery" in words or any(a.endswith("celery/__main__.py") for a in args):
         return "beat" if "beat" in args else "celery"
-    if words & {"daphne", "granian"} or any("daphne" in a or "granian" in a for a in args[:2]):
+    servers = ("daphne", "granian", "uvicorn")
+    if words & set(servers) or any(name in a for a in args[:2] for name in servers):
         return "web"
     return "web" if "runserver" in args else "manage"
 
@@ -228,6 +229,7 @@ def logging_config(*, fmt: str, level: str, kind: str = "") -> dict[str, Any]:
             "aioice": {"level": "WARNING"},
             "aiortc": {"level": "WARNING"},
             "daphne": {"level": "WARNING"},
+            "uvicorn": {"level": "WARNING"},  # conference.uvicorn_web: its start lines are noise
             # Granian's own loggers (conference.granian_web) write through ours, not to stdout.
             "_granian": {"handlers": [], "level": "WARNING", "propagate": True},
             "granian.access": {"handlers": [], "level": "WARNING", "propagate": True},

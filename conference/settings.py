@@ -227,9 +227,15 @@ REDIS_URL = os.getenv("REDIS_URL", "redis://127.0.0.1:6379/0")
 # A prefix keeps several deployments (or test runs) apart on one Redis.
 REDIS_PREFIX = os.getenv("REDIS_PREFIX", "meet")
 
+# True: one reader per process for the consumers' channels (conference.channel_layer), -8 kB per
+# idle WebSocket; opt-in until an intermittent hang at the end of a refused-connection test
+# (rooms.tests.test_consumer.RefusalTestCase, ~1 run in 3) is understood (docs/signaling.md).
+CHANNEL_LAYER_LOCAL_RECEIVE = envbool("CHANNEL_LAYER_LOCAL_RECEIVE", "False")
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "conference.channel_layer.LocalReceiveRedisChannelLayer"
+        if CHANNEL_LAYER_LOCAL_RECEIVE
+        else "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
             # redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis's
             # BZPOPMIN wait: every idle receive then fails with TimeoutError and kills the consumer.

@@ -1,5 +1,5 @@
 """Run the distributed deployment on one machine: Caddy in front of several web processes (Daphne;
-Granian with --web-server granian or WEB_SERVER=granian, docs/signaling.md), several
+Granian or uvicorn with --web-server granian|uvicorn or WEB_SERVER, docs/signaling.md), several
 SFU workers, several transcribers, a Celery worker and Celery beat, all on one Redis and one
 database. The processes find each other only through Redis and the database, exactly as on many
 machines; only the addresses differ.
@@ -55,7 +55,7 @@ http://localhost:{port}, http://127.0.0.1:{port} {{
 """
 
 
-WEB_SERVERS = ("granian", "daphne")
+WEB_SERVERS = ("granian", "daphne", "uvicorn")
 DEFAULT_WEB_SERVER = "daphne"  # Granian holds ~150 kB per idle WebSocket (docs/signaling.md)
 
 
@@ -64,6 +64,8 @@ def web_command(server: str, port: int) -> list[str]:
     tokens); the web's own access lines name the URL pattern (conference.middleware)."""
     if server == "granian":  # in this process, so its pid is the serving one (conference.granian_web)
         return [PY, "-m", "conference.granian_web", "--host", "127.0.0.1", "--port", str(port)]
+    if server == "uvicorn":  # with wsproto, one process too (conference.uvicorn_web)
+        return [PY, "-m", "conference.uvicorn_web", "--host", "127.0.0.1", "--port", str(port)]
     if server == "daphne":
         return [
             PY,

@@ -29,7 +29,7 @@ from conference import logs, protocol, turn
 from conference.errors import error_text
 from conference.middleware import request_id_from
 from conference.ratelimit import scope_client_ip
-from rooms import metrics, moderation, selectors, services
+from rooms import consumer_loop, metrics, moderation, selectors, services
 from rooms.consumer_media import MediaMixin
 from rooms.consumer_moderation import ModerationMixin
 from rooms.consumer_waiting import WaitingMixin
@@ -65,7 +65,7 @@ class RoomConsumer(WaitingMixin, ModerationMixin, MediaMixin, AsyncWebsocketCons
         went away), stop the presence beat and keep the place: the page reconnects and resumes
         it, or the reaper ends it."""
         try:
-            await super().__call__(scope, receive, send)
+            await consumer_loop.serve(self, scope, receive, send)  # Channels' __call__, our loop
         finally:
             if getattr(self, "counted", False):  # however the consumer ended
                 metrics.WEBSOCKETS.dec()

@@ -94,6 +94,7 @@ class LogLineTests(SimpleTestCase):
             ("/venv/bin/celery", "-A", "conference", "beat"): "beat",
             ("/venv/lib/daphne/__main__.py", "conference.asgi:application"): "web",
             ("/app/conference/granian_web.py", "--port", "8000"): "web",
+            ("/app/conference/uvicorn_web.py", "--port", "8000"): "web",
         }
         for argv, kind in cases.items():
             self.assertEqual(logs.process_kind(list(argv)), kind, argv)
