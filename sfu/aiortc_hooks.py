@@ -119,6 +119,18 @@ class _Seen:
         self.timestamp = 0
 
 
+def _fields(packet: RtpPacket) -> tuple[int, int, int, int, bytes, int]:
+    """What forwarding reads from an aiortc packet: as ``parse_rtp`` gives them on the direct path."""
+    return (
+        packet.ssrc,
+        packet.sequence_number,
+        packet.timestamp,
+        packet.marker,
+        packet.payload,
+        packet.padding_size,
+    )
+
+
 class PublisherTrack:
     """Taps one publisher receiver; fans its RTP packets out to SubscriberStreams."""
 
@@ -213,14 +225,7 @@ class PublisherTrack:
             ):
                 return  # includes RTX padding probes
             packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)
-        self._sequenced(
-            packet.ssrc,
-            packet.sequence_number,
-            packet.timestamp,
-            packet.marker,
-            packet.payload,
-            packet.padding_size,
-        )
+        self._sequenced(*_fields(packet))
 
     def receive_direct(self, data: bytes, arrival_ms: int, dtls: Any) -> None:
         """An unprotected RTP packet of a media payload type (sfu.aiortc_hooks_inbound)."""
@@ -305,14 +310,7 @@ class PublisherTrack:
 
     async def on_packet(self, packet: RtpPacket) -> None:
         """Fan one (RTX-unwrapped) packet out (tests and benches feed packets here)."""
-        self.fan_out(
-            packet.ssrc,
-            packet.sequence_number,
-            packet.timestamp,
-            packet.marker,
-            packet.payload,
-            packet.padding_size,
-        )
+        self.fan_out(*_fields(packet))
 
     def fan_out(self, ssrc: int, seq: int, timestamp: int, marker: int, payload: bytes, padding: int) -> None:
         self.media_ssrc = ssrc

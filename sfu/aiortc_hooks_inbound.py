@@ -26,6 +26,7 @@ import aioice.ice
 import pylibsrtp
 from aiortc.rtcdtlstransport import State as DtlsState
 
+from sfu.aiortc_hooks_io import DirectSend
 from sfu.rtp import ms_now
 
 logger = logging.getLogger(__name__)
@@ -92,8 +93,6 @@ def rtcp_send_now(dtls: Any, data: bytes) -> bool:
     ``_send_rtp`` does through three awaits); False when DTLS is not connected."""
     if dtls is None or dtls._state is not DtlsState.CONNECTED:
         return False
-    from sfu.aiortc_hooks_io import DirectSend
-
     direct = getattr(dtls, "_sfu_direct_send", None)
     if direct is None:
         direct = dtls._sfu_direct_send = DirectSend(dtls)

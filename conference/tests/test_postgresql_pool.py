@@ -18,7 +18,7 @@ class CheckIfStirredTestCase(SimpleTestCase):
 
     def setUp(self) -> None:
         if connection.vendor != "postgresql":
-            self.skipTest("PostgreSQL only")
+            self.skipTest("checks a psycopg connection's socket: PostgreSQL only; make test uses PostgreSQL")
         params = {**connection.get_connection_params(), "autocommit": True}
         self.conn = psycopg.connect(**params)
         self.admin = psycopg.connect(**params)
