@@ -60,7 +60,13 @@ def generate(
     assert rooms and all(r.organization_id == organization.id for r in rooms)
     rng = random.Random(seed)
     now = now or timezone.now()
-    span = days * 86400 - 3600  # every meeting starts and ends inside the range
+    # Every meeting starts and ends inside the dashboard's range of ``days`` days, which begins at
+    # the local midnight ``days - 1`` days ago (not ``days * 24`` hours ago: just after midnight
+    # those differ by almost a day).
+    first = timezone.localdate(now) - timedelta(days=days - 1)
+    since = timezone.make_aware(datetime.combine(first, datetime.min.time()))
+    span = int((now - since).total_seconds())
+    newest = min(3600, span // 2)
     with _stored_times(
         _field(Meeting, "started_at"),
         _field(Participant, "joined_at"),
@@ -69,9 +75,9 @@ def generate(
     ):
         made = []
         for _ in range(meetings):
-            start = now - timedelta(seconds=rng.randint(3600, span))
+            start = now - timedelta(seconds=rng.randint(newest, span))
             length = timedelta(minutes=rng.randint(5, 60))
-            made.append(Meeting(room=rng.choice(rooms), started_at=start, ended_at=start + length))
+            made.append(Meeting(room=rng.choice(rooms), started_at=start, ended_at=min(start + length, now)))
         made = Meeting.objects.bulk_create(made, batch_size=2000)
         people, chat, transcripts = [], [], []
         for m in made:

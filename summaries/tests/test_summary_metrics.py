@@ -77,10 +77,12 @@ class SummaryMetricsTests(WorkerTestCase):
             lambda: (
                 (m := scrape(f"http://127.0.0.1:{port}/metrics"))
                 and value(m, "summary_failures_total", reason="model")
+                # The duration is observed just after the failure is counted: wait for both.
+                and value(m, "summary_duration_seconds_count", outcome="done")
                 and m
             ),
             10,
-            "the failure in /metrics",
+            "the failure and the duration in /metrics",
             log,
         )
         self.assertEqual(value(samples, "summary_duration_seconds_count", outcome="done"), 1)
