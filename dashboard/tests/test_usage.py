@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -220,3 +220,18 @@ class QueryCountTests(UsageTestCase):
                 body = b"".join(self.client.get(self.url + name, {"range": 90}).streaming_content)
             self.assertLessEqual(len(q), 14, name)
         self.assertEqual(body.count(b"\n"), 261)
+
+
+class GeneratedMeetingsTests(UsageTestCase):
+    def test_every_generated_meeting_is_inside_the_range_even_just_after_midnight(self) -> None:
+        # The range starts at local midnight 89 days ago, not 90 * 24 hours ago.
+        midnight = timezone.make_aware(datetime.combine(timezone.localdate(), datetime.min.time()))
+        for now in (midnight + timedelta(minutes=10), midnight + timedelta(hours=23, minutes=50)):
+            Meeting.objects.all().delete()
+            generate(organization=self.org, users=[self.alice], rooms=[self.room], meetings=300, now=now)
+            since = selectors.period(90, "day", now=now).since
+            first = Meeting.objects.order_by("started_at").first()
+            last = Meeting.objects.order_by("-ended_at").first()
+            assert first is not None and last is not None
+            self.assertGreaterEqual(first.started_at, since, now)
+            self.assertLessEqual(last.ended_at, now, now)
