@@ -32,6 +32,7 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 from typing import Any
 
 from granian.constants import HTTPModes, Interfaces
@@ -88,6 +89,13 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("_granian").setLevel(logging.WARNING)
     asyncio.run(serve(build(args.host, args.port, args.max_connections, args.backlog)))
+    # Stopped and every connection closed. Skip the interpreter's finalization: Granian's Rust
+    # threads may still be winding down then, and once (a loaded machine) that ended in SIGABRT
+    # instead of exit status 0, which a supervisor reads as a crash.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
