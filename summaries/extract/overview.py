@@ -16,8 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from summaries.extract.compress import (
+    TOPIC,
     agenda,
     clauses,
+    drop_tail,
     headline,
     last_person,
     name_subject,
@@ -26,8 +28,9 @@ from summaries.extract.compress import (
 )
 from summaries.extract.cues import OUTCOME_RE
 from summaries.extract.figures import with_digits
+from summaries.extract.phrases import CHATTER
 from summaries.extract.summary import Candidate, has_number, is_point
-from summaries.extract.text import cap, content, words
+from summaries.extract.text import cap, content, stem, words
 from summaries.extract.types import Turn
 
 # Words of overview per minute of meeting: issue 13 asks for at most 120 words per 10 minutes.
@@ -42,8 +45,13 @@ OUTCOME_BONUS = 0.4  # causes and outcomes
 NAME_BONUS = 0.5  # a stem said with a capital inside a sentence: a name, a product, a customer
 OPENING_BONUS = 0.5  # the first turns say what the meeting is about
 OPENING_TURNS = 3
+AGENDA_BONUS = 0.5  # "Let's go through <the topic>": what the whole meeting is about
 WEIGHT = math.log1p
 SPEAKER_WEIGHT = 0.5  # a participant's name in a clause
+CHATTER_WEIGHT = 0.1  # a word that runs the conversation ("thanks", "think", "decision")
+TURN_REPEAT = 0.6
+SEARCH_BUDGET = 60  # words: up to this budget the overview searches for the best set of clauses
+BEAM = 40  # a second clause from a turn already in the overview: each turn says about one fact
 
 
 @dataclass(frozen=True)
@@ -91,15 +99,22 @@ def _weights(turns: Sequence[Turn]) -> dict[str, float]:
     # participants are named whenever they are asked something: that says nothing of a topic
     for w in content(" ".join({t.speaker for t in turns})) & weights.keys():
         weights[w] = SPEAKER_WEIGHT
+    for w in _CHATTER & weights.keys():
+        weights[w] = CHATTER_WEIGHT
     return weights
+
+
+_CHATTER = {stem(w) for w in CHATTER}
 
 
 def pick(cands: list[Candidate], weights: dict[str, float], known: set[str], budget: int) -> list[Candidate]:
     """Greedy by the weight of the new content stems a clause adds per word (maximal marginal
-    relevance: a clause that repeats what is picked gains little), while the budget holds."""
+    relevance: a clause that repeats what is picked gains little), while the budget holds; a
+    clause from a turn already picked from gains less (a turn says about one fact)."""
     said = set(known)
     used = 0
     picked: list[Candidate] = []
+    turns_used: set[int] = set()
     left = list(cands)
     while left:
         best, best_gain = None, 0.0
@@ -110,11 +125,14 @@ def pick(cands: list[Candidate], weights: dict[str, float], known: set[str], bud
             if used + n > budget or len(cw) < MIN_CONTENT or len(new) < NEW_WORDS * len(cw):
                 continue
             gain = (sum(weights.get(w, 0.0) for w in new) + _bonus(c)) * (1 - vagueness(c.sentence)) / n
+            if c.turn in turns_used:
+                gain *= TURN_REPEAT
             if gain > best_gain or (gain == best_gain and best is not None and c.order < best.order):
                 best, best_gain = c, gain
         if best is None:
             break
         picked.append(best)
+        turns_used.add(best.turn)
         said |= content(best.spoken)
         used += overview_words(best.sentence)
         left = [c for c in left if c is not best]
@@ -127,6 +145,8 @@ def _bonus(c: Candidate) -> float:
         value += OUTCOME_BONUS
     if c.turn < OPENING_TURNS:
         value += OPENING_BONUS
+    if c.sentence.startswith(TOPIC):
+        value += AGENDA_BONUS
     return value
 
 
@@ -149,8 +169,11 @@ def _candidates(turns: Sequence[Turn]) -> list[Candidate]:
                     Candidate(t.index, order, t.label, headline(with_digits(about)), t.segment_id, about)
                 )
             elif is_point(s, set()):
+                # "Bea was great, but she ...": "she" is who the sentence named before it
+                said_before = re.split(r"\b(?:he|she)\b", s, maxsplit=1, flags=re.I)[0]
+                here = last_person(said_before, people, name) or person
                 for clause in clauses(s):
-                    spoken = third_person(name_subject(clause, person), name)
+                    spoken = third_person(name_subject(drop_tail(clause), here), name)
                     if _roll_call(spoken, speakers):
                         continue
                     out.append(
