@@ -116,8 +116,11 @@ def resolve_which(before: str, part: str) -> str:
         return part
     tokens = before.rstrip(" ,").split()
     start = next((k for k in range(len(tokens) - 1, -1, -1) if tokens[k].lower() in _BEFORE_NOUN), None)
-    if start is None or not 0 < len(tokens) - start - 1 <= MAX_ANTECEDENT_WORDS:
-        return part
+    noun = [w.lower() for w in tokens[start + 1 :]] if start is not None else []
+    if not 0 < len(noun) <= MAX_ANTECEDENT_WORDS or any(
+        w in _VERBS or (w.endswith("ed") and w not in _NOT_PAST) for w in noun
+    ):
+        return part  # "the battery failed twice, which stopped ...": about the whole clause
     return f"{' '.join(tokens[start + 1 :])} {_WHICH_RE.sub('', part, count=1)}"
 
 
@@ -185,8 +188,10 @@ _RELATIVE_TIME_RE = re.compile(
     re.I,
 )
 # About when, during the day, something happened ("deployed a fix at about eleven"): a detail.
+_CLOCK = r"(?:\d+(?:[:.]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 _ABOUT_CLOCK_RE = re.compile(
-    r"\s+at\s+(?:about|around|roughly)\s+\d+(?:[:.]\d+)?(?:\s*(?:am|pm|o'clock))?\b", re.I
+    rf"\s+at\s+(?:about|around|roughly)\s+{_CLOCK}(?:\s+(?:thirty|fifteen|forty five))?(?:\s*(?:am|pm|o'clock))?\b",
+    re.I,
 )
 # A comparison with the speakers themselves ("happier on the data team than with us").
 _THAN_US_RE = re.compile(r"\s+than\s+(?:with\s+|for\s+|at\s+)?(?:us|me|them)$", re.I)

@@ -49,9 +49,6 @@ AGENDA_BONUS = 0.5  # "Let's go through <the topic>": what the whole meeting is 
 WEIGHT = math.log1p
 SPEAKER_WEIGHT = 0.5  # a participant's name in a clause
 CHATTER_WEIGHT = 0.1  # a word that runs the conversation ("thanks", "think", "decision")
-TURN_REPEAT = 0.6
-SEARCH_BUDGET = 60  # words: up to this budget the overview searches for the best set of clauses
-BEAM = 40  # a second clause from a turn already in the overview: each turn says about one fact
 
 
 @dataclass(frozen=True)
@@ -109,12 +106,10 @@ _CHATTER = {stem(w) for w in CHATTER}
 
 def pick(cands: list[Candidate], weights: dict[str, float], known: set[str], budget: int) -> list[Candidate]:
     """Greedy by the weight of the new content stems a clause adds per word (maximal marginal
-    relevance: a clause that repeats what is picked gains little), while the budget holds; a
-    clause from a turn already picked from gains less (a turn says about one fact)."""
+    relevance: a clause that repeats what is picked gains little), while the budget holds."""
     said = set(known)
     used = 0
     picked: list[Candidate] = []
-    turns_used: set[int] = set()
     left = list(cands)
     while left:
         best, best_gain = None, 0.0
@@ -125,14 +120,11 @@ def pick(cands: list[Candidate], weights: dict[str, float], known: set[str], bud
             if used + n > budget or len(cw) < MIN_CONTENT or len(new) < NEW_WORDS * len(cw):
                 continue
             gain = (sum(weights.get(w, 0.0) for w in new) + _bonus(c)) * (1 - vagueness(c.sentence)) / n
-            if c.turn in turns_used:
-                gain *= TURN_REPEAT
             if gain > best_gain or (gain == best_gain and best is not None and c.order < best.order):
                 best, best_gain = c, gain
         if best is None:
             break
         picked.append(best)
-        turns_used.add(best.turn)
         said |= content(best.spoken)
         used += overview_words(best.sentence)
         left = [c for c in left if c is not best]

@@ -67,6 +67,9 @@ class ClauseTests(unittest.TestCase):
         for part in ("which is exactly the problem", "which means a second week", "which I liked"):
             with self.subTest(part):
                 self.assertEqual(resolve_which("Someone left the company in spring", part), part)
+        # a verb before "which": it is about what happened, not a noun
+        self.assertEqual(resolve_which("The forklift battery failed twice", "which stopped the night shift"),
+                         "which stopped the night shift")  # fmt: skip
 
     def test_clauses_leaning_on_what_came_before(self) -> None:
         self.assertEqual(vagueness("It went up last Tuesday"), 1.0)
@@ -89,6 +92,11 @@ class ClauseTests(unittest.TestCase):
     def test_headline_drops_details_a_reader_does_not_miss(self) -> None:
         for clause, written in (
             ("Priya restarted the router at about 9", "Priya restarted router"),  # figures are digits by then
+            ("Priya deployed the fix at around eleven", "Priya deployed fix"),
+            (
+                "There are 31 open tickets in the queue",
+                "31 open tickets in queue",
+            ),  # the figure is the subject
             (
                 "Jonas would be happier on the mobile team than with us",
                 "Jonas would be happier on mobile team",

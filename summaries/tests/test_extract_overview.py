@@ -159,17 +159,6 @@ class PickTests(PhrasingCase):
         fact = cand(2, "Gravel quarry flooded, pumps down")
         self.assertEqual(pick([chat, fact], weights, set(), 6), [fact])
 
-    def test_each_turn_gives_one_fact_before_a_second(self) -> None:
-        first = cand(1, "Quarry pumps flooded overnight")
-        same_turn = Candidate(1, 2, "Ann Lee", "Quarry crane rusted badly", 1, "Quarry crane rusted badly")
-        other = cand(3, "Depot trucks idle since Monday")
-        weights = {
-            w: 1.0 for w in content("quarry pumps flooded overnight crane rusted badly depot trucks idle")
-        }
-        weights["crane"] = 1.3  # a little more central than the other turn's words
-        got = pick([first, same_turn, other], weights, set(), 9)
-        self.assertEqual(got, [first, other])
-
     def test_she_is_the_person_the_sentence_named(self) -> None:
         segs = timed(
             segments(
