@@ -88,7 +88,10 @@ def clauses(sentence: str) -> list[str]:
     """The clauses of a sentence that read on their own, shortened; the whole sentence first."""
     whole = shorten(sentence)
     out = [whole] if readable(whole) else []
-    for k, part in enumerate(_SPLIT_RE.split(sentence)):
+    parts = _SPLIT_RE.split(sentence)
+    for k, part in enumerate(parts):
+        if k:
+            part = resolve_which(parts[k - 1], part)
         part = shorten(part)
         first = part.split(" ", 1)[0].lower()
         if k and first in _BASE_VERBS:  # "..., and agree what we change": the subject is before
@@ -98,17 +101,43 @@ def clauses(sentence: str) -> list[str]:
     return out
 
 
+# ", which still uses ...": a relative clause about the noun just before it (not ", which is
+# great", ", which means ...": those are about the whole clause before).
+_WHICH_RE = re.compile(r"^which\s+(?!(?:\w+ly\s+)?(?:is|was|means|meant|makes|made|would|will|i|we)\b)", re.I)
+# Where the noun phrase before ", which" starts: after the last of these words.
+_BEFORE_NOUN = frozenset("the a an our their its this that is are was were of for to on in with from".split())
+MAX_ANTECEDENT_WORDS = 4
+
+
+def resolve_which(before: str, part: str) -> str:
+    """ "The exception is the billing service" + "which still uses shared keys" -> "billing service
+    still uses shared keys": the clause then reads on its own (other parts as they are)."""
+    if not _WHICH_RE.match(part):
+        return part
+    tokens = before.rstrip(" ,").split()
+    start = next((k for k in range(len(tokens) - 1, -1, -1) if tokens[k].lower() in _BEFORE_NOUN), None)
+    noun = [w.lower() for w in tokens[start + 1 :]] if start is not None else []
+    if not 0 < len(noun) <= MAX_ANTECEDENT_WORDS or any(
+        w in _VERBS or (w.endswith("ed") and w not in _NOT_PAST) for w in noun
+    ):
+        return part  # "the battery failed twice, which stopped ...": about the whole clause
+    return f"{' '.join(tokens[start + 1 :])} {_WHICH_RE.sub('', part, count=1)}"
+
+
 _AGENDA_RE = re.compile(
     r"^(?:let's|we'll|we're here to|we need to)\s+(?:go through|go over|talk about|review|discuss|look at)\s+",
     re.I,
 )
 
 
+TOPIC = "Topic: "
+
+
 def agenda(sentence: str) -> str | None:
     """ "Let's go through the Maple Street escalation" -> "Topic: the Maple Street escalation"."""
     if not _AGENDA_RE.match(sentence):
         return None
-    return _AGENDA_RE.sub("Topic: ", sentence.rstrip(".!"), count=1)
+    return _AGENDA_RE.sub(TOPIC, sentence.rstrip(".!"), count=1)
 
 
 def shorten(text: str) -> str:
@@ -155,37 +184,64 @@ _INTENSIFIER_RE = re.compile(r"\s*\b(?:also|very|even|in order)\b(?=\s)", re.I)
 # When, relative to the meeting's day: the summary is read later, and the clause keeps its fact.
 _RELATIVE_TIME_RE = re.compile(
     r"\s*\b(?:last night|this morning|this afternoon|this evening|yesterday|today|tonight|overnight|"
-    r"so far|right now|at the moment|as usual|by hand)\b",
+    r"this week|this month|this quarter|this year|so far|right now|at the moment|as usual|by hand)\b",
     re.I,
+)
+# About when, during the day, something happened ("deployed a fix at about eleven"): a detail.
+_CLOCK = r"(?:\d+(?:[:.]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_ABOUT_CLOCK_RE = re.compile(
+    rf"\s+at\s+(?:about|around|roughly)\s+{_CLOCK}(?:\s+(?:thirty|fifteen|forty five))?(?:\s*(?:am|pm|o'clock))?\b",
+    re.I,
+)
+# A comparison with the speakers themselves ("happier on the data team than with us").
+_THAN_US_RE = re.compile(r"\s+than\s+(?:with\s+|for\s+|at\s+)?(?:us|me|them)$", re.I)
+# "we still don't have the credentials" -> "still no credentials".
+_DONT_HAVE_RE = re.compile(
+    r"^(?:we|they)\s+(still\s+)?(?:don't|do not|didn't|did not)\s+have\s+(?:any\s+)?", re.I
 )
 # A tail that only adds to what the clause says ("..., including the largest ones").
 _TAIL_RE = re.compile(r",\s+(?:including|especially|which|who)\b.*$", re.I)
 _ON_DAY_RE = re.compile(r"\bon\s+(?=(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b)")
 # "We have two finalists" / "There are 31 open bugs": the figure is the subject.
 _HAVE_FIGURE_RE = re.compile(
-    r"^(?:we|they|there)\s+(?:have|had|are|were)\s+(?=(?:\d|\$|about\b|two|three|four|five|six|seven|eight|"
+    r"^(?:we|they|there)\s+(?:have|had|are|were)\s+(?=(?:\d+|\$|about\b|two|three|four|five|six|seven|eight|"
     r"nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b)",
     re.I,
 )
 
 
+def drop_tail(clause: str) -> str:
+    """The clause without a tail that only adds to it: what the overview writes, and weighs."""
+    return _TAIL_RE.sub("", clause)
+
+
 def headline(clause: str) -> str:
     """A clause in the style of a headline: the same facts in fewer words (the words dropped
     carry no content: a point is judged by the content words it keeps)."""
-    text = _TAIL_RE.sub("", clause)
-    text = _HAVE_FIGURE_RE.sub("", text)
+    text = _HAVE_FIGURE_RE.sub("", drop_tail(clause))
     text = _POSSESSIVE_RE.sub("", text)
     text = _ARTICLE_RE.sub("", text)
     text = _INTENSIFIER_RE.sub("", text)
     text = _ON_DAY_RE.sub("", text)
     text = _RELATIVE_TIME_RE.sub("", text)
+    text = _ABOUT_CLOCK_RE.sub("", text)
+    text = _THAN_US_RE.sub("", text)
+    text = _DONT_HAVE_RE.sub(lambda m: f"{m.group(1) or ''}no ", text)
     return re.sub(r"\s+", " ", text).strip(" ,;:")
 
 
 def people_named(text: str) -> set[str]:
     """Capitalised words said as a person is ("Owen was ...", "Owen's salary", "Nina asked"): people."""
     found = re.finditer(r"(?:^|[.!?]\s+)([A-Z][a-z]+)(?:('s)|\s+([a-z]+))", text)
-    return {m.group(1) for m in found if m.group(2) or m.group(3) in _PERSON_VERBS}
+    return {
+        m.group(1)
+        for m in found
+        if (m.group(2) or m.group(3) in _PERSON_VERBS) and m.group(1).lower() not in _PRONOUNS
+    }
+
+
+# "He asked ..." at a sentence's start: a pronoun, not a name.
+_PRONOUNS = frozenset("he she they we you it i".split())
 
 
 def last_person(sentence: str, people: set[str], exclude: str) -> str | None:

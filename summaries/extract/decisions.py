@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from summaries.extract.compress import agenda
 from summaries.extract.cues import (
     AGREE_RE,
     DECISION_LEAD_IN_RE,
@@ -19,6 +20,7 @@ from summaries.extract.types import Turn
 
 SAME_DECISION = 0.7  # share of a decision's words a repeat of it says
 WIDER_DECISION = 0.75  # share of a decision's words a later, longer summary of several says
+OPENING_TURNS = 3  # where the chair says what the meeting goes through
 
 Decision = tuple[str, list[int]]  # the text, and the ids of the segments that said it
 
@@ -49,12 +51,14 @@ def stated(turn: Turn) -> list[Decision]:
             s = f"{sents[si - 1].rstrip('.')}: {s[0].lower()}{s[1:]}"
         if RECAP_RE.search(s) and len(content(s)) < 4:
             continue
-        if len(content(s)) < 2:
-            continue
-        if NOTE_RE.search(s):
-            continue
+        if NOTE_RE.search(s) or (turn.index < OPENING_TURNS and agenda(s)):
+            continue  # a note to write down, or the meeting's agenda ("Let's review ..."): no decision
         text = DECISION_LEAD_IN_RE.sub("", s)
         text = re.sub(r"^decision:\s*", "", text, flags=re.I)
+        if len(content(text)) < 2 and _LEANS_RE.search(text):
+            continue  # "Agreed, let's not risk it.": what "it" is was said before, as a decision or not
+        if len(content(s)) < 2:
+            continue
         found.append((cap(text), [turn.segment_id]))
     return found
 
@@ -88,10 +92,42 @@ def merge_decisions(found: list[Decision]) -> list[Decision]:
     return merged
 
 
+def turned_down(turn: Turn, prev: Turn | None) -> Decision | None:
+    """ "Should we also offer them X?" "No, <why>.": the proposal, turned down, with why (the
+    answer's other sentences say no more than that: they are not decisions of their own)."""
+    if prev is None or prev.label == turn.label or not prev.sentences:
+        return None
+    asked = _PROPOSAL_RE.match(prev.sentences[-1])
+    answer = _NO_RE.match(turn.text.strip())
+    if asked is None or answer is None:
+        return None
+    proposal = asked.group("what").rstrip(" ?")
+    why = turn.sentences[0][answer.end() :].strip(" .")
+    if len(content(proposal)) < 2:
+        return None
+    text = f"Turned down: {proposal}" + (f" ({why})." if len(content(why)) >= 2 else ".")
+    return text, [prev.segment_id, turn.segment_id]
+
+
+# A short decision about something said before it ("risk it", "do that").
+_LEANS_RE = re.compile(r"\b(?:it|that|this|them)[.!]?$", re.I)
+# A yes/no proposal to the group, and a plain no to it.
+_PROPOSAL_RE = re.compile(
+    r"^(?:and |so |then )?(?:should|shall|can|could) we (?:also |still |maybe |just )?(?P<what>[a-z][^?]*)\?$",
+    re.I,
+)
+_NO_RE = re.compile(r"^no\b(?!,? (?:problem|worries|objection|doubt)\b)[,.!]?\s*", re.I)
+
+
 def extract_decisions(turns: Sequence[Turn]) -> list[Decision]:
     found: list[Decision] = []
     for turn in turns:
-        agreed = agreed_proposal(turn, turns[turn.index - 1] if turn.index > 0 else None)
+        prev = turns[turn.index - 1] if turn.index > 0 else None
+        rejected = turned_down(turn, prev)
+        if rejected is not None:
+            found.append(rejected)
+            continue
+        agreed = agreed_proposal(turn, prev)
         if agreed is not None:
             found.append(agreed)
         found += stated(turn)

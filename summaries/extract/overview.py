@@ -16,8 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from summaries.extract.compress import (
+    TOPIC,
     agenda,
     clauses,
+    drop_tail,
     headline,
     last_person,
     name_subject,
@@ -26,8 +28,9 @@ from summaries.extract.compress import (
 )
 from summaries.extract.cues import OUTCOME_RE
 from summaries.extract.figures import with_digits
+from summaries.extract.phrases import CHATTER
 from summaries.extract.summary import Candidate, has_number, is_point
-from summaries.extract.text import cap, content, words
+from summaries.extract.text import cap, content, stem, words
 from summaries.extract.types import Turn
 
 # Words of overview per minute of meeting: issue 13 asks for at most 120 words per 10 minutes.
@@ -42,8 +45,10 @@ OUTCOME_BONUS = 0.4  # causes and outcomes
 NAME_BONUS = 0.5  # a stem said with a capital inside a sentence: a name, a product, a customer
 OPENING_BONUS = 0.5  # the first turns say what the meeting is about
 OPENING_TURNS = 3
+AGENDA_BONUS = 0.5  # "Let's go through <the topic>": what the whole meeting is about
 WEIGHT = math.log1p
 SPEAKER_WEIGHT = 0.5  # a participant's name in a clause
+CHATTER_WEIGHT = 0.1  # a word that runs the conversation ("thanks", "think", "decision")
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,12 @@ def _weights(turns: Sequence[Turn]) -> dict[str, float]:
     # participants are named whenever they are asked something: that says nothing of a topic
     for w in content(" ".join({t.speaker for t in turns})) & weights.keys():
         weights[w] = SPEAKER_WEIGHT
+    for w in _CHATTER & weights.keys():
+        weights[w] = CHATTER_WEIGHT
     return weights
+
+
+_CHATTER = {stem(w) for w in CHATTER}
 
 
 def pick(cands: list[Candidate], weights: dict[str, float], known: set[str], budget: int) -> list[Candidate]:
@@ -127,6 +137,8 @@ def _bonus(c: Candidate) -> float:
         value += OUTCOME_BONUS
     if c.turn < OPENING_TURNS:
         value += OPENING_BONUS
+    if c.sentence.startswith(TOPIC):
+        value += AGENDA_BONUS
     return value
 
 
@@ -149,8 +161,11 @@ def _candidates(turns: Sequence[Turn]) -> list[Candidate]:
                     Candidate(t.index, order, t.label, headline(with_digits(about)), t.segment_id, about)
                 )
             elif is_point(s, set()):
+                # "Bea was great, but she ...": "she" is who the sentence named before it
+                said_before = re.split(r"\b(?:he|she)\b", s, maxsplit=1, flags=re.I)[0]
+                here = last_person(said_before, people, name) or person
                 for clause in clauses(s):
-                    spoken = third_person(name_subject(clause, person), name)
+                    spoken = third_person(name_subject(drop_tail(clause), here), name)
                     if _roll_call(spoken, speakers):
                         continue
                     out.append(

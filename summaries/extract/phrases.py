@@ -31,6 +31,14 @@ STOP = _split(
     get got make made going go i'll i'm i'd i've we'll we're you'll it'll that's what's there's don't can't won't
     yes yeah okay ok sure well really actually maybe right myself yourself itself one thing things"""
 )
+# Words that run a conversation rather than name its topic (thanking, opinions, the meeting
+# itself): the overview weighs them little when it chooses what to keep.
+CHATTER = _split(
+    """thank thanks good great nice fine perfect excellent think thought guess feel felt know knew want wanted
+    like liked need needed sound sounds happy glad sorry hope mean say said says tell told ask asked mention
+    mentioned talk discuss agree agreed decision decide quick quickly time lot side recap everyone everybody
+    anyone someone somebody meeting call today already still much many little bit work works"""
+)
 # Words of dates and times: a date alone is not a topic.
 TIME_WORDS = _split(
     """today tonight tomorrow morning afternoon evening week month quarter year day end next this monday tuesday

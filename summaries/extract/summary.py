@@ -22,7 +22,9 @@ class Candidate:
 
 
 def has_number(s: str) -> bool:
-    return bool(re.search(r"\d", s)) or any(w in NUMBER_WORDS for w in words(s))
+    """A figure in the sentence; a number that is part of a name ("SOC 2", "Q3", "Windows 11") is none."""
+    named = re.sub(r"(?:(?<=\s)[A-Z][a-z]*|\b[A-Z]{2,})\s+\d+\b|\b[A-Z]+\d+\b", " ", s)
+    return bool(re.search(r"\d", named)) or any(w in NUMBER_WORDS for w in words(named))
 
 
 def is_point(s: str, exclude: set[str]) -> bool:

@@ -62,3 +62,39 @@ class DecisionTests(unittest.TestCase):
                 "We'll hold the school lunch piece for next weekend then.",
             ],
         )
+
+    def test_the_agenda_is_no_decision(self) -> None:
+        self.assertEqual(
+            self.decisions(
+                ("Ann Lee", "Let's review the flooded basement at the depot."),
+                ("Bo Chan", "The pumps ran all night and the water is down to ten centimetres."),
+            ),
+            [],
+        )
+
+    def test_an_agreement_about_it_alone_is_no_decision_of_its_own(self) -> None:
+        # the proposal agreed to is the decision; "let's not risk it" says nothing more
+        self.assertEqual(
+            self.decisions(
+                ("Bo Chan", "I'd rather not move the servers before the audit."),
+                ("Cy Moss", "Agreed, let's not risk it."),
+            ),
+            ["I'd rather not move the servers before the audit."],
+        )
+
+    def test_a_proposal_turned_down_says_what_it_was(self) -> None:
+        self.assertEqual(
+            self.decisions(
+                ("Bo Chan", "Should we also give them a free month of storage, as a gesture?"),
+                ("Ann Lee", "No, the discount is enough. Let's not set that precedent."),
+            ),
+            ["Turned down: give them a free month of storage, as a gesture (the discount is enough)."],
+        )
+        # "no problem" is no refusal
+        self.assertEqual(
+            self.decisions(
+                ("Bo Chan", "Can we move the review to Friday?"),
+                ("Ann Lee", "No problem, Friday works."),
+            ),
+            [],
+        )

@@ -8,13 +8,17 @@ import re
 from summaries.extract import extract
 from summaries.extract.figures import with_digits
 from summaries.extract.overview import (
+    _CHATTER,
+    CHATTER_WEIGHT,
     MAX_BULLETS,
     MIN_BULLETS,
     budget_words,
     bullet_count,
+    pick,
     third_person,
 )
 from summaries.extract.pipeline import meeting_minutes
+from summaries.extract.summary import Candidate, has_number
 from summaries.extract.text import content
 from summaries.tests.extract_helpers import PEOPLE, PhrasingCase, segments
 
@@ -140,3 +144,62 @@ class OverviewTests(PhrasingCase):
         self.assertTrue(any("Norrland" in d for d in result["decisions"]), result["decisions"])
         self.assertNotIn("Norrland", result["summary"])
         self.assertIn("stock count", result["summary"])
+
+
+def cand(turn: int, sentence: str) -> Candidate:
+    return Candidate(turn, turn, "Ann Lee", sentence, turn, sentence)
+
+
+class PickTests(PhrasingCase):
+    def test_words_that_run_the_conversation_weigh_little(self) -> None:
+        weights = {w: 1.0 for w in content("thanks good decision think want gravel quarry flooded pumps")}
+        for w in _CHATTER & weights.keys():
+            weights[w] = CHATTER_WEIGHT
+        chat = cand(1, "Thanks, good decision, I think we want")
+        fact = cand(2, "Gravel quarry flooded, pumps down")
+        self.assertEqual(pick([chat, fact], weights, set(), 6), [fact])
+
+    def test_she_is_the_person_the_sentence_named(self) -> None:
+        segs = timed(
+            segments(
+                ("Ann Lee", "We have two candidates for the warehouse lead, Marta and Ivo."),
+                (
+                    "Bo Chan",
+                    "Ivo was solid in the forklift test. Marta was great on the night shift, but she kept missing the safety briefings.",
+                ),
+            ),
+            4.0,
+        )
+        summary = extract(segs, PEOPLE)["summary"]
+        self.assertNotIn("Ivo kept missing", summary)
+        self.assertIn("Marta kept missing safety briefings", summary)
+
+    def test_a_dropped_tail_is_not_weighed(self) -> None:
+        # the tail after ", which" is not written, so its words must not make the clause win
+        segs = timed(
+            segments(
+                (
+                    "Ann Lee",
+                    "The odd one is the archive server, which runs an unpatched kernel from twenty nineteen with open ports.",
+                ),
+                ("Bo Chan", "The loading dock scanners lost their network twice during the inventory count."),
+            ),
+            1.0,
+        )
+        summary = extract(segs, PEOPLE)["summary"]
+        self.assertIn("scanners", summary)
+        self.assertNotIn("odd one is archive server.", summary)
+
+
+class FigureTests(PhrasingCase):
+    def test_a_number_in_a_name_is_no_figure(self) -> None:
+        for sentence, figure in (
+            ("The vendor sent their SOC 2 report", False),
+            ("Q3 planning starts soon", False),
+            ("We moved the laptops to Windows 11", False),
+            ("In 2024 the depot grew", True),
+            ("Forty one recordings are back", True),
+            ("The crane costs 900 dollars", True),
+        ):
+            with self.subTest(sentence):
+                self.assertEqual(has_number(sentence), figure)
