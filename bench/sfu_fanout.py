@@ -1,6 +1,7 @@
 """SFU fan-out cost: RTP-level forwarding (sfu.worker) vs aiortc's decode + re-encode relay.
 
     .venv/bin/python bench/sfu_fanout.py [--quick] [--forward-only]
+    .venv/bin/python bench/sfu_fanout.py --profile N [--seconds S]   # perf on the SFU at N subscribers
 
 One 640x480 30 fps VP8 publisher (own process), N receive-only subscribers spread over several
 processes (they count RTP packets and frames, no decoding), the SFU in its own process. The SFU's
@@ -14,6 +15,7 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -170,7 +172,9 @@ async def sfu_main(socket_path: str, mode: str) -> None:
 # ---------------------------------------------------------------------------- orchestration
 
 
-def run_case(mode: str, n: int, warmup: float, measure: float) -> dict[str, float]:
+def run_case(
+    mode: str, n: int, warmup: float, measure: float, perf_data: str | None = None
+) -> dict[str, float]:
     socket_path = tempfile.mktemp(prefix="sfu-bench-", suffix=".sock")
     sfu = spawn(SCRIPT, "sfu", "--mode", mode, "--socket", socket_path, ready=r"^ready$")
     try:
@@ -192,9 +196,19 @@ def run_case(mode: str, n: int, warmup: float, measure: float) -> dict[str, floa
     try:
         time.sleep(warmup)
         total0, idle0 = machine_busy()
+        perf = None
+        if perf_data is not None:  # sampled over the same window as the CPU counter
+            perf = subprocess.Popen(
+                ["perf", "record", "-q", "-g", "-F", "1000", "-p", str(sfu.pid), "-o", perf_data],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         cpu0, t0 = cpu_seconds(sfu.pid), time.time()
         time.sleep(measure)
         cpu1, t1 = cpu_seconds(sfu.pid), time.time()
+        if perf is not None:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(60)
         total1, idle1 = machine_busy()
     finally:
         outputs = [stop(p) for p in subs]
@@ -215,8 +229,8 @@ def run_case(mode: str, n: int, warmup: float, measure: float) -> dict[str, floa
     wall = t1 - t0
     return {
         "cpu": 100 * (cpu1 - cpu0) / wall,
-        "pps": packets / n,
-        "fps": frames / n,
+        "pps": packets / max(1, n),
+        "fps": frames / max(1, n),
         "machine_busy": 100 * ((total1 - total0) - (idle1 - idle0)) / (total1 - total0) * os.cpu_count(),  # type: ignore[operator]
     }
 
@@ -286,6 +300,26 @@ def orchestrate(quick: bool, forward_only: bool = False) -> None:
     print(f"load average after: {' '.join(load)}; total bench time {time.time() - started:.0f} s")
 
 
+def profile(n: int, seconds: float) -> None:
+    """One case at N subscribers (0: the publisher alone) with perf sampling the SFU process."""
+    from bench.perf_split import split, table
+
+    print(f"load average before: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    video = tempfile.mktemp(prefix="sfu-bench-", suffix=".vp8")
+    save_frames(pre_encode_vp8(), video)
+    os.environ["SFU_BENCH_VIDEO"] = video
+    perf_data = tempfile.mktemp(prefix="sfu-perf-", suffix=".data")
+    r = run_case("forward", n, 5.0, seconds, perf_data)
+    print(
+        f"N={n}: SFU CPU {r['cpu']:.2f} % of a core over {seconds:.0f} s, {r['pps']:.1f} packets/s per subscriber"
+    )
+    print(
+        f"machine busy {r['machine_busy']:.0f} %; load average after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}"
+    )
+    print(table(split(perf_data), seconds))
+    print(f"perf data kept in {perf_data} (perf report -i {perf_data} --no-children --sort dso,sym)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--role", default="main", choices=["main", "sfu", "pub", "subs"])
@@ -295,8 +329,12 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="shorter windows (smoke run)")
     parser.add_argument("--forward-only", action="store_true", help="skip aiortc's relay (the slow part)")
+    parser.add_argument("--profile", type=int, default=-1, help="perf on the SFU at N subscribers")
+    parser.add_argument("--seconds", type=float, default=20.0, help="--profile's window")
     args = parser.parse_args()
-    if args.role == "main":
+    if args.role == "main" and args.profile >= 0:
+        profile(args.profile, args.seconds)
+    elif args.role == "main":
         orchestrate(args.quick, args.forward_only)
     elif args.role == "sfu":
         asyncio.run(sfu_main(args.socket, args.mode))
