@@ -31,6 +31,9 @@ KERNEL_BUCKETS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("kernel: recvfrom", ("__sys_recvfrom", "__x64_sys_recvfrom", "__sys_recvmmsg")),
     ("kernel: epoll_wait", ("do_epoll_wait", "__x64_sys_epoll_wait", "__x64_sys_epoll_pwait")),
+    # Switched out on the way back from a syscall: mostly a sendto whose wakeup of the receiving
+    # process preempted us (2 cores, the receivers are runnable at once).
+    ("kernel: scheduler at a syscall's return", ("exit_to_user_mode_loop",)),
     ("kernel: other syscalls", ("do_syscall_64",)),
     ("kernel: page faults", ("exc_page_fault", "asm_exc_page_fault")),
 ]
