@@ -13,6 +13,8 @@ COPY requirements.txt requirements-nodeps.txt ./
 RUN CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install -q -r requirements.txt \
     && pip install -q --no-deps -r requirements-nodeps.txt
 COPY . .
+# The SFU's C fast path (gcc comes with g++); without it the SFU forwards in Python.
+RUN python sfu/fastpath_build.py
 # The development key only lets collectstatic run; settings refuse it at run time with DEBUG off.
 RUN SECRET_KEY=build-only DEBUG=True python manage.py collectstatic --noinput -v 0
 RUN useradd --system --uid 10001 meet && chown -R meet /app/staticfiles

@@ -23,6 +23,8 @@ $(STAMP): requirements.txt requirements-nodeps.txt
 setup:
 	./deploy/system-packages.sh
 	$(MAKE) $(STAMP)
+	# The SFU's C fast path (sfu/_fastpath, ~1 s; without it the SFU forwards in Python).
+	$(PY) sfu/fastpath_build.py
 
 run: setup
 	$(PY) deploy/run.py

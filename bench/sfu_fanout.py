@@ -1,6 +1,8 @@
 """SFU fan-out cost: RTP-level forwarding (sfu.worker) vs aiortc's decode + re-encode relay.
 
     .venv/bin/python bench/sfu_fanout.py [--quick] [--forward-only]
+    .venv/bin/python bench/sfu_fanout.py --profile N [--seconds S]   # perf on the SFU at N subscribers
+    .venv/bin/python bench/sfu_fanout.py --ab N [--seconds S]   # C fast path vs Python, one SFU
 
 One 640x480 30 fps VP8 publisher (own process), N receive-only subscribers spread over several
 processes (they count RTP packets and frames, no decoding), the SFU in its own process. The SFU's
@@ -14,6 +16,7 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +44,7 @@ from bench._sfu import (  # noqa: E402
 )
 
 SCRIPT = Path(__file__).resolve()
+SFU_OUTPUT: list[str] = []  # the last run_case's SFU output (--ab reads its totals there)
 FORWARD_NS = [1, 4, 8, 16]
 RELAY_NS = [1, 4, 8]
 # The publisher's pre-encoded VP8 loop, written once by the orchestrator (path passed by env).
@@ -126,6 +130,32 @@ class RelayWorker:
             await pc.close()
 
 
+async def alternate_paths(worker: Any, seconds: float, streams_wanted: int) -> dict[str, list[float]]:
+    """``--ab``: every forwarding stream switches between the C fast path and the Python path
+    every ``seconds``; the process CPU and the packets forwarded are added up per path, over
+    windows in which all ``streams_wanted`` streams forwarded (both see the same machine load)."""
+    totals: dict[str, list[float]] = {
+        "fast": [0.0, 0.0, 0.0],
+        "python": [0.0, 0.0, 0.0],
+    }  # cpu s, packets, windows
+    fast, ready = True, False
+    while True:
+        videos = [p.sources.get("video") for p in list(worker.participants.values())]
+        streams = [s for track in videos if track is not None for s in track.subscribers]
+        for stream in streams:
+            stream._fast = fast
+        cpu0, sent0 = time.process_time(), sum(s.packets_sent for s in streams)
+        await asyncio.sleep(seconds)
+        cpu, sent = time.process_time() - cpu0, sum(s.packets_sent for s in streams) - sent0
+        if len(streams) == streams_wanted and ready:
+            row = totals["fast" if fast else "python"]
+            row[0], row[1], row[2] = row[0] + cpu, row[1] + sent, row[2] + 1
+            print("AB " + json.dumps(totals), flush=True)
+            print("ABW " + json.dumps([int(fast), cpu, sent]), flush=True)
+        ready = len(streams) == streams_wanted  # the window after all joined is the first counted
+        fast = not fast
+
+
 async def sfu_main(socket_path: str, mode: str) -> None:
     writers: dict[str, asyncio.StreamWriter] = {}
 
@@ -159,6 +189,10 @@ async def sfu_main(socket_path: str, mode: str) -> None:
             await worker.call(message)
 
     server = await asyncio.start_unix_server(client, socket_path)
+    ab = os.environ.get("SFU_BENCH_AB", "")
+    if ab and mode == "forward":  # "seconds,streams"
+        seconds, wanted = ab.split(",")
+        ab_task = asyncio.create_task(alternate_paths(worker, float(seconds), int(wanted)))  # noqa: F841 (kept alive)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     print("ready", flush=True)
@@ -170,7 +204,9 @@ async def sfu_main(socket_path: str, mode: str) -> None:
 # ---------------------------------------------------------------------------- orchestration
 
 
-def run_case(mode: str, n: int, warmup: float, measure: float) -> dict[str, float]:
+def run_case(
+    mode: str, n: int, warmup: float, measure: float, perf_data: str | None = None
+) -> dict[str, float]:
     socket_path = tempfile.mktemp(prefix="sfu-bench-", suffix=".sock")
     sfu = spawn(SCRIPT, "sfu", "--mode", mode, "--socket", socket_path, ready=r"^ready$")
     try:
@@ -192,14 +228,24 @@ def run_case(mode: str, n: int, warmup: float, measure: float) -> dict[str, floa
     try:
         time.sleep(warmup)
         total0, idle0 = machine_busy()
+        perf = None
+        if perf_data is not None:  # sampled over the same window as the CPU counter
+            perf = subprocess.Popen(
+                ["perf", "record", "-q", "-g", "-F", "1000", "-p", str(sfu.pid), "-o", perf_data],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         cpu0, t0 = cpu_seconds(sfu.pid), time.time()
         time.sleep(measure)
         cpu1, t1 = cpu_seconds(sfu.pid), time.time()
+        if perf is not None:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(60)
         total1, idle1 = machine_busy()
     finally:
         outputs = [stop(p) for p in subs]
         stop(publisher)
-        stop(sfu)
+        SFU_OUTPUT[:] = [stop(sfu)]
         Path(socket_path).unlink(missing_ok=True)
     packets = frames = 0.0
     for out in outputs:
@@ -215,8 +261,8 @@ def run_case(mode: str, n: int, warmup: float, measure: float) -> dict[str, floa
     wall = t1 - t0
     return {
         "cpu": 100 * (cpu1 - cpu0) / wall,
-        "pps": packets / n,
-        "fps": frames / n,
+        "pps": packets / max(1, n),
+        "fps": frames / max(1, n),
         "machine_busy": 100 * ((total1 - total0) - (idle1 - idle0)) / (total1 - total0) * os.cpu_count(),  # type: ignore[operator]
     }
 
@@ -286,6 +332,65 @@ def orchestrate(quick: bool, forward_only: bool = False) -> None:
     print(f"load average after: {' '.join(load)}; total bench time {time.time() - started:.0f} s")
 
 
+def profile(n: int, seconds: float) -> None:
+    """One case at N subscribers (0: the publisher alone) with perf sampling the SFU process."""
+    from bench.perf_split import split, table
+
+    print(f"load average before: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    video = tempfile.mktemp(prefix="sfu-bench-", suffix=".vp8")
+    save_frames(pre_encode_vp8(), video)
+    os.environ["SFU_BENCH_VIDEO"] = video
+    perf_data = tempfile.mktemp(prefix="sfu-perf-", suffix=".data")
+    r = run_case("forward", n, 5.0, seconds, perf_data)
+    print(
+        f"N={n}: SFU CPU {r['cpu']:.2f} % of a core over {seconds:.0f} s, {r['pps']:.1f} packets/s per subscriber"
+    )
+    print(
+        f"machine busy {r['machine_busy']:.0f} %; load average after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}"
+    )
+    print(table(split(perf_data), seconds))
+    print(f"perf data kept in {perf_data} (perf report -i {perf_data} --no-children --sort dso,sym)")
+
+
+def ab(n: int, seconds: float) -> None:
+    """Both forwarding paths in one SFU process at N subscribers, alternating every 2 s."""
+    from sfu import fastpath
+
+    if fastpath.lib is None:
+        raise SystemExit("sfu/_fastpath is not built (make setup)")
+    print(f"load average before: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    video = tempfile.mktemp(prefix="sfu-bench-", suffix=".vp8")
+    save_frames(pre_encode_vp8(), video)
+    os.environ["SFU_BENCH_VIDEO"] = video
+    os.environ["SFU_BENCH_AB"] = f"2,{n}"
+    r = run_case("forward", n, 5.0, seconds)
+    lines = [line for line in SFU_OUTPUT[0].splitlines() if line.startswith("AB ")]
+    if not lines:
+        raise SystemExit("no A/B windows were counted")
+    totals = json.loads(lines[-1][3:])
+    print(f"N={n}: SFU CPU {r['cpu']:.2f} % of a core, machine busy {r['machine_busy']:.0f} %")
+    for name, (cpu, packets, windows) in totals.items():
+        per = 1e6 * cpu / max(1.0, packets)
+        print(
+            f"{name:<7} {windows:>3.0f} windows of 2 s: {100 * cpu / (2 * windows):.2f} % of a core,"
+            f" {packets / (2 * windows):.0f} packets/s forwarded, {per:.1f} us of CPU per forwarded packet"
+        )
+    # Per window: cpu = fixed + per_packet(path) * packets, the fixed part shared (the same
+    # publisher, the same control plane): the per-packet cost of each path, apart from how
+    # many packets a starved publisher happened to send in its windows.
+    import numpy as np
+
+    rows = [json.loads(line[4:]) for line in SFU_OUTPUT[0].splitlines() if line.startswith("ABW ")]
+    a = np.array([[1.0, f * sent, (1 - f) * sent] for f, _, sent in rows])
+    b = np.array([cpu for _, cpu, _ in rows])
+    (fixed, per_fast, per_python), *_ = np.linalg.lstsq(a, b, rcond=None)
+    print(
+        f"fitted over {len(rows)} windows: fixed {100 * fixed / 2:.2f} % of a core; per forwarded packet"
+        f" {1e6 * per_fast:.1f} us (fast path) vs {1e6 * per_python:.1f} us (Python path)"
+    )
+    print(f"load average after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--role", default="main", choices=["main", "sfu", "pub", "subs"])
@@ -295,8 +400,17 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="shorter windows (smoke run)")
     parser.add_argument("--forward-only", action="store_true", help="skip aiortc's relay (the slow part)")
+    parser.add_argument("--profile", type=int, default=-1, help="perf on the SFU at N subscribers")
+    parser.add_argument("--seconds", type=float, default=20.0, help="--profile's / --ab's window")
+    parser.add_argument(
+        "--ab", type=int, default=0, help="fast path vs Python path in one SFU at N subscribers"
+    )
     args = parser.parse_args()
-    if args.role == "main":
+    if args.role == "main" and args.ab:
+        ab(args.ab, args.seconds)
+    elif args.role == "main" and args.profile >= 0:
+        profile(args.profile, args.seconds)
+    elif args.role == "main":
         orchestrate(args.quick, args.forward_only)
     elif args.role == "sfu":
         asyncio.run(sfu_main(args.socket, args.mode))

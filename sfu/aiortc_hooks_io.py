@@ -10,7 +10,8 @@
 - :class:`DirectSend`: a forwarded packet goes to the nominated ICE pair's socket with one
   ``socket.sendto`` (asyncio's ``DatagramTransport.sendto`` checks its arguments and state in Python
   first, for every packet of every subscriber); through the transport when that has a backlog or
-  the socket would block, so ordering and buffering stay asyncio's.
+  the socket would block, so ordering and buffering stay asyncio's. ``DirectSend.send_rtp`` is the
+  C fast path of a forwarded packet (sfu.fastpath): header, SRTP protect and sendto in one call.
 - ``count_rtp()``: a receiver that only counts what arrives (a null sink) instead of reassembling
   and decoding it: for receive-only test and bench peers, which must not spend the CPU that the
   SFU under test needs.
@@ -21,6 +22,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 from asyncio import selector_events
 from collections.abc import Callable
@@ -30,6 +32,8 @@ from aiortc import RTCPeerConnection
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtp import RtpPacket
+
+from sfu import fastpath
 
 MAX_DATAGRAMS_PER_WAKEUP = 64
 SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; Python does not name it
@@ -72,7 +76,7 @@ def datagram_drain_installed() -> bool:
 class DirectSend:
     """Sends datagrams on a DTLS transport's nominated ICE pair (followed if ICE changes it)."""
 
-    __slots__ = ("_connection", "_pair", "_transport", "_sock", "_addr")
+    __slots__ = ("_connection", "_pair", "_transport", "_sock", "_addr", "_c", "_session", "_srtp")
 
     def __init__(self, dtls: RTCDtlsTransport) -> None:
         self._connection = dtls.transport._connection  # aioice's, shared by bundled sections
@@ -80,8 +84,11 @@ class DirectSend:
         self._transport: Any = None
         self._sock: Any = None
         self._addr: Any = None
+        self._c: Any = None  # the fast path's view of the pair: (fd, sockaddr, its length, out, out_len)
+        self._session: Any = None  # the pylibsrtp Session whose srtp_t is _srtp
+        self._srtp = 0
 
-    def send(self, data: bytes) -> bool:
+    def _follow(self) -> bool:
         pair = self._connection._nominated.get(1)
         if pair is not self._pair:
             transport = pair.protocol.transport if pair is not None else None
@@ -89,6 +96,12 @@ class DirectSend:
                 return False
             self._pair, self._transport, self._addr = pair, transport, pair.remote_addr
             self._sock = transport._sock
+            self._c = None
+        return True
+
+    def send(self, data: bytes) -> bool:
+        if not self._follow():
+            return False
         transport = self._transport
         if transport._buffer or transport._conn_lost:
             transport.sendto(data, self._addr)  # queued behind the backlog (or dropped: closing)
@@ -100,6 +113,74 @@ class DirectSend:
         except OSError:
             return False
         return True
+
+    def send_rtp(
+        self,
+        session: Any,
+        marker_pt: int,
+        seq: int,
+        timestamp: int,
+        ssrc: int,
+        ext_head: bytes,
+        abs_send_time: bytes,
+        pad: int,
+        payload: bytes,
+    ) -> bool | None:
+        """The C fast path (sfu.fastpath): the RTP packet SubscriberStream.forward would pack,
+        protected with ``session`` and sent, in one call. None: it cannot (the caller sends in
+        Python); otherwise what ``send`` would return for that datagram."""
+        if not self._follow():
+            return False
+        c = self._c
+        if c is None:
+            c = self._c = _fast_target(self._sock, self._addr)
+            if c is None:
+                return None
+        if session is not self._session:
+            self._session, self._srtp = session, fastpath.srtp_pointer(session)
+        transport = self._transport
+        backlog = transport._buffer or transport._conn_lost
+        fd, addr, addrlen, out, out_len = c
+        rc = fastpath.lib.sfu_send_rtp(
+            fastpath.PROTECT,
+            self._srtp,
+            -1 if backlog else fd,  # -1: protect only, the datagram comes back in out
+            addr,
+            addrlen,
+            marker_pt,
+            seq,
+            timestamp,
+            ssrc,
+            ext_head,
+            len(ext_head),
+            abs_send_time,
+            pad,
+            payload,
+            len(payload),
+            fastpath.MAX_RTP,
+            out,
+            out_len,
+        )
+        if rc == 0:
+            return True
+        if rc <= -100000:  # protect failed or too large: what pylibsrtp raises for
+            return False
+        if backlog or -rc in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR):
+            transport.sendto(fastpath.ffi.buffer(out, out_len[0])[:], self._addr)  # asyncio queues it
+            return not transport._conn_lost
+        return False
+
+
+def _fast_target(sock: socket.socket, addr: Any) -> tuple[int, Any, int, Any, Any] | None:
+    """What sfu_send_rtp needs of a pair: fd, sockaddr, its length, a buffer for a datagram it
+    could not send, that datagram's length. None for an address it does not read."""
+    ffi = fastpath.ffi
+    sockaddr = ffi.new("char[]", 28)
+    scope = addr[3] if len(addr) > 3 else 0
+    length = fastpath.lib.sfu_sockaddr(sock.family, str(addr[0]).encode(), int(addr[1]), scope, sockaddr)
+    if length < 0:
+        return None
+    return sock.fileno(), sockaddr, length, ffi.new("char[]", 1500), ffi.new("int *")
 
 
 def count_rtp(receiver: RTCRtpReceiver, on_packet: Callable[[RtpPacket], None]) -> None:

@@ -29,6 +29,7 @@ from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RTCP_RTPFB_NACK, RtcpPsfbPacket, RtcpRtpfbPacket
 from aiortc.utils import random16, random32
 
+from sfu import fastpath
 from sfu.aiortc_hooks_adapt import LinkAdaptation, ReportHook
 from sfu.aiortc_hooks_guard import park_sender, quiet_rtp, resume_sender, sender_rtt
 from sfu.aiortc_hooks_io import DirectSend
@@ -94,6 +95,8 @@ class SubscriberStream(LinkAdaptation):
         self._pack_header: Callable[..., bytes] | None = None
         self._direct: DirectSend | None = None
         self._direct_for: Any = None  # the DTLS transport _direct sends for
+        self._fast = fastpath.available()  # forward's usual packet in C (sfu.fastpath)
+        self.fast_sent = 0  # packets forward sent through the fast path
         self.waiting = True
         self.seq_offset = 0
         self.next_seq = random16() % 32768
@@ -293,23 +296,21 @@ class SubscriberStream(LinkAdaptation):
             self._sent[out_seq % HISTORY_SIZE] = (out_seq, seq, payload)
         pack = self._pack_header
         if pack is not None and not packet.padding_size:
-            data = (
-                pack(
-                    0x90,
-                    (packet.marker << 7) | payload_type,
-                    out_seq,
-                    out_ts,
-                    self.ssrc,
-                    self._ext_head,
-                    abs_send_time,
-                    self._ext_tail,
-                )
-                + payload
+            marker_pt = (packet.marker << 7) | payload_type
+            sent = (
+                self._send_fast(dtls, marker_pt, out_seq, out_ts, abs_send_time, payload)
+                if self._fast
+                else None
             )
+            if sent is None:  # the Python path: the same packet, packed here
+                data = pack(
+                    0x90, marker_pt, out_seq, out_ts, self.ssrc, self._ext_head, abs_send_time, self._ext_tail
+                )
+                sent = self._send_datagram(dtls, data + payload)
         else:
             header = self._header(payload_type, out_seq, out_ts, self.ssrc, packet, abs_send_time)
-            data = b"".join((header, payload, self._padding(packet.padding_size)))
-        if not self._send_datagram(dtls, data):
+            sent = self._send_datagram(dtls, b"".join((header, payload, self._padding(packet.padding_size))))
+        if not sent:
             return False
         self.packets_sent += 1
         self.octets_sent += len(payload)
@@ -392,6 +393,30 @@ class SubscriberStream(LinkAdaptation):
         if padding_size:
             return self._send_datagram(dtls, b"".join((header, body, self._padding(padding_size))))
         return self._send_datagram(dtls, header + body)
+
+    def _send_fast(
+        self, dtls: Any, marker_pt: int, seq: int, timestamp: int, abs_send_time: bytes, payload: bytes
+    ) -> bool | None:
+        """forward's usual packet through the C fast path (DirectSend.send_rtp); None: send it in Python."""
+        try:
+            if self._direct_for is not dtls:
+                self._direct, self._direct_for = DirectSend(dtls), dtls
+            sent = self._direct.send_rtp(  # type: ignore[union-attr]
+                dtls._tx_srtp,
+                marker_pt,
+                seq,
+                timestamp,
+                self.ssrc,
+                self._ext_head,
+                abs_send_time,
+                len(self._ext_tail),
+                payload,
+            )
+        except Exception:  # a closing transport must not break the publisher's fan-out
+            return False
+        if sent is not None:
+            self.fast_sent += 1
+        return sent
 
     def _send_datagram(self, dtls: Any, data: bytes) -> bool:
         try:

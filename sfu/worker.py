@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections import Counter
 from typing import Any
 
 from conference import protocol
-from sfu import aiortc_hooks, aiortc_hooks_ports
+from sfu import aiortc_hooks, aiortc_hooks_io, aiortc_hooks_ports
 from sfu.guards import CommandError, announce, is_int
 from sfu.limits import Limits, only_loopback
 from sfu.meeting import Meeting
@@ -80,6 +81,11 @@ class SfuWorker:
             aiortc_hooks.set_host_addresses(host_addresses)
         if port_range != (0, 0):
             aiortc_hooks_ports.set_port_range(*port_range)
+        # Every datagram a socket has queued is read per wakeup (up to a bound), not one per
+        # event-loop turn: a publisher's frame arrives as a burst of packets. SFU_DATAGRAM_DRAIN=0
+        # keeps asyncio's one-per-turn reader (for side-by-side measurements).
+        if os.environ.get("SFU_DATAGRAM_DRAIN", "1") != "0":
+            aiortc_hooks_io.install_datagram_drain()
 
     @classmethod
     def from_settings(
