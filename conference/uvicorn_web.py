@@ -34,6 +34,8 @@ from collections.abc import Iterator
 
 import uvicorn
 
+from conference.uvicorn_ws import LeanWSProtocol
+
 
 class Server(uvicorn.Server):
     @contextlib.contextmanager
@@ -47,7 +49,7 @@ def build(host: str, port: int, max_bytes: int, backlog: int) -> Server:
         "conference.asgi:application",
         host=host,
         port=port,
-        ws="wsproto",
+        ws=LeanWSProtocol,  # uvicorn's wsproto protocol, less kept per socket (conference.uvicorn_ws)
         ws_max_size=max_bytes,
         ws_ping_interval=20.0,
         ws_ping_timeout=10.0,
