@@ -68,8 +68,13 @@ def rss_kb(pid: int) -> int:
 
 
 def sockets_of(pid: int) -> int:
-    fds = Path(f"/proc/{pid}/fd")
-    return sum(1 for fd in fds.iterdir() if os.readlink(fd).startswith("socket:"))
+    count = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            count += os.readlink(fd).startswith("socket:")
+        except FileNotFoundError:  # closed while we counted
+            pass
+    return count
 
 
 def cpu_seconds(pid: int) -> float:
@@ -236,7 +241,10 @@ def idle(cluster: Cluster, path: str, cookies: list[str], n: int, procs_n: int) 
     procs_n = len(lbs) * -(-procs_n // len(lbs))  # a multiple of the balancers: equal shares
     share, start_at = n // procs_n, time.time() + 1
     urls = [f"ws://127.0.0.1:{lbs[i % len(lbs)]}{path}" for i in range(procs_n)]
-    procs = [MP.Process(target=hold, args=(u, cookies, share, 50, start_at, results, release)) for u in urls]
+    at_once = max(1, IDLE_HANDSHAKES_AT_ONCE // procs_n)
+    procs = [
+        MP.Process(target=hold, args=(u, cookies, share, at_once, start_at, results, release)) for u in urls
+    ]
     for p in procs:
         p.start()
     try:
@@ -337,6 +345,9 @@ def forget_redis_keys() -> None:
 # Idle connections per Caddy instance: two descriptors each, under the hard open-file limit of
 # a process here (20,000, which cannot be raised), with room for the rest.
 PER_BALANCER = 8000
+# Handshakes in flight while the idle sockets open, over all client processes: more only queue
+# up on a loaded machine until the clients' 30 s open timeout fails them.
+IDLE_HANDSHAKES_AT_ONCE = 200
 
 
 def balancers(args: argparse.Namespace) -> int:
