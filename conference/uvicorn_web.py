@@ -3,7 +3,8 @@
     .venv/bin/python -m conference.uvicorn_web --host 127.0.0.1 --port 8000
 
 Why uvicorn with ``--ws wsproto``: of the servers measured bare (docs/signaling.md), it holds an
-idle WebSocket in the least memory (17.7 kB against Daphne's 22.6 kB and Granian's 150.6 kB).
+idle WebSocket in the least memory (17.7 kB against Daphne's 22.6 kB and Granian's 150.6 kB);
+its protocol is conference.uvicorn_ws's lean subclass (with our whole stack ~17 kB a socket).
 Selected with `deploy/cluster.py --web-server uvicorn` or WEB_SERVER=uvicorn; Daphne stays the
 default. The event loop and HTTP parser are uvloop and httptools when installed ("auto").
 
