@@ -44,8 +44,11 @@ async def open_socket(url: str, cookie: str) -> Any:
     )
 
 
-async def open_many(url: str, cookies: list[str], count: int, concurrency: int) -> tuple[list[Any], int]:
-    """Open ``count`` sockets, ``concurrency`` handshakes at a time; (sockets, failures)."""
+async def open_many(
+    url: str, cookies: list[str], count: int, concurrency: int, retries: int = 0
+) -> tuple[list[Any], int]:
+    """Open ``count`` sockets, ``concurrency`` handshakes at a time, each tried up to
+    ``retries`` more times after a failure (1 s apart); (sockets, failures after the tries)."""
     sockets: list[Any] = []
     failures = 0
     next_index = 0
@@ -54,10 +57,15 @@ async def open_many(url: str, cookies: list[str], count: int, concurrency: int) 
         nonlocal failures, next_index
         while next_index < count:
             i, next_index = next_index, next_index + 1
-            try:
-                sockets.append(await open_socket(url, cookies[i % len(cookies)]))
-            except (OSError, TimeoutError, websockets.exceptions.WebSocketException):
-                failures += 1
+            for attempt in range(retries + 1):
+                try:
+                    sockets.append(await open_socket(url, cookies[i % len(cookies)]))
+                    break
+                except (OSError, TimeoutError, websockets.exceptions.WebSocketException):
+                    if attempt == retries:
+                        failures += 1
+                    else:
+                        await asyncio.sleep(1.0)
 
     await asyncio.gather(*(opener() for _ in range(max(1, min(concurrency, count)))))
     return sockets, failures
@@ -73,7 +81,14 @@ async def close_all(sockets: list[Any]) -> None:
 
 
 def hold(
-    url: str, cookies: list[str], count: int, concurrency: int, start_at: float, results: Any, release: Any
+    url: str,
+    cookies: list[str],
+    count: int,
+    concurrency: int,
+    start_at: float,
+    results: Any,
+    release: Any,
+    retries: int = 0,
 ) -> None:
     """Open ``count`` sockets from ``start_at`` (time.time(), the same for every child), report
     (opened, failures, first start, last accepted), hold them until ``release`` (bounded), close."""
@@ -82,7 +97,7 @@ def hold(
     async def main() -> None:
         await asyncio.sleep(max(0.0, start_at - time.time()))
         began = time.time()
-        sockets, failures = await open_many(url, cookies, count, concurrency)
+        sockets, failures = await open_many(url, cookies, count, concurrency, retries)
         results.put({"opened": len(sockets), "failures": failures, "began": began, "ended": time.time()})
         await asyncio.to_thread(release.wait, 600)
         await close_all(sockets)

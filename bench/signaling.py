@@ -68,8 +68,13 @@ def rss_kb(pid: int) -> int:
 
 
 def sockets_of(pid: int) -> int:
-    fds = Path(f"/proc/{pid}/fd")
-    return sum(1 for fd in fds.iterdir() if os.readlink(fd).startswith("socket:"))
+    count = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            count += os.readlink(fd).startswith("socket:")
+        except FileNotFoundError:  # closed while we counted
+            pass
+    return count
 
 
 def cpu_seconds(pid: int) -> float:
@@ -104,10 +109,12 @@ def pct(values: list[float], q: float) -> float:
 class Cluster:
     """deploy/cluster.py as a child: its `cluster ready` line gives each process's pid and port."""
 
-    def __init__(self, webs: int, run_dir: Path, server: str, env: dict[str, str]) -> None:
+    def __init__(
+        self, webs: int, run_dir: Path, server: str, env: dict[str, str], balancers: int = 1
+    ) -> None:
         self.port = free_port()
         argv = [sys.executable, str(ROOT / "deploy" / "cluster.py"), "--port", str(self.port)]
-        argv += ["--web-server", server]
+        argv += ["--web-server", server, "--balancers", str(balancers)]
         argv += ["--webs", str(webs), "--sfus", "1", "--transcribers", "0", "--no-celery"]
         argv += ["--run-dir", str(run_dir)]
         self.proc = subprocess.Popen(
@@ -125,6 +132,9 @@ class Cluster:
 
     def webs(self) -> dict[str, dict[str, int]]:
         return {n: v for n, v in self.layout.items() if n.startswith("web-")}
+
+    def balancer_ports(self) -> list[int]:
+        return [v["port"] for n, v in self.layout.items() if n == "lb" or n.startswith("lb-")]
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -220,17 +230,23 @@ def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def idle(cluster: Cluster, url: str, cookies: list[str], n: int, procs_n: int) -> dict[str, float]:
-    """Hold ``n`` idle sockets through the load balancer; the least held by one web process and
-    the most kB of RSS per connection among them."""
+def idle(cluster: Cluster, path: str, cookies: list[str], n: int, procs_n: int) -> dict[str, float]:
+    """Hold ``n`` idle sockets through the load balancers (each client process on one of them,
+    as many processes on each); the least held by one web process and the most kB of RSS per
+    connection among them."""
     webs = cluster.webs()
     before = {name: (rss_kb(w["pid"]), sockets_of(w["pid"])) for name, w in webs.items()}
     release, results = MP.Event(), MP.Queue()
+    lbs = cluster.balancer_ports()
+    procs_n = len(lbs) * -(-procs_n // len(lbs))  # a multiple of the balancers: equal shares
     share, start_at = n // procs_n, time.time() + 1
-    procs = [
-        MP.Process(target=hold, args=(url, cookies, share, 50, start_at, results, release))
-        for _ in range(procs_n)
-    ]
+    urls = [f"ws://127.0.0.1:{lbs[i % len(lbs)]}{path}" for i in range(procs_n)]
+    at_once = max(1, IDLE_HANDSHAKES_AT_ONCE // procs_n)
+    # A failed open is tried again (twice): what is measured here is what a web holds; a web
+    # busy with hundreds of handshakes answers the load balancer's health check late and is
+    # marked down for a moment (Caddy: "no upstreams available"), which the rate test reports.
+    job = (cookies, share, at_once, start_at, results, release, 2)
+    procs = [MP.Process(target=hold, args=(u, *job)) for u in urls]
     for p in procs:
         p.start()
     try:
@@ -238,7 +254,9 @@ def idle(cluster: Cluster, url: str, cookies: list[str], n: int, procs_n: int) -
         time.sleep(3)  # the last handshakes settle on the server side
         opened = sum(r["opened"] for r in got)
         failures = sum(r["failures"] for r in got)
-        print(f"idle: {opened} connections open through the load balancer ({failures} failed), load {load()}")
+        print(
+            f"idle: {opened} connections open through {len(lbs)} load balancer(s) ({failures} failed), load {load()}"
+        )
         held_min, kb_max = float("inf"), 0.0
         for name, w in webs.items():
             rss0, sock0 = before[name]
@@ -326,6 +344,18 @@ def forget_redis_keys() -> None:
         r.delete(key)
 
 
+# Idle connections per Caddy instance: two descriptors each, under the hard open-file limit of
+# a process here (20,000, which cannot be raised), with room for the rest.
+PER_BALANCER = 8000
+# Handshakes in flight while the idle sockets open, over all client processes: more only queue
+# up on a loaded machine until the clients' 30 s open timeout fails them.
+IDLE_HANDSHAKES_AT_ONCE = 120
+
+
+def balancers(args: argparse.Namespace) -> int:
+    return args.balancers or max(1, -(-args.connections // PER_BALANCER))
+
+
 # "daphne/local" in --servers: that server with conference.channel_layer's one reader per process
 # (CHANNEL_LAYER_LOCAL_RECEIVE=True); "/channels-redis": channels-redis's own receive.
 VARIANTS = {
@@ -342,13 +372,16 @@ def one_server(
     print(f"\n== web server: {spec} ==", flush=True)
     server, _, variant = spec.partition("/")
     slug, cookies = people
-    cluster = Cluster(2, run_dir / spec.replace("/", "-"), server, VARIANTS[variant] if variant else {})
+    env = VARIANTS[variant] if variant else {}
+    cluster = Cluster(2, run_dir / spec.replace("/", "-"), server, env, balancers(args))
     figures: dict[str, float] = {}
     try:
         lb = f"ws://127.0.0.1:{cluster.port}/ws/rooms/{slug}/"
         web1 = f"ws://127.0.0.1:{cluster.webs()['web-1']['port']}/ws/rooms/{slug}/"
         if "idle" in args.parts:
-            figures.update(idle(cluster, lb, cookies, args.connections, args.client_processes))
+            figures.update(
+                idle(cluster, f"/ws/rooms/{slug}/", cookies, args.connections, args.client_processes)
+            )
         if "rate" in args.parts:
             figures.update(rates(cluster, slug, cookies, args, run_dir, server, first))
         if "fanout" in args.parts:
@@ -416,6 +449,12 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=2000, help="idle connections to hold")
     parser.add_argument("--rate-connections", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=100, help="handshakes at a time in the rate test")
+    parser.add_argument(
+        "--balancers",
+        type=int,
+        default=0,
+        help=f"Caddy instances in front (0: one per {PER_BALANCER} idle connections, for the open-file limit)",
+    )
     parser.add_argument("--participants", type=int, default=100)
     parser.add_argument("--messages", type=int, default=30)
     parser.add_argument("--client-processes", type=int, default=4)
@@ -445,6 +484,9 @@ def main() -> int:
     args = parser.parse_args()
     args.parts = {p.strip() for p in args.parts.split(",")}
     limit = raise_fd_limit(2 * args.connections + 1024)  # Caddy: two sockets per connection
+    if 2 * -(-args.connections // balancers(args)) + 1024 > limit:
+        print(f"fd limit {limit}: too few balancers ({balancers(args)}) for {args.connections} connections")
+        return 2
     print(f"fd limit (RLIMIT_NOFILE) for the cluster: {limit}; load {load()}")
     os.environ.update(ENV)
     run_dir = Path(tempfile.mkdtemp(prefix="bench-signaling-"))

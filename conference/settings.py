@@ -228,9 +228,8 @@ REDIS_URL = os.getenv("REDIS_URL", "redis://127.0.0.1:6379/0")
 REDIS_PREFIX = os.getenv("REDIS_PREFIX", "meet")
 
 # True: one reader per process for the consumers' channels (conference.channel_layer), -8 kB per
-# idle WebSocket; opt-in until an intermittent hang at the end of a refused-connection test
-# (rooms.tests.test_consumer.RefusalTestCase, ~1 run in 3) is understood (docs/signaling.md).
-CHANNEL_LAYER_LOCAL_RECEIVE = envbool("CHANNEL_LAYER_LOCAL_RECEIVE", "False")
+# idle WebSocket and a short chat fan-out tail; False: channels-redis's own receive per consumer.
+CHANNEL_LAYER_LOCAL_RECEIVE = envbool("CHANNEL_LAYER_LOCAL_RECEIVE", "True")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "conference.channel_layer.LocalReceiveRedisChannelLayer"

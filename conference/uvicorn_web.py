@@ -3,7 +3,8 @@
     .venv/bin/python -m conference.uvicorn_web --host 127.0.0.1 --port 8000
 
 Why uvicorn with ``--ws wsproto``: of the servers measured bare (docs/signaling.md), it holds an
-idle WebSocket in the least memory (17.7 kB against Daphne's 22.6 kB and Granian's 150.6 kB).
+idle WebSocket in the least memory (17.7 kB against Daphne's 22.6 kB and Granian's 150.6 kB);
+its protocol is conference.uvicorn_ws's lean subclass (with our whole stack ~17 kB a socket).
 Selected with `deploy/cluster.py --web-server uvicorn` or WEB_SERVER=uvicorn; Daphne stays the
 default. The event loop and HTTP parser are uvloop and httptools when installed ("auto").
 
@@ -34,6 +35,8 @@ from collections.abc import Iterator
 
 import uvicorn
 
+from conference.uvicorn_ws import LeanWSProtocol
+
 
 class Server(uvicorn.Server):
     @contextlib.contextmanager
@@ -47,7 +50,7 @@ def build(host: str, port: int, max_bytes: int, backlog: int) -> Server:
         "conference.asgi:application",
         host=host,
         port=port,
-        ws="wsproto",
+        ws=LeanWSProtocol,  # uvicorn's wsproto protocol, less kept per socket (conference.uvicorn_ws)
         ws_max_size=max_bytes,
         ws_ping_interval=20.0,
         ws_ping_timeout=10.0,

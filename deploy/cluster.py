@@ -110,8 +110,10 @@ class Cluster:
         run_dir: Path,
         celery: bool = True,
         web_server: str = "",
+        balancers: int = 1,
     ) -> None:
         self.port, self.run_dir, self.celery = port, run_dir, celery
+        self.balancers = balancers
         self.web_server = web_server or os.environ.get("WEB_SERVER", DEFAULT_WEB_SERVER)
         for old in run_dir.glob("*.log"):
             old.unlink()  # a fresh log per run: readiness is read from it
@@ -150,12 +152,17 @@ class Cluster:
             schedule = str(self.run_dir / "celerybeat-schedule")
             self.spawn("beat", [*celery, "beat", "--loglevel=INFO", "--schedule", schedule])
         upstreams = " ".join(f"127.0.0.1:{p}" for n, p in self.ports.items() if n.startswith("web-"))
-        caddyfile = self.run_dir / "Caddyfile"
         health = os.environ.get("CLUSTER_HEALTH_URI", "/healthz")
-        caddyfile.write_text(CADDYFILE.format(port=self.port, upstreams=upstreams, health_uri=health))
         caddy = shutil.which("caddy") or "caddy"
-        self.spawn("lb", [caddy, "run", "--config", str(caddyfile), "--adapter", "caddyfile"])
-        self.ports["lb"] = self.port
+        # More than one Caddy in front (--balancers, each on a port of its own, the same
+        # upstreams): a Caddy holds two descriptors per WebSocket, so past ~9,000 sockets one
+        # instance meets the hard open-file limit of its process before the web processes do.
+        for i in range(self.balancers):
+            name, port = ("lb", self.port) if i == 0 else (f"lb-{i + 1}", free_port())
+            caddyfile = self.run_dir / ("Caddyfile" if i == 0 else f"Caddyfile-{i + 1}")
+            caddyfile.write_text(CADDYFILE.format(port=port, upstreams=upstreams, health_uri=health))
+            self.spawn(name, [caddy, "run", "--config", str(caddyfile), "--adapter", "caddyfile"])
+            self.ports[name] = port
         for name, port in self.ports.items():
             if not wait_for_port(port, 60):
                 raise RuntimeError(f"{name} does not listen on {port}; see {self.run_dir / (name + '.log')}")
@@ -201,6 +208,12 @@ def main() -> int:
     )
     parser.add_argument("--run-dir", type=Path, default=ROOT / ".run" / "cluster")
     parser.add_argument(
+        "--balancers",
+        type=int,
+        default=1,
+        help="Caddy instances in front, the first on --port, the others on free ports (layout: lb-2, ...)",
+    )
+    parser.add_argument(
         "--web-server",
         choices=WEB_SERVERS,
         default=os.environ.get("WEB_SERVER", DEFAULT_WEB_SERVER),
@@ -220,6 +233,7 @@ def main() -> int:
         run_dir=args.run_dir,
         celery=args.celery,
         web_server=args.web_server,
+        balancers=args.balancers,
     )
     stopping = False
 

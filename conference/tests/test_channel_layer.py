@@ -7,6 +7,7 @@ import asyncio
 import os
 import unittest
 
+import redis.asyncio
 from django.conf import settings
 
 from conference.channel_layer import LocalReceiveRedisChannelLayer
@@ -102,6 +103,32 @@ class RedisFailureTests(unittest.IsolatedAsyncioTestCase):
         server.start()
         await layer.send(names[0], {"type": "again"})
         self.assertEqual(await asyncio.wait_for(layer.receive(names[0]), WAIT), {"type": "again"})
+        await layer.flush()
+
+    async def test_a_late_answer_is_read_again_instead_of_failing_every_receive(self) -> None:
+        server = RedisServer().start()
+        self.addCleanup(server.stop)
+        layer = LocalReceiveRedisChannelLayer(
+            hosts=[{"address": server.url, "socket_timeout": 0.5}], prefix="asgi-late", expiry=30
+        )
+        layer.brpop_timeout = 0.1  # the reader's blocking pop answers well within the socket timeout
+        names = [await layer.new_channel() for _ in range(3)]
+        waiting = [asyncio.create_task(layer.receive(name)) for name in names]
+        await asyncio.sleep(0.3)
+        # Redis busy for 1.2 s (a script that spins): the reader's pending read times out.
+        busy = redis.asyncio.Redis.from_url(server.url, socket_timeout=10)
+        spin = (
+            "local t = redis.call('TIME') local s = t[1] * 1e6 + t[2] "
+            "while true do local n = redis.call('TIME') if n[1] * 1e6 + n[2] - s > 1.2e6 then break end end"
+        )
+        await busy.eval(spin, 0)
+        await busy.aclose()
+        await asyncio.sleep(0.3)
+        self.assertFalse(any(task.done() for task in waiting), waiting)
+        for name in names:
+            await layer.send(name, {"type": "after", "to": name})
+        results = await asyncio.wait_for(asyncio.gather(*waiting), WAIT)
+        self.assertEqual([r["to"] for r in results], names)
         await layer.flush()
 
 
