@@ -160,7 +160,9 @@ class HandshakeOnTheLoopTestCase(ConsumerTestCase):
     def setUp(self) -> None:
         super().setUp()
         if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-            self.skipTest("the event-loop connection is psycopg's: PostgreSQL only; make test uses PostgreSQL")
+            self.skipTest(
+                "the event-loop connection is psycopg's: PostgreSQL only; make test uses PostgreSQL"
+            )
 
     async def connects(self, cookie: str) -> tuple[bool, list[str]]:
         try:
