@@ -37,6 +37,7 @@ SOURCE = r"""
 typedef int (*sfu_protect_fn)(void *srtp, void *rtp, int *len);
 
 #define SFU_BUFFER 1500  /* pylibsrtp's own buffer size: the same packets fit or are refused */
+#define SFU_MAX_TRAILER 144  /* libsrtp 2: SRTP_MAX_TAG_LEN + SRTP_MAX_MKI_LEN, written after len */
 
 /* The packet SubscriberStream.forward builds in Python (one struct pack: V=2 with X set, M|PT,
    seq, timestamp, SSRC, the stream's extension block up to the abs-send-time value, the value,
@@ -52,7 +53,7 @@ int sfu_send_rtp(uintptr_t protect, uintptr_t srtp, int fd, const char *addr, in
 {
     unsigned char buf[SFU_BUFFER];
     int len = 12 + ext_head_len + 3 + pad + payload_len;
-    if (len > max_len || len > SFU_BUFFER || ext_head_len < 0 || pad < 0 || payload_len < 0)
+    if (len > max_len || len > SFU_BUFFER - SFU_MAX_TRAILER || ext_head_len < 0 || pad < 0 || payload_len < 0)
         return -200000;
     buf[0] = 0x90;
     buf[1] = (unsigned char)marker_pt;
