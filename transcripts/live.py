@@ -24,7 +24,6 @@ import numpy as np
 
 from conference.protocol import TRANSCRIBE_CHANNEL, TranscribeRequest, transcribe_request
 from transcripts import roster
-from transcripts.live_send import RequestQueue
 
 if TYPE_CHECKING:
     from sfu.taps import AudioTapContext  # noqa: F401
@@ -53,6 +52,9 @@ INTERIM_WINDOW = 8.0  # interim requests carry the last this-many seconds
 MIN_GAP = 0.01  # a jump in RTP timestamps this long (or longer) was silence ...
 MAX_GAP = 2.0  # ... up to this; longer jumps are a new clock, not a pause
 WATCHDOG_EVERY = 0.25
+SEND_RETRIES = 3
+SEND_TIMEOUT = 5.0
+CLOSE_TIMEOUT = 10.0  # close() waits at most this long for queued requests to go out
 
 
 class SendFn(Protocol):
@@ -82,6 +84,8 @@ class AudioTap:
         self.participant = participant
         self.speaker = speaker
         self.meeting_started_at = meeting_started_at
+        self._send = send
+        self.channel = channel
         self.speech_dbfs = speech_dbfs
         self._floor = QUIETEST_DBFS  # the room's noise floor, dBFS
 
@@ -113,15 +117,16 @@ class AudioTap:
         self._last_feed = 0.0
         self._watchdog: asyncio.Task[None] | None = None
 
+        self._queue: asyncio.Queue[TranscribeRequest] = asyncio.Queue()
+        self._interim_pending = 0
+        self._task: asyncio.Task[None] | None = None
+        self.finals_sent = 0
+        self.finals_failed = 0
+        self.interims_sent = 0
+        self.interims_dropped = 0
+        self.finals_dropped = 0  # not sent: the captions breaker was open
         # The SFU's captions breaker (None: always send, as in tests that feed a tap directly).
         self._gate = gate
-        self.out = RequestQueue(
-            send=send,
-            channel=channel,
-            name=f"caption-tap-{participant}",
-            is_current=lambda utterance: self._in_speech and utterance == self._utt_id,
-            gate=gate,
-        )
         if gate is not None:
             gate.register(room)
         roster.join(meeting, participant, speaker)
@@ -210,7 +215,14 @@ class AudioTap:
         if not self._closed:
             self._closed = True
             self._end_utterance()
-            await self.out.close()
+            if self._task is not None:
+                # Let the queued requests out (bounded), then stop the task.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._queue.join(), CLOSE_TIMEOUT)
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+                self._task = None
             if self._watchdog is not None:
                 self._watchdog.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -219,7 +231,7 @@ class AudioTap:
             if self._gate is not None:
                 self._gate.unregister(self.room)
             roster.leave(self.meeting, self.participant, self.speaker)
-        return self.out.finals_sent
+        return self.finals_sent
 
     # -- segmentation ---------------------------------------------------------------------------
 
@@ -314,11 +326,11 @@ class AudioTap:
         # A blip nobody saw a caption for is not worth a request (nor a count in the flush).
         if self._voiced_samples < MIN_VOICED * RATE and self._utt_interims == 0:
             return
-        self.out.put(self._request(audio, self._utt_start, final=True))
+        self._enqueue(self._request(audio, self._utt_start, final=True))
 
     def _send_interim(self) -> None:
-        if self.out.interim_waiting:
-            self.out.interims_dropped += 1
+        if self._interim_pending:  # the previous one has not left yet: the queue is backing up
+            self.interims_dropped += 1
             return
         window = int(INTERIM_WINDOW * RATE)
         audio = np.concatenate(self._chunks)
@@ -327,7 +339,8 @@ class AudioTap:
             start += (audio.size - window) / RATE
             audio = audio[-window:]
         self._utt_interims += 1
-        self.out.put(self._request(audio, start, final=False))
+        self._interim_pending += 1
+        self._enqueue(self._request(audio, start, final=False))
 
     def _request(self, audio: np.ndarray, start: float, *, final: bool) -> TranscribeRequest:
         return transcribe_request(
@@ -344,6 +357,74 @@ class AudioTap:
             source=self.source,
             names=roster.roster(self.meeting, self.participant),
         )
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def _gate_open(self, request: TranscribeRequest) -> bool:
+        """The breaker is open: drop the request (counted), do not queue it."""
+        if self._gate is None or not self._gate.open:
+            return False
+        if request["final"]:
+            self.finals_dropped += 1
+        else:
+            self.interims_dropped += 1
+        return True
+
+    def _enqueue(self, request: TranscribeRequest) -> None:
+        if self._gate_open(request):
+            if not request["final"]:
+                self._interim_pending -= 1
+            return
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(
+                self._sender(), name=f"caption-tap-{self.participant}"
+            )
+        self._queue.put_nowait(request)
+
+    async def _sender(self) -> None:
+        while True:
+            request = await self._queue.get()
+            try:
+                if request["final"]:
+                    if not self._gate_open(request):
+                        await self._send_final(request)
+                else:
+                    self._interim_pending -= 1
+                    if self._gate_open(request):
+                        continue
+                    if request["utterance"] != self._utt_id or not self._in_speech:
+                        continue  # its final is queued behind it: the interim would only flicker
+                    request["sent_at"] = time.time()
+                    try:
+                        await asyncio.wait_for(self._send(self.channel, dict(request)), SEND_TIMEOUT)
+                        self.interims_sent += 1
+                    except Exception as exc:  # an interim is worth nothing a second later
+                        logger.warning("Interim caption request lost: %s", exc)
+                        if self._gate is not None:
+                            await self._gate.failed(exc)
+            finally:
+                self._queue.task_done()
+
+    async def _send_final(self, request: TranscribeRequest) -> None:
+        for attempt in range(SEND_RETRIES):
+            request["sent_at"] = time.time()
+            try:
+                await asyncio.wait_for(self._send(self.channel, dict(request)), SEND_TIMEOUT)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("Final caption request not sent (attempt %s): %s", attempt + 1, exc)
+                if self._gate is not None:
+                    await self._gate.failed(exc)
+                    if self._gate_open(request):
+                        return  # the breaker opened meanwhile: dropped, not retried
+                await asyncio.sleep(0.2 * (attempt + 1))
+            else:
+                self.finals_sent += 1
+                return
+        # Not counted: the flush must only announce finals that workers can actually see.
+        self.finals_failed += 1
+        logger.error("Final caption of %s lost after %s attempts", request["utterance"], SEND_RETRIES)
 
 
 def make_audio_tap(ctx: Any) -> AudioTap:

@@ -2,8 +2,8 @@
 
 Hops, one module each (all re-exported here: use ``from conference import protocol``):
 - ``client``: browser -> room consumer, JSON text frames on /ws/rooms/<slug>/ (``Client*``).
-- ``server``: room consumer -> browser (``Server*``); ``closes``: the WebSocket close codes
-  and the ``client_config()`` the room page receives.
+- ``server``: room consumer -> browser (``Server*``), the WebSocket close codes and the
+  ``client_config()`` the room page receives.
 - ``group``: group events to room_group(room_id) (``Room*``, ``CaptionEvent``), built by
   rooms.services and the transcription workers; ``relay.RELAY`` turns them, and the SFU's
   replies, into browser frames.
@@ -17,7 +17,6 @@ consumer method ``sfu_answer``. Builders are keyword-only and return the TypedDi
 """
 
 from conference.protocol.client import *  # noqa: F403
-from conference.protocol.closes import *  # noqa: F403
 from conference.protocol.common import *  # noqa: F403
 from conference.protocol.group import *  # noqa: F403
 from conference.protocol.names import *  # noqa: F403

@@ -82,7 +82,7 @@ class CaptionsBreakerTestCase(MeetingTransactionTestCase):
         try:
             packet = await self.speak(tap, 0)
             await self.next_event(layer, listener, "room.caption", final=True)
-            self.assertEqual(tap.out.finals_sent, 1)
+            self.assertEqual(tap.finals_sent, 1)
 
             await asyncio.to_thread(worker.stop)  # SIGTERM: its heartbeat goes with it
             self.assertFalse(await heartbeat.any_alive())
@@ -94,7 +94,7 @@ class CaptionsBreakerTestCase(MeetingTransactionTestCase):
             # Meanwhile speech is dropped at the tap, not queued for a transcriber that may never come.
             packet = await self.speak(tap, packet)
             await asyncio.sleep(0.5)
-            self.assertEqual((tap.out.finals_sent, tap.out.finals_dropped), (1, 1))
+            self.assertEqual((tap.finals_sent, tap.finals_dropped), (1, 1))
 
             await asyncio.to_thread(self.start_transcriber)
             notice = await self.next_event(layer, listener, "room.captions_status")
@@ -102,7 +102,7 @@ class CaptionsBreakerTestCase(MeetingTransactionTestCase):
             self.assertFalse(async_breaker("captions").is_open)
             await self.speak(tap, packet)
             await self.next_event(layer, listener, "room.caption", final=True)
-            self.assertEqual(tap.out.finals_sent, 2)
+            self.assertEqual(tap.finals_sent, 2)
         finally:
             await tap.close()
             await layer.flush()

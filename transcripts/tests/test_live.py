@@ -207,7 +207,7 @@ class LiveTapTestCase(SimpleTestCase):
         gate.set()
         self.assertEqual(await tap.close(), 3)
         self.assertEqual(len(sent.finals), 3)
-        self.assertGreater(tap.out.interims_dropped, 0)
+        self.assertGreater(tap.interims_dropped, 0)
         self.assertLessEqual(len(sent.interims), 3)
 
     async def test_final_send_is_retried(self) -> None:
